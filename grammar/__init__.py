@@ -1,0 +1,1 @@
+"""The notation grammar (symcount.lark), installed as the package symcount.grammar."""

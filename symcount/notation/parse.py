@@ -1,0 +1,163 @@
+"""Parse notation text into specs, with friendly errors (Lark's match_examples).
+
+Three entry points, one grammar: a network text, an input shape (`3xHxW`), and a
+value expression (`2*S`) for --set.  Lark's exceptions never escape: each becomes a
+NotationError that shows the line, a caret and what was expected.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from symcount.errors import LimitError, NotationError, SymcountError
+from symcount.notation.grammar import parser
+from symcount.notation.spec import NetworkSpec
+from symcount.notation.transformer import ToSpec
+
+MAX_NESTING = 50  # parentheses and braces; deeper text is a mistake or an attack
+
+# What each terminal of the grammar looks like to a user.
+_TERMINALS = {
+    "INT": "a number", "LBRACE": "'{'", "RBRACE": "'}'", "X": "'x'", "MINUS": "'-'",
+    "SLASH": "'/'", "LSQB": "'['", "RSQB": "']'", "LPAR": "'('", "RPAR": "')'",
+    "EQUAL": "'='", "PLUS": "'+'", "STAR": "'*'", "NAME": "a name", "BARE_NAME": "a symbol name",
+    "DECIMAL": "a decimal number", "$END": "the end of the text", "INPUT": "'input'",
+}
+_LAYER_TERMINALS = {"CONV", "POOL_KIND", "FC", "PLAIN_KIND"}
+
+# Lark's match_examples: a broken text like one of these gets the label as its message.
+_EXAMPLES = {
+    "a convolution is written conv<kernel>-<filters>, as in conv3-64 or conv1x7-128":
+        ["conv3", "conv3 relu", "conv3x3", "conv3/2", "conv3[pad=1]", "conv3 conv3-64", "conv", "conv-64",
+         "conv relu"],
+    "'x' after a layer or group is followed by a repeat count, as in conv3-64x2 or (conv3-64 pool)x{n}":
+        ["conv3-64x", "conv3-64x relu", "(relu)x", "poolx"],
+    "pooling kernels are square: write maxpool3/2, not maxpool3x3/2":
+        ["maxpool3x3/2", "pool2x2/2", "avgpool3x3/1"],
+    "a '(' group is not closed: write (conv3-64 pool)x2":
+        ["(conv3-64", "(relu pool", "((relu)x2"],
+    "a '{' expression is not closed: write {2*C}":
+        ["conv3-{C", "fc{N", "conv3-{2*C x2"],
+    "options are written in brackets after a layer: conv3-64[pad=1, groups=2]":
+        ["conv3-64[", "conv3-64[pad=", "conv3-64[pad=1", "conv3-64[=1]", "conv3-64[pad=1,"],
+    "the input shape comes first and once: input 3x224x224 conv3-64 ...":
+        ["relu input 3x224x224", "conv3-64 input 3x2x2", "input 3x2 input 3x2"],
+    "an input shape is written input 3x224x224 or input 3xHxW":
+        ["input", "input conv3-64", "input 3x", "input 3xx224"],
+}
+
+
+def _expected(names) -> str:
+    names = set(names)
+    described = []
+    if names & _LAYER_TERMINALS:
+        described.append("a layer (conv, pool, maxpool, avgpool, fc, gap, bn, relu, ...)")
+        names -= _LAYER_TERMINALS
+    if "LPAR" in names and described:
+        described[-1] = described[-1][:-1] + " or a '(' group)"
+        names.discard("LPAR")
+    described += sorted(_TERMINALS.get(n, n) for n in names)
+    return ", ".join(described) if len(described) < 2 else ", ".join(described[:-1]) + " or " + described[-1]
+
+
+def _check_nesting(text: str) -> None:
+    depth = 0
+    line, column = 1, 0
+    for char in text:
+        column += 1
+        if char == "\n":
+            line, column = line + 1, 0
+        elif char in "({":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise LimitError(f"nesting deeper than {MAX_NESTING} levels of ( and {{",
+                                 source=text, line=line, column=column)
+        elif char in ")}":
+            depth = max(0, depth - 1)
+
+
+def _accepted_after(prefix: str, start: str) -> set:
+    """The terminals really acceptable after a prefix (the lexer's own set is LALR's
+    merged lookahead, which can list tokens that cannot come next)."""
+    try:
+        interactive = parser().parse_interactive(prefix, start=start)
+        interactive.exhaust_lexer()
+        return set(interactive.accepts())
+    except UnexpectedInput:
+        return set()
+
+
+def _hint(error: UnexpectedInput) -> str | None:
+    """The label of the first example that fails in the same parser state on the same
+    kind of token (Lark's match_examples also accepts a state-only match, which
+    labels unrelated mistakes)."""
+    for label, examples in _EXAMPLES.items():
+        for example in examples:
+            try:
+                parser().parse(example, start="start")
+            except UnexpectedInput as other:
+                same_token = getattr(getattr(other, "token", None), "type", None) == \
+                    getattr(getattr(error, "token", None), "type", None)
+                if type(other) is type(error) and other.state == error.state and same_token:
+                    return label
+    return None
+
+
+def _translate(error: UnexpectedInput, text: str, start: str) -> NotationError:
+    if isinstance(error, UnexpectedCharacters):
+        what = f"unexpected character {text[error.pos_in_stream]!r}"
+        expected = _accepted_after(text[:error.pos_in_stream], start) or error.allowed
+    elif isinstance(error, UnexpectedEOF):
+        what, expected = "unexpected end of the text", error.expected
+    else:
+        token = error.token
+        what = "unexpected end of the text" if token.type == "$END" else f"unexpected {str(token)!r}"
+        expected = error.accepts or error.expected
+    hint = None
+    at_end = isinstance(error, UnexpectedEOF) or getattr(getattr(error, "token", None), "type", "") == "$END"
+    if start == "start" and not isinstance(error, UnexpectedCharacters):
+        hint = _hint(error)
+    token = getattr(error, "token", None)
+    if token is not None and token.type in ("NAME", "BARE_NAME") and set(expected) & _LAYER_TERMINALS:
+        word = re.match(r"\w+", text[token.start_pos:]).group(0)
+        what = f"unknown layer {word!r}"
+    message = what + (f": {hint}" if hint else "")
+    line, column = error.line, error.column
+    if at_end or line is None or line < 1:  # point just past the last character
+        lines = text.splitlines() or [""]
+        line, column = len(lines), len(lines[-1]) + 1
+    return NotationError(message, source=text, line=line, column=column, expected=_expected(expected))
+
+
+def _parse(text: str, start: str):
+    if not isinstance(text, str):
+        raise NotationError(f"notation must be text, got {type(text).__name__}")
+    _check_nesting(text)
+    try:
+        tree = parser().parse(text, start=start)
+    except UnexpectedInput as error:
+        raise _translate(error, text, start) from None
+    try:
+        return ToSpec(text).transform(tree)
+    except VisitError as error:
+        if isinstance(error.orig_exc, SymcountError):
+            raise error.orig_exc from None
+        raise
+
+
+@lru_cache(maxsize=256)
+def parse_notation(text: str) -> NetworkSpec:
+    """A network text → NetworkSpec (cached: the spec is immutable)."""
+    return _parse(text, "start")
+
+
+def parse_shape(text: str) -> tuple:
+    """`3x224x224` or `3xHxW` → a tuple of SymPy expressions."""
+    return _parse(text.strip(), "shape")
+
+
+def parse_expr(text: str):
+    """A value like `224` or `2*S` → a SymPy expression, built by the grammar."""
+    return _parse(text.strip(), "expr")

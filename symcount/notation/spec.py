@@ -1,0 +1,76 @@
+"""The small immutable structure a notation text parses into.
+
+A network text becomes a :class:`NetworkSpec`: an optional input shape and a tuple of
+items, each a :class:`Layer` or a :class:`Repeat` of items.  Numbers are SymPy
+expressions built by the grammar's transformer, so `{2*C}` is already `2*C` here.
+Nothing in this module evaluates shapes; symcount.network does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+import sympy
+
+
+def symbol(name: str) -> sympy.Symbol:
+    """The SymPy symbol a notation name stands for.
+
+    Every notation symbol is a nonnegative integer (a size, a width, a padding, a
+    count), so SymPy may simplify `floor(H - 1)` to `H - 1`.  Use this (or
+    ``Network.symbols``) rather than ``sympy.Symbol(name)``, which is another symbol.
+    """
+    return sympy.Symbol(name, integer=True, nonnegative=True)
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where an item stands in the source text (1-based line and column)."""
+    line: int
+    column: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer as written: its kind and its canonical parameters.
+
+    ``params`` is a sorted tuple of (name, value) pairs so that two layers written
+    alike compare and hash alike: the engine caches evaluations on (kind, params).
+    """
+    kind: str
+    params: tuple
+    text: str
+    span: Span
+
+    def get(self, name: str, default=None):
+        for key, value in self.params:
+            if key == name:
+                return value
+        return default
+
+    @property
+    def key(self) -> tuple:
+        return (self.kind, self.params)
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """Items applied ``count`` times in a row; a bare group is a Repeat of count 1."""
+    body: tuple
+    count: sympy.Expr
+    text: str
+    span: Span
+
+
+Item = Union[Layer, Repeat]
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """A parsed notation text."""
+    input: tuple | None
+    items: tuple
+    source: str
+    input_span: Span | None = None

@@ -1,0 +1,17 @@
+"""symcount: closed-form shapes, parameters, activations and MACs from paper notation.
+
+    >>> import symcount
+    >>> net = symcount.parse("input 3xHxW conv3-64x2 pool fc10")
+    >>> net.params, net.subs(H=32, W=32).params
+
+See README.md and docs/ for the notation, the conventions and the CLI.
+"""
+from symcount.errors import (LimitError, NotationError, OptionError, ShapeError, SymbolError,
+                             SymcountError)
+from symcount.network import Network, Row, parse
+from symcount.notation.spec import symbol
+
+__version__ = "0.1.0"
+
+__all__ = ["parse", "Network", "Row", "symbol", "SymcountError", "NotationError", "OptionError",
+           "ShapeError", "SymbolError", "LimitError", "__version__"]

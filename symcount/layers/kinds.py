@@ -1,0 +1,272 @@
+"""The table of layer kinds: options each accepts, and how each maps a shape to counts.
+
+A layer kind is data: its options (with aliases and value parsers) and one function
+from (parameters, input shape, network padding) to a :class:`LayerResult`.  Counting
+rules (docs/conventions.md; ../shared/reference/conv-arithmetic.md "Counting"):
+  conv  weights k_h·k_w·(C_in/g)·C_out, biases C_out, MACs H_o·W_o·C_out·k_h·k_w·C_in/g
+  fc    weights in·out, biases out, MACs in·out (a flatten is implied before it)
+  bn    γ and β trainable (reported as weights and biases), running mean and variance
+        non-trainable
+Biases are not MACs; pooling, normalisation and activations cost no MACs here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
+
+import sympy
+
+from symcount.errors import OptionError, ShapeError
+from symcount.layers import arithmetic as ar
+
+Expr = sympy.Expr
+ZERO = sympy.Integer(0)
+ONE = sympy.Integer(1)
+
+
+class LayerProblem(Exception):
+    """Raised inside evaluation; the network builder adds the layer's place and input."""
+
+    def __init__(self, message: str, error: type = ShapeError):
+        super().__init__(message)
+        self.error = error
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    output: tuple
+    weights: Expr
+    biases: Expr
+    non_trainable: Expr
+    macs: Expr
+
+
+# --------------------------------------------------------------------------- options
+# A written option value is one of: ("flag", None) for a bare `[ceil]`,
+# ("number", expr), ("pair", (a, b)), ("decimal", Rational), ("word", str).
+
+PADDING_WORDS = ("half", "same", "valid", "full")
+TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on"), ("false", "no", "off")
+
+
+def _pair(value, what):
+    form, v = value
+    if form == "number":
+        return (v, v)
+    if form == "pair":
+        return v
+    raise LayerProblem(f"{what} takes a number, {{expression}} or (h, w) pair", OptionError)
+
+
+def _single(value, what):
+    form, v = value
+    if form == "number":
+        return v
+    raise LayerProblem(f"{what} takes a number or {{expression}}", OptionError)
+
+
+def _padding(value, what):
+    form, v = value
+    if form == "word":
+        if v in PADDING_WORDS:
+            return v
+        raise LayerProblem(f"{what} takes a number, a (h, w) pair or one of "
+                           f"{', '.join(PADDING_WORDS)}; got '{v}'", OptionError)
+    return _pair(value, what)
+
+
+def _flag(value, what):
+    form, v = value
+    if form == "flag":
+        return True
+    if form == "word" and v in TRUE_WORDS + FALSE_WORDS:
+        return v in TRUE_WORDS
+    if form == "number" and v in (0, 1):
+        return bool(v)
+    raise LayerProblem(f"{what} takes true or false", OptionError)
+
+
+def _rate(value, what):
+    form, v = value
+    if form in ("decimal", "number") and 0 <= v <= 1:
+        return v
+    raise LayerProblem(f"{what} takes a rate between 0 and 1", OptionError)
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    name: str
+    aliases: tuple
+    parse: Callable
+    meaning: str
+
+
+OPTIONS = {spec.name: spec for spec in (
+    OptionSpec("pad", ("p", "padding"), _padding, "padding per side: n, (h, w), half, same, valid or full"),
+    OptionSpec("stride", ("s",), _pair, "stride: n or (h, w)"),
+    OptionSpec("dilation", ("d",), _pair, "dilation: n or (h, w)"),
+    OptionSpec("groups", ("g",), _single, "groups: must divide the input and output channels"),
+    OptionSpec("bias", ("b",), _flag, "whether the layer has biases"),
+    OptionSpec("ceil", ("ceil_mode",), _flag, "round the output size up (PyTorch ceil_mode)"),
+    OptionSpec("affine", (), _flag, "whether BatchNorm has its trainable γ and β"),
+    OptionSpec("rate", ("p",), _rate, "dropout rate (does not change any count)"),
+)}
+
+
+# --------------------------------------------------------------------------- kinds
+
+def _check_int(value, what, minimum):
+    """Reject a parameter that is certainly not an integer >= minimum."""
+    if value.is_integer is False:
+        raise LayerProblem(f"{what} must be a whole number, got {value}")
+    if (value - minimum).is_negative:
+        raise LayerProblem(f"{what} must be at least {minimum}, got {value}")
+
+
+def _spatial(shape, kind):
+    if len(shape) != 3:
+        raise LayerProblem(f"{kind} needs a C×H×W input")
+    return shape
+
+
+def _conv(params, shape, padding):
+    cin, h, w = _spatial(shape, "a convolution")
+    kh, kw = params["kernel"]
+    cout = params["out"]
+    sh, sw = params.get("stride", (ONE, ONE))
+    dh, dw = params.get("dilation", (ONE, ONE))
+    groups = params.get("groups", ONE)
+    for value, what in ((kh, "kernel"), (kw, "kernel"), (cout, "filters"), (sh, "stride"),
+                        (sw, "stride"), (dh, "dilation"), (dw, "dilation"), (groups, "groups")):
+        _check_int(value, what, 1)
+    for channels, side in ((cin, "input"), (cout, "output")):
+        remainder = sympy.Mod(channels, groups)
+        if remainder.is_number and remainder != 0:
+            raise LayerProblem(f"groups={groups} does not divide the {side} channels {channels}")
+    mode = params.get("pad", padding)
+    out = []
+    for axis, (i, k, s, d) in enumerate(((h, kh, sh, dh), (w, kw, sw, dw))):
+        if mode == "same":
+            out.append(ar.same_output(i, s))
+            continue
+        before, after = ar.padding_for(mode if isinstance(mode, str) else mode[axis], k, d)
+        _check_int(before, "padding", 0)
+        out.append(ar.window_output(i, k, s, before, after, d))
+    ho, wo = out
+    per_position = kh * kw * cin / groups
+    weights = per_position * cout
+    biases = cout if params.get("bias", True) else ZERO
+    return LayerResult((cout, ho, wo), weights, biases, ZERO, ho * wo * cout * per_position)
+
+
+def _pool(params, shape, padding):
+    c, h, w = _spatial(shape, "a pooling layer")
+    k = params["kernel"][0]
+    sh, sw = params.get("stride", params["kernel"])
+    dh, dw = params.get("dilation", (ONE, ONE))
+    pad = params.get("pad", (ZERO, ZERO))
+    ph, pw = _pool_padding_word(pad, k) if isinstance(pad, str) else pad
+    for value, what in ((k, "kernel"), (sh, "stride"), (sw, "stride"), (dh, "dilation"), (dw, "dilation")):
+        _check_int(value, what, 1)
+    out = []
+    for i, s, p, d in ((h, sh, ph, dh), (w, sw, pw, dw)):
+        _check_int(p, "padding", 0)
+        # PyTorch pool2d_shape_check: "pad should be at most half of effective kernel size"
+        if (sympy.floor(k / 2) - p).is_negative:
+            raise LayerProblem(f"padding {p} is more than half the kernel {k}")
+        if params.get("ceil", False):
+            out.append(ar.ceil_mode_output(i, k, s, p, d))
+        else:
+            out.append(ar.window_output(i, k, s, p, p, d))
+    return LayerResult((c, out[0], out[1]), ZERO, ZERO, ZERO, ZERO)
+
+
+def _pool_padding_word(word, k):
+    if word == "valid":
+        return (ZERO, ZERO)
+    if word == "half":
+        half = sympy.floor(k / 2)
+        return (half, half)
+    raise LayerProblem(f"pooling takes pad=n, (h, w), half or valid, not {word}", OptionError)
+
+
+def _gap(params, shape, padding):
+    c, _, _ = _spatial(shape, "global average pooling")
+    return LayerResult((c, ONE, ONE), ZERO, ZERO, ZERO, ZERO)
+
+
+def _flatten(params, shape, padding):
+    return LayerResult((sympy.Mul(*shape),), ZERO, ZERO, ZERO, ZERO)
+
+
+def _fc(params, shape, padding):
+    fan_in = sympy.Mul(*shape)
+    out = params["out"]
+    _check_int(out, "units", 1)
+    biases = out if params.get("bias", True) else ZERO
+    return LayerResult((out,), fan_in * out, biases, ZERO, fan_in * out)
+
+
+def _bn(params, shape, padding):
+    c = shape[0]
+    trainable = c if params.get("affine", True) else ZERO
+    return LayerResult(tuple(shape), trainable, trainable, 2 * c, ZERO)
+
+
+def _same_shape(params, shape, padding):
+    return LayerResult(tuple(shape), ZERO, ZERO, ZERO, ZERO)
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    options: tuple
+    evaluate: Callable
+    meaning: str
+
+
+KINDS = {kind.name: kind for kind in (
+    Kind("conv", ("pad", "stride", "dilation", "groups", "bias"), _conv, "2-D convolution"),
+    Kind("maxpool", ("pad", "stride", "dilation", "ceil"), _pool, "max pooling"),
+    Kind("avgpool", ("pad", "stride", "ceil"), _pool, "average pooling"),
+    Kind("gap", (), _gap, "global average pooling to C×1×1"),
+    Kind("flatten", (), _flatten, "flatten C×H×W to C·H·W"),
+    Kind("fc", ("bias",), _fc, "fully connected (flatten implied)"),
+    Kind("bn", ("affine",), _bn, "batch normalisation"),
+    Kind("lrn", (), _same_shape, "local response normalisation"),
+    Kind("relu", (), _same_shape, "ReLU"),
+    Kind("tanh", (), _same_shape, "tanh"),
+    Kind("sigmoid", (), _same_shape, "sigmoid"),
+    Kind("dropout", ("rate",), _same_shape, "dropout"),
+    Kind("softmax", (), _same_shape, "softmax"),
+)}
+
+# How a keyword of the grammar names a kind (keywords are case-insensitive).
+KEYWORDS = {"conv": "conv", "maxpool": "maxpool", "avgpool": "avgpool", "pool": "maxpool",
+            "fc": "fc", "dense": "fc", "linear": "fc", "gap": "gap", "flatten": "flatten",
+            "bn": "bn", "batchnorm": "bn", "lrn": "lrn", "relu": "relu", "tanh": "tanh",
+            "sigmoid": "sigmoid", "dropout": "dropout", "softmax": "softmax"}
+
+
+def option_name(kind: str, written: str) -> str:
+    """The canonical option a written name means for this kind, or raise OptionError."""
+    accepted = KINDS[kind].options
+    for name in accepted:
+        if written == name or written in OPTIONS[name].aliases:
+            return name
+    if accepted:
+        listed = ", ".join(f"{n} ({OPTIONS[n].meaning})" for n in accepted)
+        raise LayerProblem(f"unknown option '{written}' for {kind}; it accepts: {listed}", OptionError)
+    raise LayerProblem(f"{kind} takes no options, got '{written}'", OptionError)
+
+
+def parse_option(kind: str, written: str, value) -> tuple:
+    name = option_name(kind, written)
+    return name, OPTIONS[name].parse(value, name)
+
+
+@lru_cache(maxsize=8192)
+def evaluate(kind: str, params: tuple, shape: tuple, padding) -> LayerResult:
+    """Evaluate one layer on one input shape; cached, as deep nets repeat layers."""
+    return KINDS[kind].evaluate(dict(params), shape, padding)

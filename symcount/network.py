@@ -1,0 +1,324 @@
+"""A parsed network evaluated on an input shape: per-layer rows and closed-form totals.
+
+The builder walks the spec once.  A repeat is unrolled until its block keeps the shape
+(a fixed point); from there every further pass is identical, so the rest of the count
+multiplies one pass instead of unrolling it: `conv3-64x1000000` costs two evaluations,
+and a symbolic count `x{n}` gives counts linear in n (assuming n >= the passes peeled).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+import sympy
+
+from symcount.errors import LimitError, ShapeError, SymbolError, SymcountError
+from symcount.layers.kinds import LayerProblem, evaluate
+from symcount.notation.parse import parse_expr, parse_notation, parse_shape
+from symcount.notation.spec import Layer, NetworkSpec, Repeat, symbol
+
+Expr = sympy.Expr
+
+MAX_ROWS = 50_000        # rows after expansion; more is a runaway repeat, not a network
+EXPAND_UP_TO = 64        # a numeric repeat this short is listed layer by layer
+MAX_SYMBOLIC_PEEL = 16   # passes tried before a symbolic repeat must reach a fixed point
+PADDINGS = ("half", "valid", "same", "full")
+QUANTITIES = ("weights", "biases", "params", "non_trainable", "activations", "macs")
+
+
+def format_shape(shape) -> str:
+    return "×".join(str(d) for d in shape)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One table row: a layer, or `count` identical layers where a repeat was folded.
+
+    Every count (weights ... macs) is the row's total, i.e. already times ``count``.
+    """
+    name: str
+    kind: str
+    text: str
+    input: tuple
+    output: tuple
+    count: Expr
+    weights: Expr
+    biases: Expr
+    non_trainable: Expr
+    activations: Expr
+    macs: Expr
+
+    @property
+    def params(self) -> Expr:
+        """Trainable parameters: weights + biases."""
+        return self.weights + self.biases
+
+    def times(self, factor: Expr) -> "Row":
+        return replace(self, count=self.count * factor, weights=self.weights * factor,
+                       biases=self.biases * factor, non_trainable=self.non_trainable * factor,
+                       activations=self.activations * factor, macs=self.macs * factor)
+
+
+def _subs(value, mapping):
+    if not mapping:
+        return value
+    if isinstance(value, sympy.Basic):
+        return value.xreplace(mapping)
+    if isinstance(value, tuple):
+        return tuple(_subs(v, mapping) for v in value)
+    return value
+
+
+class _Builder:
+    def __init__(self, spec: NetworkSpec, padding, mapping: dict):
+        self.spec = spec
+        self.padding = padding
+        self.mapping = mapping
+        self.rows: list[Row] = []
+        self.assumptions: list = []
+
+    def error(self, cls, message, item):
+        span = item.span
+        return cls(message, source=self.spec.source, line=span.line, column=span.column,
+                   width=span.end - span.start)
+
+    def items(self, items, shape):
+        for item in items:
+            shape = self.layer(item, shape) if isinstance(item, Layer) else self.repeat(item, shape)
+        return shape
+
+    def layer(self, layer: Layer, shape):
+        params = _subs(layer.params, self.mapping)
+        try:
+            result = evaluate(layer.kind, params, shape, self.padding)
+        except LayerProblem as problem:
+            raise self.error(problem.error, f"{layer.text}: {problem}; its input is {format_shape(shape)}",
+                             layer) from None
+        except (ZeroDivisionError, TypeError) as problem:  # e.g. a symbol substituted by 0
+            raise self.error(ShapeError, f"{layer.text}: cannot be evaluated ({problem}); "
+                             f"its input is {format_shape(shape)}", layer) from None
+        for dim in result.output:
+            if dim.is_positive is False:
+                raise self.error(ShapeError, f"{layer.text} gives a size {dim} <= 0 "
+                                 f"(output {format_shape(result.output)}) from input {format_shape(shape)}",
+                                 layer)
+            if dim.is_integer is False:
+                raise self.error(ShapeError, f"{layer.text} gives a fractional size {dim} "
+                                 f"(output {format_shape(result.output)})", layer)
+        one = sympy.Integer(1)
+        self.rows.append(Row("", layer.kind, layer.text, shape, result.output, one, result.weights,
+                             result.biases, result.non_trainable, sympy.Mul(*result.output), result.macs))
+        if len(self.rows) > MAX_ROWS:
+            raise self.error(LimitError, f"the network expands to more than {MAX_ROWS:,} layers", layer)
+        return result.output
+
+    def repeat(self, repeat: Repeat, shape):
+        count = _subs(repeat.count, self.mapping)
+        if count.is_integer is False or count.is_negative:
+            raise self.error(ShapeError, f"a repeat count must be a whole number >= 0, got {count}", repeat)
+        done = 0
+        while not (count.is_number and done >= count):
+            first = len(self.rows)
+            out = self.items(repeat.body, shape)
+            if out == shape:
+                return self._fold(repeat, first, count - done, done, shape)
+            done += 1
+            shape = out
+            if not count.is_number and done >= MAX_SYMBOLIC_PEEL:
+                raise self.error(ShapeError, f"the repeat count {count} is a symbol, so the repeated block must "
+                                 f"come to keep its shape; after {done} passes it still changes it "
+                                 f"(now {format_shape(shape)})", repeat)
+        return shape
+
+    def _fold(self, repeat, first, remaining, peeled, shape):
+        """Rows[first:] are one pass that keeps the shape: it stands for `remaining` passes."""
+        one_pass = self.rows[first:]
+        if remaining.is_number and remaining <= EXPAND_UP_TO and \
+                len(self.rows) + (remaining - 1) * len(one_pass) <= MAX_ROWS:
+            self.rows.extend(one_pass * int(remaining - 1))
+            if remaining == 0:
+                del self.rows[first:]
+        else:
+            self.rows[first:] = [row.times(remaining) for row in one_pass]
+            if not remaining.is_number and peeled:
+                self.assumptions.append(sympy.Ge(repeat.count, peeled))
+        return shape
+
+
+def _named(rows):
+    seen: dict[str, int] = {}
+    named = []
+    for row in rows:
+        seen[row.kind] = seen.get(row.kind, 0) + 1
+        named.append(replace(row, name=f"{row.kind}{seen[row.kind]}"))
+    return tuple(named)
+
+
+def _as_expr(value, what):
+    if isinstance(value, bool):
+        raise SymbolError(f"{what}: expected an integer or expression, got {value!r}")
+    if isinstance(value, int):
+        return sympy.Integer(value)
+    if isinstance(value, str):
+        return parse_expr(value)
+    if isinstance(value, sympy.Expr):
+        return value
+    raise SymbolError(f"{what}: expected an integer or expression, got {value!r}")
+
+
+def _as_shape(value):
+    if isinstance(value, str):
+        return parse_shape(value)
+    if isinstance(value, int):
+        return (sympy.Integer(value),)
+    return tuple(_as_expr(v, "input dimension") for v in value)
+
+
+def _free_symbols(spec: NetworkSpec, shape) -> set:
+    found = set()
+
+    def visit(value):
+        if isinstance(value, sympy.Basic):
+            found.update(value.free_symbols)
+        elif isinstance(value, tuple):
+            for v in value:
+                visit(v)
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, Layer):
+                visit(item.params)
+            else:
+                visit(item.count)
+                walk(item.body)
+
+    visit(tuple(shape))
+    walk(spec.items)
+    return found
+
+
+DEFAULT_INPUT = "CxHxW"
+
+
+class Network:
+    """A network evaluated on its input: rows, totals, substitution and sweeps.
+
+    Build it with :func:`symcount.parse`.  Counts are SymPy expressions: Integers for a
+    numeric input, closed forms (with the floors of the output-size rule) otherwise.
+    """
+
+    def __init__(self, spec: NetworkSpec, input_shape: tuple, padding="half", mapping=None):
+        self.spec = spec
+        self.padding = padding
+        mapping = dict(mapping or {})
+        self.input_shape = tuple(sympy.Integer(d) if isinstance(d, int) else d for d in _subs(input_shape, mapping))
+        self._mapping = mapping
+        self._check_input()
+        builder = _Builder(spec, padding, mapping)
+        self.output_shape = builder.items(spec.items, self.input_shape)
+        self.layers = _named(builder.rows)
+        self.assumptions = tuple(_subs(a, mapping) for a in builder.assumptions)
+        self.symbols = {s.name: s for s in sorted(_free_symbols(spec, input_shape), key=lambda s: s.name)
+                        if s not in mapping}
+
+    def _check_input(self):
+        if len(self.input_shape) not in (1, 3):
+            raise ShapeError(f"an input is C×H×W or a flat N, got {format_shape(self.input_shape)}")
+        for dim in self.input_shape:
+            if dim.is_positive is False or dim.is_integer is False:
+                raise ShapeError(f"input dimensions must be whole numbers > 0, got {format_shape(self.input_shape)}")
+
+    # ------------------------------------------------------------ totals
+    def _total(self, quantity: str) -> Expr:
+        total = sympy.Add(*[getattr(row, quantity) for row in self.layers])
+        return total if total.is_number else sympy.expand(total)
+
+    @cached_property
+    def weights(self) -> Expr:
+        return self._total("weights")
+
+    @cached_property
+    def biases(self) -> Expr:
+        return self._total("biases")
+
+    @cached_property
+    def params(self) -> Expr:
+        """Trainable parameters: weights + biases (BatchNorm running statistics apart)."""
+        return self._total("params")
+
+    @cached_property
+    def non_trainable(self) -> Expr:
+        return self._total("non_trainable")
+
+    @cached_property
+    def activations(self) -> Expr:
+        """Sum of every layer's output elements (the input is not counted)."""
+        return self._total("activations")
+
+    @cached_property
+    def macs(self) -> Expr:
+        """Multiply-accumulates of convolutions and fully connected layers (no bias)."""
+        return self._total("macs")
+
+    def totals(self) -> dict:
+        return {q: getattr(self, q) for q in QUANTITIES}
+
+    @property
+    def is_symbolic(self) -> bool:
+        return bool(self.symbols)
+
+    # ------------------------------------------------------------ evaluation
+    def values(self, **values) -> dict:
+        """Check `name=value` pairs against this network's symbols: {Symbol: expression}."""
+        unknown = [name for name in values if name not in self.symbols]
+        if unknown:
+            known = ", ".join(self.symbols) or "none"
+            raise SymbolError(f"unknown symbol {', '.join(unknown)}; this network's symbols: {known}")
+        return {self.symbols[name]: _as_expr(value, name) for name, value in values.items()}
+
+    def subs(self, **values) -> "Network":
+        """The network evaluated at `name=value` (re-checked layer by layer)."""
+        mapping = {**self._mapping, **self.values(**values)}
+        return Network(self.spec, self.input_shape, self.padding, mapping)
+
+    def sweep(self, **columns) -> dict:
+        """Totals for many values at once: net.sweep(H=range(32, 1025, 32), W=...)."""
+        from symcount.analyses.sweep import sweep
+        return sweep(self, **columns)
+
+    # ------------------------------------------------------------ rendering
+    def table(self, format: str = "text", values: dict | None = None) -> str:
+        from symcount.render.table import render
+        return render(self, format, values or {})
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        return (f"<symcount.Network input {format_shape(self.input_shape)}, {len(self.layers)} rows, "
+                f"params {self.params}>")
+
+
+def parse(text: str, input=None, padding="half") -> Network:
+    """Parse paper notation and evaluate it.
+
+    ``input`` ("3x224x224", "3xHxW", or a tuple) overrides an `input` line in the text;
+    with neither, the input is the symbolic C×H×W.  ``padding`` is the convolutions'
+    default: "half" (floor(k̂/2) per side, the VGG/ResNet rule), "valid", "same", "full"
+    or a number.
+    """
+    spec = parse_notation(text)
+    shape = _as_shape(input) if input is not None else (spec.input or parse_shape(DEFAULT_INPUT))
+    return Network(spec, shape, _as_padding(padding))
+
+
+def _as_padding(padding):
+    if isinstance(padding, str) and padding.lower() in PADDINGS:
+        return padding.lower()
+    try:
+        value = _as_expr(padding, "padding")
+    except SymcountError:
+        value = None
+    if value is None or value.is_integer is False or value.is_negative:
+        raise SymcountError(f"padding must be one of {', '.join(PADDINGS)} or a whole number >= 0, got {padding!r}")
+    return (value, value)

@@ -1,0 +1,5 @@
+import sys
+
+from symcount.cli import main
+
+sys.exit(main())

@@ -1,0 +1,177 @@
+"""Render a network as a text, Markdown, JSON or CSV table.
+
+Numbers get thousands separators in text and Markdown, and stay plain in JSON and CSV.
+A symbolic cell shows its formula; given values (CLI --set), the number follows it
+after " = ".  Each row's counts cover the whole row, so a folded repeat row (×n) holds
+the n layers' total, and the column sums are the network's totals.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import sympy
+
+from symcount.network import QUANTITIES
+
+HEADINGS = {"weights": "weights", "biases": "biases", "params": "params",
+            "non_trainable": "non-trainable", "activations": "activations", "macs": "MACs"}
+
+
+def _number(value, separators: bool) -> str:
+    if isinstance(value, sympy.Integer) or (value.is_number and value.is_integer):
+        return f"{int(value):,}" if separators else str(int(value))
+    return str(value)
+
+
+def _cell(expr, values: dict, separators: bool = True) -> str:
+    if expr.is_number:
+        return _number(expr, separators)
+    if not values:
+        return str(expr)
+    evaluated = expr.xreplace(values)
+    return f"{expr} = {_number(evaluated, separators) if evaluated.is_number else evaluated}"
+
+
+def _shape(shape, values: dict) -> str:
+    text = "×".join(str(d) for d in shape)
+    if values and not all(d.is_number for d in shape):
+        return text + " = " + "×".join(str(d.xreplace(values)) for d in shape)
+    return text
+
+
+def _plain(expr):
+    """JSON value: an int where the expression is an integer, else its formula."""
+    return int(expr) if expr.is_number and expr.is_integer else str(expr)
+
+
+def _columns(network):
+    shown = [q for q in QUANTITIES if q != "non_trainable"]
+    if any(row.non_trainable != 0 for row in network.layers):
+        shown.insert(shown.index("params") + 1, "non_trainable")
+    return shown
+
+
+def _folded(network) -> bool:
+    return any(row.count != 1 for row in network.layers)
+
+
+def _grid(network, values, separators):
+    quantities = _columns(network)
+    folded = _folded(network)
+    header = ["#", "layer", "notation"] + (["×"] if folded else []) + ["output"] + \
+        [HEADINGS[q] for q in quantities]
+    body = [["0", "input", "", *([""] if folded else []), _shape(network.input_shape, values)] +
+            [""] * len(quantities)]
+    for index, row in enumerate(network.layers, 1):
+        body.append([str(index), row.name, row.text] + ([_cell(row.count, values, separators)] if folded else []) +
+                    [_shape(row.output, values)] +
+                    [_cell(getattr(row, q), values, separators) for q in quantities])
+    total = ["", "total", ""] + ([""] if folded else []) + [_shape(network.output_shape, values)] + \
+        [_cell(getattr(network, q), values, separators) for q in quantities]
+    return header, body, total, len(header) - len(quantities)
+
+
+def _notes(network, values) -> list[str]:
+    notes = []
+    padding = network.padding if isinstance(network.padding, str) else network.padding[0]
+    notes.append(f"input {_shape(network.input_shape, values)}; convolution padding {padding}; "
+                 "output sizes floor((i + 2p - d(k-1) - 1)/s) + 1")
+    if network.symbols:
+        notes.append("symbols (nonnegative integers): " + ", ".join(network.symbols) +
+                     ("; values: " + ", ".join(f"{k}={v}" for k, v in values.items()) if values else ""))
+    for assumption in network.assumptions:
+        notes.append(f"assumes {assumption} (a repeat of a symbolic count, folded after its first passes)")
+    return notes
+
+
+def text(network, values) -> str:
+    header, body, total, first_number = _grid(network, values, True)
+    rows = [header] + body + [total]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+
+    def line(cells):
+        return "  ".join(c.ljust(w) if i < first_number - 1 else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    rule = "-" * len(line(header))
+    out = _notes(network, values) + ["", line(header), rule] + [line(r) for r in body] + [rule, line(total)]
+    return "\n".join(out) + "\n"
+
+
+def markdown(network, values) -> str:
+    header, body, total, first_number = _grid(network, values, True)
+    align = ["---" if i < first_number - 1 else "---:" for i in range(len(header))]
+    # formulas go in code spans, or Markdown would read their `*` as emphasis
+    body = [[f"`{c}`" if i >= first_number - 1 and any(ch.isalpha() for ch in c) else c
+             for i, c in enumerate(r)] for r in body]
+    total = [f"`{c}`" if i >= first_number - 1 and any(ch.isalpha() for ch in c) else c
+             for i, c in enumerate(total)]
+    total = [f"**{c}**" if c else c for c in total]
+
+    def line(cells):
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    notes = "\n".join(f"- {n}" for n in _notes(network, values))
+    return notes + "\n\n" + "\n".join(line(r) for r in [header, align] + body + [total]) + "\n"
+
+
+def _record(row_or_net, values, quantities):
+    record = {q: _plain(getattr(row_or_net, q)) for q in quantities}
+    if values:
+        formulas = {q: str(getattr(row_or_net, q)) for q in quantities}
+        record = {q: _plain(getattr(row_or_net, q).xreplace(values)) for q in quantities}
+        record["formulas"] = formulas
+    return record
+
+
+def as_json(network, values) -> str:
+    def dims(shape):
+        return [_plain(d.xreplace(values) if values else d) for d in shape]
+
+    layers = []
+    for row in network.layers:
+        layers.append({"name": row.name, "kind": row.kind, "notation": row.text,
+                       "count": _plain(row.count.xreplace(values) if values else row.count),
+                       "input": dims(row.input), "output": dims(row.output),
+                       **_record(row, values, QUANTITIES)})
+    document = {"input": dims(network.input_shape), "output": dims(network.output_shape),
+                "padding": network.padding if isinstance(network.padding, str) else str(network.padding[0]),
+                "symbols": list(network.symbols),
+                "values": {str(k): _plain(v) for k, v in values.items()},
+                "assumptions": [str(a) for a in network.assumptions],
+                "layers": layers, "totals": _record(network, values, QUANTITIES)}
+    return json.dumps(document, indent=2) + "\n"
+
+
+def as_csv(network, values) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    formula_columns = [f"{q}_formula" for q in QUANTITIES] if values else []
+    writer.writerow(["name", "kind", "notation", "count", "input", "output", *QUANTITIES, *formula_columns])
+
+    def value(expr):
+        return _plain(expr.xreplace(values) if values else expr)
+
+    def shape(s):
+        return "x".join(str(value(d)) for d in s)
+
+    for row in network.layers:
+        writer.writerow([row.name, row.kind, row.text, value(row.count), shape(row.input), shape(row.output),
+                         *[value(getattr(row, q)) for q in QUANTITIES],
+                         *([str(getattr(row, q)) for q in QUANTITIES] if values else [])])
+    writer.writerow(["total", "", "", "", shape(network.input_shape), shape(network.output_shape),
+                     *[value(getattr(network, q)) for q in QUANTITIES],
+                     *([str(getattr(network, q)) for q in QUANTITIES] if values else [])])
+    return buffer.getvalue()
+
+
+FORMATS = {"text": text, "markdown": markdown, "json": as_json, "csv": as_csv}
+
+
+def render(network, format: str, values: dict) -> str:
+    from symcount.errors import SymcountError
+    if format not in FORMATS:
+        raise SymcountError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    return FORMATS[format](network, values)

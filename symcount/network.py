@@ -19,15 +19,20 @@ from symcount.notation.spec import Layer, NetworkSpec, Repeat, symbol
 
 Expr = sympy.Expr
 
-MAX_ROWS = 50_000        # rows after expansion; more is a runaway repeat, not a network
-EXPAND_UP_TO = 64        # a numeric repeat this short is listed layer by layer
+MAX_ROWS = 20_000        # rows after expansion; more is a runaway repeat, not a network
+EXPAND_UP_TO = 64        # a numeric repeat this short is listed layer by layer ...
+EXPAND_ROWS = 1_000      # ... while the table stays this short; beyond, it is one ×n row
+MAX_PEEL = 1_000         # passes of one repeat that still change a numeric shape: a runaway
+MAX_PEEL_SYMBOLIC = 64   # the same for a symbolic shape (floor(H/2^64) is already absurd)
 MAX_SYMBOLIC_PEEL = 16   # passes tried before a symbolic repeat must reach a fixed point
 PADDINGS = ("half", "valid", "same", "full")
 QUANTITIES = ("weights", "biases", "params", "non_trainable", "activations", "macs")
 
 
-def format_shape(shape) -> str:
-    return "×".join(str(d) for d in shape)
+def format_shape(shape, longest: int = 60) -> str:
+    """3×224×224; a dimension longer than `longest` characters is cut (error messages)."""
+    texts = [str(d) for d in shape]
+    return "×".join(t if len(t) <= longest else t[:longest - 1] + "…" for t in texts)
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,11 @@ class _Builder:
                 return self._fold(repeat, first, count - done, done, shape)
             done += 1
             shape = out
+            limit = MAX_PEEL if all(d.is_number for d in shape) else MAX_PEEL_SYMBOLIC
+            if count.is_number and done >= limit and done < count:
+                raise self.error(LimitError, f"this repeat still changes the shape after {done:,} passes "
+                                 f"(now {format_shape(shape)}); symcount folds a repeat once its block keeps "
+                                 f"the shape, and unrolls at most {limit:,} passes before that", repeat)
             if not count.is_number and done >= MAX_SYMBOLIC_PEEL:
                 raise self.error(ShapeError, f"the repeat count {count} is a symbol, so the repeated block must "
                                  f"come to keep its shape; after {done} passes it still changes it "
@@ -134,7 +144,7 @@ class _Builder:
         """Rows[first:] are one pass that keeps the shape: it stands for `remaining` passes."""
         one_pass = self.rows[first:]
         if remaining.is_number and remaining <= EXPAND_UP_TO and \
-                len(self.rows) + (remaining - 1) * len(one_pass) <= MAX_ROWS:
+                len(self.rows) + (remaining - 1) * len(one_pass) <= EXPAND_ROWS:
             self.rows.extend(one_pass * int(remaining - 1))
             if remaining == 0:
                 del self.rows[first:]
@@ -313,12 +323,22 @@ def parse(text: str, input=None, padding="half") -> Network:
 
 
 def _as_padding(padding):
-    if isinstance(padding, str) and padding.lower() in PADDINGS:
-        return padding.lower()
+    """'half', 'valid', 'same', 'full', a whole number, or a symbol written in braces: '{p}'."""
+    problem = SymcountError(f"padding must be one of {', '.join(PADDINGS)}, a whole number >= 0 "
+                            f"or a symbol in braces such as {{p}}; got {padding!r}")
+    if isinstance(padding, str):
+        text = padding.strip()
+        if text.lower() in PADDINGS:
+            return text.lower()
+        if text.startswith("{") and text.endswith("}"):
+            text = text[1:-1]
+        elif not text.isdigit():
+            raise problem
+        padding = text
     try:
         value = _as_expr(padding, "padding")
     except SymcountError:
-        value = None
-    if value is None or value.is_integer is False or value.is_negative:
-        raise SymcountError(f"padding must be one of {', '.join(PADDINGS)} or a whole number >= 0, got {padding!r}")
+        raise problem from None
+    if value.is_integer is False or value.is_negative:
+        raise problem
     return (value, value)

@@ -33,7 +33,7 @@ _EXAMPLES = {
         ["conv3", "conv3 relu", "conv3x3", "conv3/2", "conv3[pad=1]", "conv3 conv3-64", "conv", "conv-64",
          "conv relu"],
     "'x' after a layer or group is followed by a repeat count, as in conv3-64x2 or (conv3-64 pool)x{n}":
-        ["conv3-64x", "conv3-64x relu", "(relu)x", "poolx"],
+        ["conv3-64x", "conv3-64x relu", "conv3-64x fc10", "conv3-64x foo", "(relu)x", "poolx", "(relu)x fc10"],
     "pooling kernels are square: write maxpool3/2, not maxpool3x3/2":
         ["maxpool3x3/2", "pool2x2/2", "avgpool3x3/1"],
     "a '(' group is not closed: write (conv3-64 pool)x2":
@@ -128,7 +128,9 @@ def _translate(error: UnexpectedInput, text: str, start: str) -> NotationError:
     if at_end or line is None or line < 1:  # point just past the last character
         lines = text.splitlines() or [""]
         line, column = len(lines), len(lines[-1]) + 1
-    return NotationError(message, source=text, line=line, column=column, expected=_expected(expected))
+    width = 1 if at_end or token is None else len(str(token))
+    return NotationError(message, source=text, line=line, column=column, width=width,
+                         expected=_expected(expected))
 
 
 def _parse(text: str, start: str):

@@ -1,0 +1,98 @@
+"""The `symcount` command as a user runs it: exit codes, formats, stdin and files."""
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+VGG16 = ("input 3x224x224 conv3-64x2 pool conv3-128x2 pool conv3-256x3 pool conv3-512x3 pool "
+         "conv3-512x3 pool fc4096 fc4096 fc1000")
+LASAGNE = "input 1x28x28 conv5-32[pad=0] pool conv3-32[pad=0] pool fc256 fc10"
+
+
+def symcount(*args, stdin=None):
+    command = [shutil.which("symcount")] if shutil.which("symcount") else [sys.executable, "-m", "symcount"]
+    return subprocess.run(command + list(args), input=stdin, capture_output=True, text=True, timeout=120)
+
+
+def test_vgg16_text_table():
+    result = symcount(VGG16)
+    assert result.returncode == 0, result.stderr
+    total = [line for line in result.stdout.splitlines() if line.lstrip().startswith("total")][0]
+    assert "138,357,544" in total and "15,470,264,320" in total  # seeds/000; calflops MACs
+    assert "512×7×7" not in total and "fc1" in result.stdout
+
+
+def test_json_numbers_are_plain():
+    result = symcount(LASAGNE, "--format", "json")
+    document = json.loads(result.stdout)
+    assert document["totals"]["params"] == 217_706  # seeds/003
+    assert [layer["output"] for layer in document["layers"]] == [[32, 24, 24], [32, 12, 12], [32, 10, 10],
+                                                                  [32, 5, 5], [256], [10]]
+
+
+def test_csv_rows_and_total():
+    result = symcount(LASAGNE, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [int(r["params"]) for r in rows[:-1]] == [832, 0, 9248, 0, 205056, 2570]  # seeds/003 breakdown
+    assert rows[-1]["name"] == "total" and int(rows[-1]["params"]) == 217_706
+
+
+def test_markdown_table():
+    result = symcount(LASAGNE, "--format", "markdown")
+    assert "| **total** |" in result.stdout.replace("|  | **total**", "| **total**") and "**217,706**" in result.stdout
+
+
+def test_symbolic_with_set_shows_formula_and_number():
+    body = VGG16.replace("input 3x224x224 ", "")
+    result = symcount(body, "--input", "3xHxW", "--set", "H=224", "--set", "W=224")
+    assert result.returncode == 0, result.stderr
+    total = [line for line in result.stdout.splitlines() if line.lstrip().startswith("total")][0]
+    assert "floor(H/32)*floor(W/32)" in total and "= 138,357,544" in total
+
+
+def test_stdin_and_file(tmp_path):
+    assert "217,706" in symcount("-", stdin=LASAGNE).stdout
+    path = tmp_path / "net.txt"
+    path.write_text("# Lasagne MNIST (seeds/003)\ninput 1x28x28\nconv5-32[pad=0], pool\nconv3-32[pad=0], pool\n"
+                    "fc256, fc10\n")
+    assert "217,706" in symcount("-f", str(path)).stdout
+    assert "217,706" in symcount("-f", "-", stdin=path.read_text()).stdout
+
+
+def test_padding_valid_for_the_whole_network():
+    result = symcount("input 1x28x28 conv5-32 pool conv3-32 pool fc256 fc10", "--padding", "valid",
+                      "--format", "json")
+    assert json.loads(result.stdout)["totals"]["params"] == 217_706
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["conv3-64 poo"], "unknown layer 'poo'"),
+    (["conv3-64[padd=1]"], "unknown option 'padd'"),
+    (["input 3x8x8 conv3-64[groups=2]"], "does not divide"),
+    (["input 3x4x4 conv5-8[pad=0]"], "<= 0"),
+    (["conv3-64", "--input", "3xHxW", "--set", "Q=1"], "unknown symbol Q"),
+    (["conv3-64", "--set", "H"], "--set takes NAME=VALUE"),
+    (["-f", "/nonexistent/net.txt"], "cannot read"),
+    (["conv3-64", "--padding", "sideways"], "padding must be"),
+])
+def test_bad_input_exits_2_with_one_message(args, needle):
+    result = symcount(*args)
+    assert result.returncode == 2
+    assert needle in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_usage_errors_exit_2():
+    assert symcount().returncode == 2
+    assert symcount("relu", "-f", "x").returncode == 2
+
+
+def test_help_documents_notation_and_examples():
+    result = symcount("--help")
+    assert result.returncode == 0
+    for needle in ("--input", "--set", "--padding", "--format", "conv11-96/4", "(conv3-64 pool)x2", "examples:"):
+        assert needle in result.stdout

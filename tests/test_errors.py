@@ -1,0 +1,98 @@
+"""Each kind of bad input: the right SymcountError, with place, caret and expectation."""
+import pytest
+
+import symcount
+
+
+def test_syntax_error_has_line_column_caret_and_expected():
+    with pytest.raises(symcount.NotationError) as caught:
+        symcount.parse("input 3x224x224\nconv3-64 pool\nconv3-128x fc10")
+    error = caught.value
+    assert (error.line, error.column) == (3, 12)
+    lines = str(error).splitlines()
+    assert lines[1] == "  conv3-128x fc10"
+    assert lines[2] == "  " + " " * 11 + "^~~~"  # under the whole unexpected word fc10
+    assert "expected '{' or a number" in str(error)
+    assert "repeat count" in lines[0]
+
+
+def test_unknown_layer_is_named():
+    with pytest.raises(symcount.NotationError, match="unknown layer 'conv3x3'|unknown layer 'sofmax'"):
+        symcount.parse("conv3-64 relu sofmax")
+
+
+def test_unknown_option_lists_the_accepted_ones():
+    with pytest.raises(symcount.OptionError) as caught:
+        symcount.parse("conv3-64[padd=1]")
+    assert "unknown option 'padd' for conv" in str(caught.value)
+    assert "pad" in str(caught.value) and caught.value.column == 10
+
+
+def test_option_a_layer_does_not_take():
+    with pytest.raises(symcount.OptionError, match="for fc"):
+        symcount.parse("fc10[groups=2]")
+    with pytest.raises(symcount.OptionError, match="relu takes no options"):
+        symcount.parse("relu[inplace]")
+
+
+def test_option_given_twice():
+    with pytest.raises(symcount.OptionError, match="stride is given twice"):
+        symcount.parse("conv3-64/2[stride=2]")
+
+
+def test_groups_must_divide_channels():
+    with pytest.raises(symcount.ShapeError) as caught:
+        symcount.parse("input 3x32x32 conv3-64[groups=2]")
+    message = str(caught.value)
+    assert "groups=2 does not divide the input channels 3" in message and "3×32×32" in message
+
+
+def test_size_below_one_names_the_layer_and_its_input():
+    with pytest.raises(symcount.ShapeError) as caught:
+        symcount.parse("input 3x8x8 conv3-16[pad=0] pool pool pool")
+    error = caught.value
+    assert "pool gives a size 0 <= 0" in str(error) and "from input 16×1×1" in str(error)
+    assert (error.line, error.column) == (1, 39)  # the third pool
+
+
+def test_symbolic_group_check_happens_on_substitution():
+    net = symcount.parse("conv3-64[groups=2]", input="CxHxW")
+    with pytest.raises(symcount.ShapeError, match="does not divide"):
+        net.subs(C=3)
+    assert net.subs(C=4, H=8, W=8).params == 3 * 3 * 2 * 64 + 64  # k·k·(C/g)·C_out + C_out
+
+
+def test_set_of_an_unknown_symbol():
+    net = symcount.parse("conv3-64", input="3xHxW")
+    with pytest.raises(symcount.SymbolError, match="unknown symbol Q; this network's symbols: H, W"):
+        net.subs(Q=3)
+
+
+def test_bad_input_shapes():
+    with pytest.raises(symcount.ShapeError, match="C×H×W or a flat N"):
+        symcount.parse("relu", input="3x4")
+    with pytest.raises(symcount.ShapeError, match="whole numbers > 0"):
+        symcount.parse("relu", input="0x4x4")
+    with pytest.raises(symcount.ShapeError, match="C×H×W input"):
+        symcount.parse("input 100 conv3-64")
+
+
+def test_fractional_and_negative_parameters():
+    with pytest.raises(symcount.ShapeError, match="whole number"):
+        symcount.parse("input 3x8x8 conv3-{7/2}")
+    with pytest.raises(symcount.ShapeError, match="at least 1"):
+        symcount.parse("input 3x8x8 conv3-{1-1}")
+    with pytest.raises(symcount.NotationError, match="division by zero"):
+        symcount.parse("fc{1/0}")
+
+
+def test_pool_padding_over_half_the_kernel():
+    # PyTorch's rule (aten Pool.h): "pad should be at most half of effective kernel size"
+    with pytest.raises(symcount.ShapeError, match="more than half"):
+        symcount.parse("input 3x8x8 maxpool3/2[pad=2]")
+
+
+def test_every_error_is_a_symcount_error():
+    for cls in (symcount.NotationError, symcount.OptionError, symcount.ShapeError, symcount.SymbolError,
+                symcount.LimitError):
+        assert issubclass(cls, symcount.SymcountError)

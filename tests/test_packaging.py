@@ -1,0 +1,23 @@
+"""The grammar ships inside the package and is found from an installed wheel."""
+import os
+from pathlib import Path
+
+import pytest
+
+import symcount
+from symcount.notation.grammar import grammar_path
+
+SOURCE_TREE = Path(__file__).resolve().parents[1]
+
+
+def test_grammar_is_found_and_parses():
+    assert grammar_path().is_file()
+    assert symcount.parse("input 3x8x8 conv3-4").params == 3 * 3 * 3 * 4 + 4
+
+
+def test_installed_package_carries_its_grammar():
+    package = Path(symcount.__file__).resolve().parent
+    if package.parent == SOURCE_TREE and not os.environ.get("CI"):
+        pytest.skip("running from the source tree, not from an installed wheel (CI installs one)")
+    assert package.parent != SOURCE_TREE, "CI must test the installed package, not the source tree"
+    assert grammar_path() == package / "grammar" / "symcount.lark"

@@ -278,12 +278,16 @@ class Network:
         return bool(self.symbols)
 
     # ------------------------------------------------------------ evaluation
-    def values(self, **values) -> dict:
-        """Check `name=value` pairs against this network's symbols: {Symbol: expression}."""
-        unknown = [name for name in values if name not in self.symbols]
+    def check_names(self, names) -> None:
+        """Raise SymbolError for a name that is not one of this network's symbols."""
+        unknown = [name for name in names if name not in self.symbols]
         if unknown:
             known = ", ".join(self.symbols) or "none"
             raise SymbolError(f"unknown symbol {', '.join(unknown)}; this network's symbols: {known}")
+
+    def values(self, **values) -> dict:
+        """Check `name=value` pairs against this network's symbols: {Symbol: expression}."""
+        self.check_names(values)
         return {self.symbols[name]: _as_expr(value, name) for name, value in values.items()}
 
     def subs(self, **values) -> "Network":

@@ -56,8 +56,8 @@ def _plain(value):
 
 
 def _columns(network, columns: dict) -> tuple[list, int]:
+    network.check_names(columns)
     missing = [name for name in network.symbols if name not in columns]
-    network.values(**{name: 0 for name in columns})  # unknown names raise SymbolError
     if missing:
         raise SymbolError(f"sweep needs a value for every symbol; missing: {', '.join(missing)}")
     lengths = {len(v) for v in columns.values() if not isinstance(v, int)}

@@ -103,12 +103,12 @@ def text(network, values) -> str:
 def markdown(network, values) -> str:
     header, body, total, first_number = _grid(network, values, True)
     align = ["---" if i < first_number - 1 else "---:" for i in range(len(header))]
-    # formulas go in code spans, or Markdown would read their `*` as emphasis
-    body = [[f"`{c}`" if i >= first_number - 1 and any(ch.isalpha() for ch in c) else c
-             for i, c in enumerate(r)] for r in body]
-    total = [f"`{c}`" if i >= first_number - 1 and any(ch.isalpha() for ch in c) else c
-             for i, c in enumerate(total)]
-    total = [f"**{c}**" if c else c for c in total]
+    def code_spans(cells):  # formulas, or Markdown would read their `*` as emphasis
+        return [f"`{c}`" if i >= first_number - 1 and any(ch.isalpha() for ch in c) else c
+                for i, c in enumerate(cells)]
+
+    body = [code_spans(r) for r in body]
+    total = [f"**{c}**" if c else c for c in code_spans(total)]
 
     def line(cells):
         return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
@@ -118,11 +118,10 @@ def markdown(network, values) -> str:
 
 
 def _record(row_or_net, values, quantities):
-    record = {q: _plain(getattr(row_or_net, q)) for q in quantities}
-    if values:
-        formulas = {q: str(getattr(row_or_net, q)) for q in quantities}
-        record = {q: _plain(getattr(row_or_net, q).xreplace(values)) for q in quantities}
-        record["formulas"] = formulas
+    if not values:
+        return {q: _plain(getattr(row_or_net, q)) for q in quantities}
+    record = {q: _plain(getattr(row_or_net, q).xreplace(values)) for q in quantities}
+    record["formulas"] = {q: str(getattr(row_or_net, q)) for q in quantities}
     return record
 
 

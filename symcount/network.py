@@ -99,7 +99,7 @@ class _Builder:
         except LayerProblem as problem:
             raise self.error(problem.error, f"{layer.text}: {problem}; its input is {format_shape(shape)}",
                              layer) from None
-        except (ZeroDivisionError, TypeError) as problem:  # e.g. a symbol substituted by 0
+        except ZeroDivisionError as problem:  # e.g. a divisor in {C/g} substituted by 0
             raise self.error(ShapeError, f"{layer.text}: cannot be evaluated ({problem}); "
                              f"its input is {format_shape(shape)}", layer) from None
         for dim in result.output:
@@ -141,13 +141,12 @@ class _Builder:
         return shape
 
     def _fold(self, repeat, first, remaining, peeled, shape):
-        """Rows[first:] are one pass that keeps the shape: it stands for `remaining` passes."""
+        """Rows[first:] are one pass that keeps the shape: it stands for `remaining` passes
+        (remaining >= 1 when numeric: the caller folds only a pass it was going to make)."""
         one_pass = self.rows[first:]
         if remaining.is_number and remaining <= EXPAND_UP_TO and \
                 len(self.rows) + (remaining - 1) * len(one_pass) <= EXPAND_ROWS:
             self.rows.extend(one_pass * int(remaining - 1))
-            if remaining == 0:
-                del self.rows[first:]
         else:
             self.rows[first:] = [row.times(remaining) for row in one_pass]
             if not remaining.is_number and peeled:
@@ -302,8 +301,13 @@ class Network:
 
     # ------------------------------------------------------------ rendering
     def table(self, format: str = "text", values: dict | None = None) -> str:
+        """The table as text, markdown, json or csv; `values` ({"H": 224} or {Symbol: 224})
+        shows numbers beside the formulas."""
         from symcount.render.table import render
-        return render(self, format, values or {})
+        values = values or {}
+        if any(isinstance(name, str) for name in values):
+            values = self.values(**{str(name): value for name, value in values.items()})
+        return render(self, format, values)
 
     def __str__(self) -> str:
         return self.table()

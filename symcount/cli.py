@@ -6,10 +6,13 @@ Bad input prints one error message, never a traceback.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from symcount.errors import SymcountError
-from symcount.network import parse
+from symcount.layers.arithmetic import RULES
+from symcount.network import FRAMEWORKS, parse
+from symcount.render import reports
 from symcount.render.table import FORMATS
 
 EXAMPLES = """\
@@ -30,26 +33,82 @@ examples:
   symcount -f net.txt --format markdown
   echo "conv5-32[pad=0] pool fc10" | symcount - --input 1x28x28 --format json
 
+subcommands:
+  symcount check NOTATION ...   fractional sizes, congruences, valid input sizes (exit 1 if not integral)
+  symcount solve NOTATION --fact conv1=55x55 --bounds p=0..10   solve for unknown symbols
+
 exit status: 0 ok, 2 bad input (with a message naming line, column and what was expected)
 """
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="symcount", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES,
-        description="Shapes, parameters (weights and biases apart), activations and MACs of a network "
-                    "written in paper notation, as exact numbers or closed-form formulas.")
+def _common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("notation", nargs="?", help="the network, e.g. \"conv3-64x2 pool fc10\"; '-' reads stdin")
     parser.add_argument("-f", "--file", help="read the notation from a file ('-' for stdin)")
     parser.add_argument("-i", "--input", help="input shape, e.g. 3x224x224 or 3xHxW (overrides an input line)")
+    parser.add_argument("-p", "--padding", default=None,
+                        help="default convolution padding: half (floor(k/2) per side; the default), valid, same, "
+                             "full, a number, or a symbol in braces such as {p}")
+    parser.add_argument("-r", "--rounding", choices=RULES,
+                        help="output-size rule of every convolution and pooling layer (default floor)")
+    parser.add_argument("--framework", choices=sorted(FRAMEWORKS),
+                        help="each framework's rules: caffe rounds pooling up, tensorflow/keras pad 'same'")
+    return parser
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _common(argparse.ArgumentParser(
+        prog="symcount", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES,
+        description="Shapes, parameters (weights and biases apart), activations and MACs of a network "
+                    "written in paper notation, as exact numbers or closed-form formulas. "
+                    "Also: 'symcount check ...' and 'symcount solve ...' (see their --help)."))
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                         help="give a symbol a value, shown beside the formulas (repeatable)")
-    parser.add_argument("-p", "--padding", default="half",
-                        help="default convolution padding: half (floor(k/2) per side; default), valid, same, "
-                             "full, or a number")
     parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default text)")
     parser.add_argument("-V", "--version", action="store_true", help="print the version and exit")
     return parser
+
+
+def _check_parser() -> argparse.ArgumentParser:
+    parser = _common(argparse.ArgumentParser(
+        prog="symcount check", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=CHECK_EXAMPLES,
+        description="Say where an input gives a fractional size (exact value, floor, ceil, what this "
+                    "rounding gives, the padding that would fix it), what each layer needs of the input "
+                    "size (a congruence), and every input size that makes every layer integral."))
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def _solve_parser() -> argparse.ArgumentParser:
+    parser = _common(argparse.ArgumentParser(
+        prog="symcount solve", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=SOLVE_EXAMPLES,
+        description="Find every integer value of the network's symbols, within bounds, that meets the "
+                    "facts a paper states (a layer's output shape, a parameter count)."))
+    parser.add_argument("--fact", action="append", default=[], required=True, metavar="FACT",
+                        help="conv1=55x55, conv1.output=96x55x55, fc1.input=512x7x7, params=60965224, "
+                             "macs=..., 3=55x55 (row 3); repeatable")
+    parser.add_argument("--bounds", action="append", default=[], metavar="NAME=LO..HI",
+                        help="integer bounds of a symbol, inclusive (default 0..1024); repeatable")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+CHECK_EXAMPLES = """\
+examples:
+  symcount check "input 3x224x224 conv11-96/4[pad=0] maxpool3/2 conv5-256 maxpool3/2 conv3-384 maxpool3/2"
+  symcount check "conv3-64x2 pool conv3-128x2 pool fc10" --input 3xSxS --format json
+
+exit status: 0 every layer integral (for a symbolic input: for every size), 1 not, 2 bad input
+"""
+
+SOLVE_EXAMPLES = """\
+examples:
+  symcount solve "input 3x224x224 conv11-96/4[pad={p}]" --fact conv1=55x55 --bounds p=0..10 --rounding exact
+  symcount solve "conv3-64x2 pool conv3-128x2 pool conv3-256x3 pool conv3-512x3 pool conv3-512x3 pool fc4096" \\
+      --input 3xSxS --fact fc1.input=512x7x7 --bounds S=1..1024
+  symcount solve "input 1x28x28 conv5-{C}[pad=0] pool conv3-{C}[pad=0] pool fc256 fc10" --fact params=217706
+
+exit status: 0 at least one solution, 1 none, 2 bad input
+"""
 
 
 def _read_notation(args, parser) -> str:
@@ -79,24 +138,73 @@ def _values(pairs):
     return values
 
 
-def main(argv=None) -> int:
+def _bounds(pairs):
+    bounds = {}
+    for pair in pairs:
+        match = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*=\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?", pair)
+        if not match:
+            raise SymcountError(f"--bounds takes NAME=LO..HI (inclusive) or NAME=N, got {pair!r}")
+        low = int(match[2])
+        high = int(match[3]) if match[3] is not None else low
+        if high < low:
+            raise SymcountError(f"--bounds {pair!r}: {high} is below {low}")
+        bounds[match[1]] = range(low, high + 1)
+    return bounds
+
+
+def _network(args, parser):
+    text = _read_notation(args, parser)
+    return parse(text, input=args.input, padding=args.padding, rounding=args.rounding, framework=args.framework)
+
+
+def _table(argv) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.version:
         from symcount import __version__
         print(f"symcount {__version__}")
         return 0
+    network = _network(args, parser)
+    values = _values(args.set)
+    if values:
+        network.subs(**values)  # checks every layer at these values
+    sys.stdout.write(network.table(args.format, network.values(**values)))
+    return 0
+
+
+def _check(argv) -> int:
+    parser = _check_parser()
+    args = parser.parse_args(argv)
+    network = _network(args, parser)
+    result = network.check()
+    render = reports.check_json if args.format == "json" else reports.check_text
+    sys.stdout.write(render(network, result))
+    return 0 if result.integral else 1
+
+
+def _solve(argv) -> int:
+    parser = _solve_parser()
+    args = parser.parse_args(argv)
+    network = _network(args, parser)
+    result = network.solve(args.fact, _bounds(args.bounds))
+    render = reports.solve_json if args.format == "json" else reports.solve_text
+    sys.stdout.write(render(network, result))
+    return 0 if result.solutions else 1
+
+
+COMMANDS = {"check": _check, "solve": _solve}
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = COMMANDS.get(argv[0], _table) if argv else _table
+    if command is not _table:
+        argv = argv[1:]
     try:
-        text = _read_notation(args, parser)
-        network = parse(text, input=args.input, padding=args.padding)
-        values = _values(args.set)
-        if values:
-            network.subs(**values)  # checks every layer at these values
-        sys.stdout.write(network.table(args.format, network.values(**values)))
+        return command(argv)
     except SymcountError as error:
         print(f"symcount: error: {error}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

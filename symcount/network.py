@@ -13,7 +13,8 @@ from functools import cached_property
 import sympy
 
 from symcount.errors import LimitError, ShapeError, SymbolError, SymcountError
-from symcount.layers.kinds import LayerProblem, evaluate
+from symcount.layers.arithmetic import RULES
+from symcount.layers.kinds import Defaults, LayerProblem, evaluate
 from symcount.notation.parse import parse_expr, parse_notation, parse_shape
 from symcount.notation.spec import Layer, NetworkSpec, Repeat, symbol
 
@@ -26,6 +27,14 @@ MAX_PEEL = 1_000         # passes of one repeat that still change a numeric shap
 MAX_PEEL_SYMBOLIC = 64   # the same for a symbolic shape (floor(H/2^64) is already absurd)
 MAX_SYMBOLIC_PEEL = 16   # passes tried before a symbolic repeat must reach a fixed point
 PADDINGS = ("half", "valid", "same", "full")
+# Each framework's rounding of convolutions and pooling, and its default padding.
+FRAMEWORKS = {
+    "pytorch": Defaults(),
+    "onnx": Defaults(),
+    "caffe": Defaults(pool="caffe"),           # Caffe pooling rounds up (pooling_layer.cpp)
+    "tensorflow": Defaults(padding="same"),    # 'same' as Keras models write paper convolutions
+    "keras": Defaults(padding="same"),
+}
 QUANTITIES = ("weights", "biases", "params", "non_trainable", "activations", "macs")
 
 
@@ -52,6 +61,8 @@ class Row:
     non_trainable: Expr
     activations: Expr
     macs: Expr
+    exact: tuple = ()    # output shape under exact arithmetic (equal to output where integral)
+    windows: tuple = ()  # per spatial axis: Window(kernel k̂, stride, before, after)
 
     @property
     def params(self) -> Expr:
@@ -75,9 +86,9 @@ def _subs(value, mapping):
 
 
 class _Builder:
-    def __init__(self, spec: NetworkSpec, padding, mapping: dict):
+    def __init__(self, spec: NetworkSpec, defaults: Defaults, mapping: dict):
         self.spec = spec
-        self.padding = padding
+        self.defaults = defaults
         self.mapping = mapping
         self.rows: list[Row] = []
         self.assumptions: list = []
@@ -95,24 +106,26 @@ class _Builder:
     def layer(self, layer: Layer, shape):
         params = _subs(layer.params, self.mapping)
         try:
-            result = evaluate(layer.kind, params, shape, self.padding)
+            result = evaluate(layer.kind, params, shape, self.defaults)
         except LayerProblem as problem:
             raise self.error(problem.error, f"{layer.text}: {problem}; its input is {format_shape(shape)}",
                              layer) from None
         except ZeroDivisionError as problem:  # e.g. a divisor in {C/g} substituted by 0
             raise self.error(ShapeError, f"{layer.text}: cannot be evaluated ({problem}); "
                              f"its input is {format_shape(shape)}", layer) from None
-        for dim in result.output:
+        for position, dim in enumerate(result.output):
             if dim.is_positive is False:
                 raise self.error(ShapeError, f"{layer.text} gives a size {dim} <= 0 "
                                  f"(output {format_shape(result.output)}) from input {format_shape(shape)}",
                                  layer)
-            if dim.is_integer is False:
+            # a fractional spatial size is the point of exact rounding; channels must be whole
+            if dim.is_integer is False and (position == 0 or len(result.output) == 1):
                 raise self.error(ShapeError, f"{layer.text} gives a fractional size {dim} "
                                  f"(output {format_shape(result.output)})", layer)
         one = sympy.Integer(1)
         self.rows.append(Row("", layer.kind, layer.text, shape, result.output, one, result.weights,
-                             result.biases, result.non_trainable, sympy.Mul(*result.output), result.macs))
+                             result.biases, result.non_trainable, sympy.Mul(*result.output), result.macs,
+                             result.exact, result.windows))
         if len(self.rows) > MAX_ROWS:
             raise self.error(LimitError, f"the network expands to more than {MAX_ROWS:,} layers", layer)
         return result.output
@@ -216,14 +229,14 @@ class Network:
     numeric input, closed forms (with the floors of the output-size rule) otherwise.
     """
 
-    def __init__(self, spec: NetworkSpec, input_shape: tuple, padding="half", mapping=None):
+    def __init__(self, spec: NetworkSpec, input_shape: tuple, defaults: Defaults = Defaults(), mapping=None):
         self.spec = spec
-        self.padding = padding
+        self.defaults = defaults
         mapping = dict(mapping or {})
         self.input_shape = tuple(sympy.Integer(d) if isinstance(d, int) else d for d in _subs(input_shape, mapping))
         self._mapping = mapping
         self._check_input()
-        builder = _Builder(spec, padding, mapping)
+        builder = _Builder(spec, defaults, mapping)
         self.output_shape = builder.items(spec.items, self.input_shape)
         self.layers = _named(builder.rows)
         self.assumptions = tuple(_subs(a, mapping) for a in builder.assumptions)
@@ -292,12 +305,36 @@ class Network:
     def subs(self, **values) -> "Network":
         """The network evaluated at `name=value` (re-checked layer by layer)."""
         mapping = {**self._mapping, **self.values(**values)}
-        return Network(self.spec, self.input_shape, self.padding, mapping)
+        return Network(self.spec, self.input_shape, self.defaults, mapping)
 
     def sweep(self, **columns) -> dict:
         """Totals for many values at once: net.sweep(H=range(32, 1025, 32), W=...)."""
         from symcount.analyses.sweep import sweep
         return sweep(self, **columns)
+
+    # ------------------------------------------------------------ integrality
+    def check(self):
+        """Fractional sizes, per-layer congruences and every integral input size
+        (a symcount.analyses.integrality.CheckResult)."""
+        from symcount.analyses.integrality import check
+        return check(self)
+
+    def valid_sizes(self, **values) -> list:
+        """The values of one spatial input symbol that make every layer integral:
+        net.valid_sizes(S=range(100, 400))."""
+        from symcount.analyses.integrality import valid_sizes
+        return valid_sizes(self, **values)
+
+    def smallest_valid(self, **at_least) -> int:
+        """The smallest such value >= the one given: net.smallest_valid(S=224)."""
+        from symcount.analyses.integrality import smallest_valid
+        return smallest_valid(self, **at_least)
+
+    def solve(self, facts, bounds=None):
+        """Every integer assignment of the symbols within bounds ({"p": range(0, 8)};
+        default 0..1024) that meets every fact ("conv1=55x55", "params=60965224")."""
+        from symcount.analyses.solve import solve
+        return solve(self, facts, bounds)
 
     # ------------------------------------------------------------ rendering
     def table(self, format: str = "text", values: dict | None = None) -> str:
@@ -317,17 +354,36 @@ class Network:
                 f"params {self.params}>")
 
 
-def parse(text: str, input=None, padding="half") -> Network:
+def parse(text: str, input=None, padding=None, rounding=None, framework=None) -> Network:
     """Parse paper notation and evaluate it.
 
     ``input`` ("3x224x224", "3xHxW", or a tuple) overrides an `input` line in the text;
     with neither, the input is the symbolic C×H×W.  ``padding`` is the convolutions'
-    default: "half" (floor(k̂/2) per side, the VGG/ResNet rule), "valid", "same", "full"
-    or a number.
+    default: "half" (floor(k̂/2) per side, the VGG/ResNet rule), "valid", "same", "full",
+    a number or "{p}".  ``rounding`` ("floor", "exact", "ceil", "caffe") applies to every
+    convolution and pooling layer; ``framework`` ("pytorch", "caffe", "tensorflow",
+    "keras", "onnx") picks each framework's rules instead.  docs/conventions.md has them.
     """
     spec = parse_notation(text)
     shape = _as_shape(input) if input is not None else (spec.input or parse_shape(DEFAULT_INPUT))
-    return Network(spec, shape, _as_padding(padding))
+    return Network(spec, shape, network_defaults(padding, rounding, framework))
+
+
+def network_defaults(padding=None, rounding=None, framework=None) -> Defaults:
+    """The Defaults that padding, rounding and framework arguments ask for."""
+    defaults = Defaults()
+    if framework is not None:
+        name = str(framework).lower()
+        if name not in FRAMEWORKS:
+            raise SymcountError(f"unknown framework {framework!r}; choose one of {', '.join(FRAMEWORKS)}")
+        defaults = FRAMEWORKS[name]
+    if rounding is not None:
+        if rounding not in RULES:
+            raise SymcountError(f"unknown rounding {rounding!r}; choose one of {', '.join(RULES)}")
+        defaults = replace(defaults, conv=rounding, pool=rounding)
+    if padding is not None:
+        defaults = replace(defaults, padding=_as_padding(padding))
+    return defaults
 
 
 def _as_padding(padding):

@@ -1,16 +1,35 @@
-"""Output-size arithmetic of sliding windows, exact and symbolic.
+"""Output-size arithmetic of sliding windows, exact and symbolic, under each rounding rule.
 
 Formulas and sources: ../shared/reference/conv-arithmetic.md and docs/conventions.md.
-  o = floor((i + p_before + p_after - d(k-1) - 1) / s) + 1        (PyTorch Conv2d, MaxPool2d)
+With span = i + p_before + p_after - k̂ (k̂ = d(k-1) + 1, the effective kernel):
+  floor   o = floor(span / s) + 1                  PyTorch Conv2d/MaxPool2d, Caffe convolution, ONNX
+  exact   o = span / s + 1                         the papers' arithmetic, rationals kept (217/4 + 1)
+  ceil    o = min(ceil(span / s), floor((i + p_before - 1) / s)) + 1
+                                                   PyTorch ceil_mode (aten/.../Pool.h)
+  caffe   o = ceil(span / s) + 1, clipped as ceil only when p_before > 0
+                                                   Caffe pooling (pooling_layer.cpp)
+  same    o = ceil(i / s), total padding max((o-1)s + k̂ - i, 0) split floor/ceil
+                                                   TensorFlow/Keras (kernel_shape_util.cc)
 Nested floors are kept flat with the identity floor((floor(A) + R) / s) = floor((A + R) / s)
-for an integer R and a positive integer s, so five VGG poolings give floor(H/32), not
-five nested floors.  Every function takes and returns SymPy expressions.
+for an integer R and a positive integer s, so five VGG poolings give floor(H/32).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import sympy
 
 Expr = sympy.Expr
+RULES = ("floor", "exact", "ceil", "caffe")
+
+
+@dataclass(frozen=True)
+class Window:
+    """One spatial axis of a sliding window: effective kernel, stride, padding before/after."""
+    kernel: Expr
+    stride: Expr
+    before: Expr
+    after: Expr
 
 
 def effective_kernel(k: Expr, d: Expr) -> Expr:
@@ -32,7 +51,7 @@ def _flatten_floor(numerator: Expr) -> Expr:
 
 def floor_div(numerator: Expr, denominator: Expr) -> Expr:
     """floor(numerator / denominator) for an integer-valued numerator and a stride >= 1."""
-    if denominator == 1:
+    if denominator == 1 and numerator.is_integer:
         return numerator
     if denominator.is_integer:
         numerator = _flatten_floor(numerator)
@@ -43,37 +62,43 @@ def ceil_div(numerator: Expr, denominator: Expr) -> Expr:
     return sympy.ceiling(numerator / denominator)
 
 
-def window_output(i: Expr, k: Expr, s: Expr, before: Expr, after: Expr, d: Expr) -> Expr:
-    """Floor rule: o = floor((i + before + after - k̂) / s) + 1."""
-    return floor_div(i + before + after - effective_kernel(k, d), s) + 1
+def output_size(rule: str, i: Expr, window: Window) -> Expr:
+    """The output size along one axis under one of RULES."""
+    span = i + window.before + window.after - window.kernel
+    s = window.stride
+    if rule == "exact":
+        return span / s + 1
+    if rule == "floor":
+        return floor_div(span, s) + 1
+    # PyTorch drops a last window that would start in the right padding, (o - 1)s >= i + p:
+    # with p <= k̂/2 that is the min below (the latest start allowed is i + p - 1).
+    clipped = sympy.Min(ceil_div(span, s), floor_div(i + window.before - 1, s)) + 1
+    if rule == "ceil":
+        return clipped
+    if rule == "caffe":  # Caffe clips only when it pads
+        unclipped = ceil_div(span, s) + 1
+        if window.before == 0:
+            return unclipped
+        if window.before.is_positive:
+            return clipped
+        return sympy.Piecewise((clipped, window.before > 0), (unclipped, True))
+    raise ValueError(f"unknown rounding rule {rule!r}")
 
 
-def ceil_mode_output(i: Expr, k: Expr, s: Expr, p: Expr, d: Expr) -> Expr:
-    """PyTorch ceil_mode=True (aten/src/ATen/native/Pool.h, pooling_output_shape).
-
-    PyTorch computes o = ceil((i + 2p - k̂)/s) + 1 and subtracts one when the last
-    window would start in the right padding, (o - 1)s >= i + p.  With p <= k̂/2 that is
-    o = min(ceil((i + 2p - k̂)/s), floor((i + p - 1)/s)) + 1: the latest window start
-    allowed is i + p - 1.
-    """
-    upper = ceil_div(i + 2 * p - effective_kernel(k, d), s)
-    latest_start = floor_div(i + p - 1, s)
-    return sympy.Min(upper, latest_start) + 1
+def same_window(i: Expr, keff: Expr, s: Expr) -> tuple[Expr, Window]:
+    """TensorFlow/Keras 'same': o = ceil(i/s); the padding it implies, extra pixel after."""
+    out = i if s == 1 else ceil_div(i, s)
+    total = sympy.Max((out - 1) * s + keff - i, 0)
+    before = sympy.floor(total / 2)
+    return out, Window(keff, s, before, total - before)
 
 
-def same_output(i: Expr, s: Expr) -> Expr:
-    """TensorFlow/Keras 'same': o = ceil(i / s) (tensorflow kernel_shape_util.cc)."""
-    return i if s == 1 else ceil_div(i, s)
-
-
-def padding_for(mode, k: Expr, d: Expr) -> tuple[Expr, Expr]:
+def padding_for(mode, keff: Expr) -> tuple[Expr, Expr]:
     """Padding (before, after) along one axis for a named mode or an explicit number.
 
     'half' is floor(k̂/2) per side (VGG, ResNet: the size is kept at stride 1 for odd
-    kernels); 'valid' is 0; 'full' is k̂ - 1 per side.  'same' is not a padding but an
-    output rule (same_output); callers handle it.
+    kernels); 'valid' is 0; 'full' is k̂ - 1 per side.  'same' is handled by same_window.
     """
-    keff = effective_kernel(k, d)
     if mode == "half":
         half = sympy.floor(keff / 2)
         return half, half

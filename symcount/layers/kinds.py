@@ -40,6 +40,12 @@ class LayerResult:
     biases: Expr
     non_trainable: Expr
     macs: Expr
+    exact: tuple = None     # the output under exact arithmetic (a sliding window's 54.25)
+    windows: tuple = ()     # a Window per spatial axis, for sliding-window layers
+
+    def __post_init__(self):
+        if self.exact is None:
+            object.__setattr__(self, "exact", self.output)
 
 
 # --------------------------------------------------------------------------- options
@@ -87,6 +93,13 @@ def _flag(value, what):
     raise LayerProblem(f"{what} takes true or false", OptionError)
 
 
+def _rule(value, what):
+    form, v = value
+    if form == "word" and v in ar.RULES:
+        return v
+    raise LayerProblem(f"{what} takes one of {', '.join(ar.RULES)}", OptionError)
+
+
 def _rate(value, what):
     form, v = value
     if form in ("decimal", "number") and 0 <= v <= 1:
@@ -109,6 +122,7 @@ OPTIONS = {spec.name: spec for spec in (
     OptionSpec("groups", ("g",), _single, "groups: must divide the input and output channels"),
     OptionSpec("bias", ("b",), _flag, "whether the layer has biases"),
     OptionSpec("ceil", ("ceil_mode",), _flag, "round the output size up (PyTorch ceil_mode)"),
+    OptionSpec("round", ("rounding",), _rule, "rounding rule of the output size: floor, exact, ceil or caffe"),
     OptionSpec("affine", (), _flag, "whether BatchNorm has its trainable γ and β"),
     OptionSpec("rate", ("p",), _rate, "dropout rate (does not change any count)"),
 )}
@@ -130,77 +144,103 @@ def _spatial(shape, kind):
     return shape
 
 
-def _conv(params, shape, padding):
+@dataclass(frozen=True)
+class Defaults:
+    """The network-wide choices a layer falls back on (hashable: part of the cache key).
+
+    padding: the convolutions' default padding; conv, pool: the rounding rule of each;
+    forced: apply conv/pool to every layer, ignoring its own round/ceil options (the
+    integrality analysis evaluates everything exactly).
+    """
+    padding: object = "half"
+    conv: str = "floor"
+    pool: str = "floor"
+    forced: bool = False
+
+    def rule(self, params, kind_rule: str) -> str:
+        if self.forced:
+            return kind_rule
+        if "round" in params:
+            return params["round"]
+        return "ceil" if params.get("ceil") else kind_rule
+
+
+def _windows(params, i_pair, k_pair, default_stride, mode, rule):
+    """Output, exact output and Window of each spatial axis of a conv or pooling layer."""
+    sh, sw = params.get("stride", default_stride)
+    dh, dw = params.get("dilation", (ONE, ONE))
+    outputs, exacts, windows = [], [], []
+    for axis, (i, k, s, d) in enumerate(zip(i_pair, k_pair, (sh, sw), (dh, dw))):
+        for value, what in ((k, "kernel"), (s, "stride"), (d, "dilation")):
+            _check_int(value, what, 1)
+        keff = ar.effective_kernel(k, d)
+        if mode == "same":
+            out, window = ar.same_window(i, keff, s)
+            outputs.append(i / s if rule == "exact" else out)
+            exacts.append(i / s)
+            windows.append(window)
+            continue
+        before, after = ar.padding_for(mode if isinstance(mode, str) else mode[axis], keff)
+        _check_int(before, "padding", 0)
+        _check_int(after, "padding", 0)
+        window = ar.Window(keff, s, before, after)
+        outputs.append(ar.output_size(rule, i, window))
+        exacts.append(ar.output_size("exact", i, window))
+        windows.append(window)
+    return tuple(outputs), tuple(exacts), tuple(windows)
+
+
+def _conv(params, shape, defaults):
     cin, h, w = _spatial(shape, "a convolution")
     kh, kw = params["kernel"]
     cout = params["out"]
-    sh, sw = params.get("stride", (ONE, ONE))
-    dh, dw = params.get("dilation", (ONE, ONE))
     groups = params.get("groups", ONE)
-    for value, what in ((kh, "kernel"), (kw, "kernel"), (cout, "filters"), (sh, "stride"),
-                        (sw, "stride"), (dh, "dilation"), (dw, "dilation"), (groups, "groups")):
-        _check_int(value, what, 1)
+    _check_int(cout, "filters", 1)
+    _check_int(groups, "groups", 1)
     for channels, side in ((cin, "input"), (cout, "output")):
         remainder = sympy.Mod(channels, groups)
         if remainder.is_number and remainder != 0:
             raise LayerProblem(f"groups={groups} does not divide the {side} channels {channels}")
-    mode = params.get("pad", padding)
-    out = []
-    for axis, (i, k, s, d) in enumerate(((h, kh, sh, dh), (w, kw, sw, dw))):
-        if mode == "same":
-            out.append(ar.same_output(i, s))
-            continue
-        before, after = ar.padding_for(mode if isinstance(mode, str) else mode[axis], k, d)
-        _check_int(before, "padding", 0)
-        out.append(ar.window_output(i, k, s, before, after, d))
-    ho, wo = out
+    mode = params.get("pad", defaults.padding)
+    (ho, wo), exact, windows = _windows(params, (h, w), (kh, kw), (ONE, ONE), mode,
+                                        defaults.rule(params, defaults.conv))
     per_position = kh * kw * cin / groups
-    weights = per_position * cout
     biases = cout if params.get("bias", True) else ZERO
-    return LayerResult((cout, ho, wo), weights, biases, ZERO, ho * wo * cout * per_position)
+    return LayerResult((cout, ho, wo), per_position * cout, biases, ZERO, ho * wo * cout * per_position,
+                       (cout,) + exact, windows)
 
 
-def _pool(params, shape, padding):
+def _pool(params, shape, defaults):
     c, h, w = _spatial(shape, "a pooling layer")
     k = params["kernel"][0]
-    sh, sw = params.get("stride", params["kernel"])
-    dh, dw = params.get("dilation", (ONE, ONE))
     pad = params.get("pad", (ZERO, ZERO))
-    ph, pw = _pool_padding_word(pad, k) if isinstance(pad, str) else pad
-    for value, what in ((k, "kernel"), (sh, "stride"), (sw, "stride"), (dh, "dilation"), (dw, "dilation")):
-        _check_int(value, what, 1)
-    out = []
-    for i, s, p, d in ((h, sh, ph, dh), (w, sw, pw, dw)):
-        _check_int(p, "padding", 0)
-        # PyTorch pool2d_shape_check: "pad should be at most half of effective kernel size"
-        if (sympy.floor(k / 2) - p).is_negative:
-            raise LayerProblem(f"padding {p} is more than half the kernel {k}")
-        if params.get("ceil", False):
-            out.append(ar.ceil_mode_output(i, k, s, p, d))
-        else:
-            out.append(ar.window_output(i, k, s, p, p, d))
-    return LayerResult((c, out[0], out[1]), ZERO, ZERO, ZERO, ZERO)
+    if pad == "half":
+        pad = (sympy.floor(k / 2),) * 2
+    elif pad == "valid":
+        pad = (ZERO, ZERO)
+    elif pad == "full":
+        raise LayerProblem("pooling takes pad=n, (h, w), half, same or valid, not full", OptionError)
+    if pad != "same":
+        for p in pad:
+            # PyTorch pool2d_shape_check: "pad should be at most half of effective kernel size"
+            if (sympy.floor(k / 2) - p).is_negative:
+                raise LayerProblem(f"padding {p} is more than half the kernel {k}")
+    # PyTorch's pooling stride defaults to the kernel
+    out, exact, windows = _windows(params, (h, w), params["kernel"], params["kernel"], pad,
+                                   defaults.rule(params, defaults.pool))
+    return LayerResult((c,) + out, ZERO, ZERO, ZERO, ZERO, (c,) + exact, windows)
 
 
-def _pool_padding_word(word, k):
-    if word == "valid":
-        return (ZERO, ZERO)
-    if word == "half":
-        half = sympy.floor(k / 2)
-        return (half, half)
-    raise LayerProblem(f"pooling takes pad=n, (h, w), half or valid, not {word}", OptionError)
-
-
-def _gap(params, shape, padding):
+def _gap(params, shape, defaults):
     c, _, _ = _spatial(shape, "global average pooling")
     return LayerResult((c, ONE, ONE), ZERO, ZERO, ZERO, ZERO)
 
 
-def _flatten(params, shape, padding):
+def _flatten(params, shape, defaults):
     return LayerResult((sympy.Mul(*shape),), ZERO, ZERO, ZERO, ZERO)
 
 
-def _fc(params, shape, padding):
+def _fc(params, shape, defaults):
     fan_in = sympy.Mul(*shape)
     out = params["out"]
     _check_int(out, "units", 1)
@@ -208,13 +248,13 @@ def _fc(params, shape, padding):
     return LayerResult((out,), fan_in * out, biases, ZERO, fan_in * out)
 
 
-def _bn(params, shape, padding):
+def _bn(params, shape, defaults):
     c = shape[0]
     trainable = c if params.get("affine", True) else ZERO
     return LayerResult(tuple(shape), trainable, trainable, 2 * c, ZERO)
 
 
-def _same_shape(params, shape, padding):
+def _same_shape(params, shape, defaults):
     return LayerResult(tuple(shape), ZERO, ZERO, ZERO, ZERO)
 
 
@@ -227,9 +267,9 @@ class Kind:
 
 
 KINDS = {kind.name: kind for kind in (
-    Kind("conv", ("pad", "stride", "dilation", "groups", "bias"), _conv, "2-D convolution"),
-    Kind("maxpool", ("pad", "stride", "dilation", "ceil"), _pool, "max pooling"),
-    Kind("avgpool", ("pad", "stride", "ceil"), _pool, "average pooling"),
+    Kind("conv", ("pad", "stride", "dilation", "groups", "bias", "round"), _conv, "2-D convolution"),
+    Kind("maxpool", ("pad", "stride", "dilation", "ceil", "round"), _pool, "max pooling"),
+    Kind("avgpool", ("pad", "stride", "ceil", "round"), _pool, "average pooling"),
     Kind("gap", (), _gap, "global average pooling to C×1×1"),
     Kind("flatten", (), _flatten, "flatten C×H×W to C·H·W"),
     Kind("fc", ("bias",), _fc, "fully connected (flatten implied)"),
@@ -267,6 +307,6 @@ def parse_option(kind: str, written: str, value) -> tuple:
 
 
 @lru_cache(maxsize=8192)
-def evaluate(kind: str, params: tuple, shape: tuple, padding) -> LayerResult:
+def evaluate(kind: str, params: tuple, shape: tuple, defaults: Defaults) -> LayerResult:
     """Evaluate one layer on one input shape; cached, as deep nets repeat layers."""
-    return KINDS[kind].evaluate(dict(params), shape, padding)
+    return KINDS[kind].evaluate(dict(params), shape, defaults)

@@ -75,9 +75,12 @@ def _grid(network, values, separators):
 
 def _notes(network, values) -> list[str]:
     notes = []
-    padding = network.padding if isinstance(network.padding, str) else network.padding[0]
+    defaults = network.defaults
+    padding = defaults.padding if isinstance(defaults.padding, str) else defaults.padding[0]
+    rounding = defaults.conv if defaults.conv == defaults.pool else \
+        f"{defaults.conv} (convolution), {defaults.pool} (pooling)"
     notes.append(f"input {_shape(network.input_shape, values)}; convolution padding {padding}; "
-                 "output sizes floor((i + 2p - d(k-1) - 1)/s) + 1")
+                 f"rounding {rounding}")
     if network.symbols:
         notes.append("symbols (nonnegative integers): " + ", ".join(network.symbols) +
                      ("; values: " + ", ".join(f"{k}={v}" for k, v in values.items()) if values else ""))
@@ -136,7 +139,9 @@ def as_json(network, values) -> str:
                        "input": dims(row.input), "output": dims(row.output),
                        **_record(row, values, QUANTITIES)})
     document = {"input": dims(network.input_shape), "output": dims(network.output_shape),
-                "padding": network.padding if isinstance(network.padding, str) else str(network.padding[0]),
+                "padding": network.defaults.padding if isinstance(network.defaults.padding, str)
+                else str(network.defaults.padding[0]),
+                "rounding": {"convolution": network.defaults.conv, "pooling": network.defaults.pool},
                 "symbols": list(network.symbols),
                 "values": {str(k): _plain(v) for k, v in values.items()},
                 "assumptions": [str(a) for a in network.assumptions],

@@ -1,0 +1,275 @@
+"""Integral shapes: where a stated input gives a fractional size, and which sizes do not.
+
+Under exact arithmetic every layer's size is an affine function a·X + b of an input
+symbol X (rationals kept).  The size is an integer exactly when X lies in one residue
+class modulo the denominator of a, so "every layer is integral" is a set of congruences
+on X, combined by the Chinese remainder theorem into one class X ≡ r (mod M) (M divides
+the product of the strides).  With the smallest X for which every size is >= 1, this
+gives every valid size in closed form: X = r + kM >= minimum.
+docs/integrality.md explains the output; the AlexNet question is its example.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import sympy
+from sympy.ntheory.modular import solve_congruence
+
+from symcount.errors import SymbolError
+from symcount.notation.spec import symbol
+
+Expr = sympy.Expr
+AXES = ("height", "width")
+
+
+@dataclass(frozen=True)
+class PaddingFix:
+    """Padding that would make one layer integral on one axis."""
+    total: int          # padding before + after, nearest the layer's own total
+    before: int         # that total split as TensorFlow does: the extra pixel after
+    after: int
+    symmetric: int | None  # the nearest equal padding per side that works, if any
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A layer whose size is fractional under exact arithmetic, on one axis."""
+    row: int
+    name: str
+    text: str
+    axis: str
+    input: Expr
+    exact: Expr
+    floor: Expr
+    ceil: Expr
+    rounded: Expr       # what this network's rounding rule gave
+    padding: PaddingFix | None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """What one layer needs of an input symbol: symbol ≡ residue (mod modulus), or a text."""
+    row: int
+    name: str
+    text: str
+    axis: str
+    symbol: str | None
+    modulus: int | None
+    residue: int | None
+    expression: Expr    # the layer's exact size on that axis
+
+    def __str__(self) -> str:
+        if self.modulus is not None:
+            return f"{self.symbol} ≡ {self.residue} (mod {self.modulus})"
+        return f"{self.expression} is an integer"
+
+
+@dataclass(frozen=True)
+class SymbolReport:
+    """Every integral size of one input symbol: symbol ≡ residue (mod modulus), >= minimum."""
+    symbol: str
+    modulus: int | None
+    residue: int | None
+    minimum: int | None
+    given: Expr | None = None
+    below: int | None = None
+    above: int | None = None
+    note: str = ""
+
+    @property
+    def solvable(self) -> bool:
+        return self.modulus is not None
+
+    def admits(self, value: int) -> bool:
+        return self.solvable and value >= self.minimum and (value - self.residue) % self.modulus == 0
+
+    def smallest_at_least(self, value: int) -> int | None:
+        if not self.solvable:
+            return None
+        start = max(value, self.minimum)
+        return start + (self.residue - start) % self.modulus
+
+    def largest_below(self, value: int) -> int | None:
+        if not self.solvable:
+            return None
+        candidate = value - 1 - (value - 1 - self.residue) % self.modulus
+        return candidate if candidate >= self.minimum else None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    findings: tuple          # Finding: fractional sizes of a numeric input
+    conditions: tuple        # Condition: what each layer needs of the input symbols
+    symbols: tuple           # SymbolReport per input symbol
+    exact_totals: dict       # totals under exact arithmetic, as functions of the input symbols
+    symbolic_input: bool
+
+    @property
+    def integral(self) -> bool:
+        """Numeric input: no layer is fractional.  Symbolic: every size is integral for
+        every value (no layer needs a condition)."""
+        if self.symbolic_input:
+            return all(c.modulus == 1 for c in self.conditions)
+        return not self.findings
+
+
+def _affine(expression: Expr):
+    """(symbol, a, b) when expression == a·symbol + b with rational a > 0, b; else None."""
+    free = expression.free_symbols
+    if len(free) != 1:
+        return None
+    (x,) = free
+    a = sympy.diff(expression, x)
+    b = sympy.expand(expression - a * x)
+    if not (a.is_Rational and b.is_Rational) or a <= 0:
+        return None
+    return x, a, b
+
+
+def _congruence(a, b):
+    """a·X + b ∈ ℤ  ⟺  X ≡ residue (mod modulus); None if no integer X works."""
+    modulus = int(a.q)             # a = p/q in lowest terms: q | (p·X + b·q) is needed
+    scaled = b * modulus
+    if not scaled.is_Integer:
+        return None
+    inverse = pow(int(a.p) % modulus, -1, modulus) if modulus > 1 else 0
+    return modulus, (-int(scaled) * inverse) % modulus
+
+
+def _twin(network):
+    """The network with symbols for a numeric input's spatial sizes, evaluated exactly."""
+    from symcount.network import Network
+    shape = network.input_shape
+    given = {}
+    if len(shape) == 3:
+        names = []
+        for axis, dim in zip(AXES, shape[1:]):
+            if dim.is_number:
+                name = "H" if axis == "height" else "W"
+                while name in network.symbols or name in names:
+                    name += "_in"
+                names.append(name)
+                given[name] = dim
+            else:
+                names.append(None)
+        shape = (shape[0],) + tuple(symbol(n) if n else d for n, d in zip(names, shape[1:]))
+    exact = replace(network.defaults, conv="exact", pool="exact", forced=True)
+    return Network(network.spec, shape, exact, network._mapping), given
+
+
+def _padding_fix(size, window):
+    """The total and symmetric paddings that make (size + total - k̂) divisible by s."""
+    if not all(v.is_Integer for v in (size, window.kernel, window.stride, window.before, window.after)):
+        return None
+    s, keff = int(window.stride), int(window.kernel)
+    current = int(window.before + window.after)
+    residue = (keff - int(size)) % s
+    below = current - (current - residue) % s
+    total = below if current - below < below + s - current else below + s
+    total = total if total >= 0 else total + s
+    symmetric = None
+    for p in sorted(range(0, current // 2 + s + 1), key=lambda p: (abs(2 * p - current), -p)):
+        if (int(size) + 2 * p - keff) % s == 0:
+            symmetric = p
+            break
+    return PaddingFix(total, total // 2, total - total // 2, symmetric)
+
+
+def _findings(network):
+    found = []
+    for index, row in enumerate(network.layers, 1):
+        for axis, window, size, exact, rounded in zip(AXES, row.windows, row.input[1:], row.exact[1:],
+                                                      row.output[1:]):
+            if exact.is_number and not exact.is_integer:
+                found.append(Finding(index, row.name, row.text, axis, size, exact, sympy.floor(exact),
+                                     sympy.ceiling(exact), rounded, _padding_fix(size, window)))
+    return tuple(found)
+
+
+def _conditions(twin):
+    conditions = []
+    for index, row in enumerate(twin.layers, 1):
+        for axis, exact in zip(AXES, row.exact[1:] if row.windows else ()):
+            if exact.is_number:
+                continue
+            affine = _affine(exact)
+            if affine is None:
+                conditions.append(Condition(index, row.name, row.text, axis, None, None, None, exact))
+                continue
+            x, a, b = affine
+            solved = _congruence(a, b)
+            modulus, residue = solved if solved else (None, None)
+            conditions.append(Condition(index, row.name, row.text, axis, x.name, modulus, residue, exact))
+    return tuple(conditions)
+
+
+def _minimum(twin, x) -> int:
+    """Smallest value of x for which every spatial size involving x is >= 1."""
+    minimum = 1
+    for row in twin.layers:
+        for exact in row.exact[1:] if len(row.exact) == 3 else ():
+            affine = _affine(exact)
+            if affine and affine[0] == x:
+                _, a, b = affine
+                minimum = max(minimum, int(sympy.ceiling((1 - b) / a)))
+    return minimum
+
+
+def _report(twin, name, conditions, given):
+    x = twin.symbols.get(name)
+    mine = [c for c in conditions if c.symbol == name or (c.symbol is None and x in c.expression.free_symbols)]
+    if any(c.symbol is None for c in mine):
+        others = sorted({s.name for c in mine for s in c.expression.free_symbols} - {name})
+        note = "the conditions involve " + ", ".join(others) if others else "a condition is not linear"
+        return SymbolReport(name, None, None, None, given, note=note)
+    if any(c.modulus is None for c in mine):
+        return SymbolReport(name, None, None, None, given, note="no size makes every layer integral")
+    combined = solve_congruence(*[(c.residue, c.modulus) for c in mine]) if mine else (0, 1)
+    if combined is None:
+        return SymbolReport(name, None, None, None, given, note="the layers' conditions contradict each other")
+    residue, modulus = int(combined[0]), int(combined[1])
+    report = SymbolReport(name, modulus, residue, _minimum(twin, x), given)
+    if given is not None and given.is_Integer:
+        report = replace(report, below=report.largest_below(int(given)),
+                         above=report.smallest_at_least(int(given) + 1))
+    return report
+
+
+def check(network) -> CheckResult:
+    """Fractional sizes, per-layer conditions, and every integral input size."""
+    twin, given = _twin(network)
+    conditions = _conditions(twin)
+    spatial = [d for d in twin.input_shape[1:] if not d.is_number] if len(twin.input_shape) == 3 else []
+    names = sorted({s.name for d in spatial for s in d.free_symbols})
+    reports = tuple(_report(twin, name, conditions, given.get(name)) for name in names)
+    totals = {q: getattr(twin, q) for q in ("params", "macs", "activations")}
+    return CheckResult(_findings(network), conditions, reports, totals, symbolic_input=not given)
+
+
+def valid_sizes(network, **ranges) -> list:
+    """The values in the one range given (e.g. S=range(100, 400)) that make every layer
+    integral with every size >= 1."""
+    if len(ranges) != 1:
+        raise SymbolError("valid_sizes takes one symbol, e.g. valid_sizes(S=range(100, 400))")
+    (name, values), = ranges.items()
+    report = _symbol_report(network, name)
+    return [v for v in values if report.admits(v)]
+
+
+def smallest_valid(network, **at_least) -> int:
+    """The smallest valid value >= the one given, e.g. smallest_valid(S=224)."""
+    if len(at_least) != 1:
+        raise SymbolError("smallest_valid takes one symbol, e.g. smallest_valid(S=224)")
+    (name, value), = at_least.items()
+    return _symbol_report(network, name).smallest_at_least(int(value))
+
+
+def _symbol_report(network, name) -> SymbolReport:
+    result = check(network)
+    for report in result.symbols:
+        if report.symbol == name:
+            if not report.solvable:
+                raise SymbolError(f"no congruence for {name}: {report.note}")
+            return report
+    known = ", ".join(r.symbol for r in result.symbols) or "none"
+    raise SymbolError(f"{name} is not a spatial input symbol of this network; its spatial symbols: {known}")

@@ -1,0 +1,189 @@
+"""Solve for a paper's unstated numbers from the facts it does state.
+
+A fact is an output (or input) shape after a layer, or a total: `conv1=55x55`,
+`fc1.input=512x7x7`, `params=60965224`.  Every unknown symbol gets integer bounds, and
+every combination within them is tried with the network's expressions compiled once
+(exact integer arithmetic, floors included), so every integer solution is found.  When
+none exists, the same facts are solved over the rationals under exact arithmetic to say
+why: AlexNet's 55×55 from 224 needs a padding of 3/2 per side, i.e. a total of 3.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, replace
+
+import sympy
+
+from symcount.analyses.sweep import compile_exact
+from symcount.errors import LimitError, SymbolError, SymcountError
+from symcount.notation.parse import parse_expr, parse_shape
+from symcount.notation.spec import Layer, Repeat
+
+TOTALS = ("params", "weights", "biases", "non_trainable", "activations", "macs")
+DEFAULT_BOUNDS = range(0, 1025)
+MAX_COMBINATIONS = 4_000_000
+_FACT = re.compile(r"^\s*(?P<target>[A-Za-z_]\w*|\d+)(?:\.(?P<where>input|output))?\s*=\s*(?P<value>.+?)\s*$")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """What a paper states: a total, or the (input or output) shape at a layer."""
+    target: str          # a total's name, a layer name (conv1) or a 1-based row number
+    where: str           # "output", "input", or "" for a total
+    value: tuple         # expressions: one for a total; a shape (C×H×W, H×W, or N)
+    text: str
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    unknowns: tuple
+    bounds: dict
+    solutions: tuple     # dicts {name: int}
+    searched: int
+    explanation: str = ""
+
+
+def parse_fact(text: str) -> Fact:
+    match = _FACT.match(text)
+    if not match:
+        raise SymcountError(f"a fact is NAME=VALUE (params=60965224, conv1=55x55, fc1.input=512x7x7); "
+                            f"got {text!r}")
+    target, where, value = match["target"], match["where"] or "", match["value"]
+    if target in TOTALS:
+        if where:
+            raise SymcountError(f"{target} is a total; it has no .{where}")
+        return Fact(target, "", (parse_expr(value),), text)
+    return Fact(target, where or "output", parse_shape(value), text)
+
+
+def _row(network, target):
+    rows = network.layers
+    if target.isdigit():
+        if not 1 <= int(target) <= len(rows):
+            raise SymcountError(f"row {target} does not exist; the table has rows 1 to {len(rows)}")
+        return rows[int(target) - 1]
+    for row in rows:
+        if row.name == target:
+            return row
+    names = ", ".join(row.name for row in rows)
+    raise SymcountError(f"no layer named {target}; the layers are {names}")
+
+
+def _equations(network, fact):
+    """Pairs (expression, stated value) that the fact asserts of this network."""
+    if not fact.where:
+        return [(getattr(network, fact.target), fact.value[0])]
+    row = _row(network, fact.target)
+    shape = row.output if fact.where == "output" else row.input
+    stated = fact.value
+    if len(stated) == 2 and len(shape) == 3:
+        shape = shape[1:]
+    if len(stated) != len(shape):
+        raise SymcountError(f"{fact.text}: {row.name}'s {fact.where} has {len(shape)} dimensions, "
+                            f"the fact gives {len(stated)}")
+    return list(zip(shape, stated))
+
+
+def _compress(values):
+    """[224, 225, ..., 255] -> '224…255'; runs of consecutive integers shortened."""
+    values = sorted(values)
+    runs, start = [], values[0]
+    for previous, current in zip(values, values[1:] + [None]):
+        if current != previous + 1:
+            runs.append(str(start) if start == previous else f"{start}…{previous}")
+            start = current
+    return ", ".join(runs)
+
+
+def describe(result: SolveResult) -> str:
+    if not result.solutions:
+        return "no solution" + (f": {result.explanation}" if result.explanation else "")
+    per_symbol = {name: sorted({s[name] for s in result.solutions}) for name in result.unknowns}
+    product = 1
+    for values in per_symbol.values():
+        product *= len(values)
+    parts = [f"{name} ∈ {{{_compress(values)}}}" for name, values in per_symbol.items()]
+    kind = "every combination" if product == len(result.solutions) and len(per_symbol) > 1 else ""
+    count = f"{len(result.solutions):,} solution{'s' if len(result.solutions) != 1 else ''}"
+    return f"{count}: " + "; ".join(parts) + (f" ({kind})" if kind else "")
+
+
+def _padding_symbols(spec):
+    found = set()
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, Layer):
+                pad = item.get("pad")
+                if isinstance(pad, tuple):
+                    for p in pad:
+                        found.update(p.free_symbols)
+            else:
+                walk(item.body)
+    walk(spec.items)
+    return found
+
+
+def _explain(network, facts, unknown):
+    """Why no integer solution: solve the facts over the rationals under exact arithmetic."""
+    from symcount.network import Network
+    exact = Network(network.spec, network.input_shape,
+                    replace(network.defaults, conv="exact", pool="exact", forced=True), network._mapping)
+    x = network.symbols[unknown]
+    real = sympy.Dummy(unknown, real=True)  # x is declared an integer: solve() would drop 3/2
+    equations = [sympy.Eq(expr.xreplace({x: real}), value) for fact in facts
+                 for expr, value in _equations(exact, fact) if x in expr.free_symbols]
+    try:
+        roots = sympy.solve(equations, real, dict=True) if equations else []
+    except NotImplementedError:
+        roots = []
+    values = [r[real] for r in roots if real in r and r[real].is_Rational]
+    if not values:
+        return "no value of " + unknown + " meets every fact, even with fractional sizes"
+    value = values[0]
+    text = f"under exact arithmetic the facts need {unknown} = {value}, which is not an integer"
+    if x in _padding_symbols(network.spec) and (2 * value).is_Integer:
+        total = int(2 * value)
+        text += (f": a total padding of 2·{unknown} = {total}, which no equal integer padding per side gives; "
+                 f"split asymmetrically, {total // 2} before and {total - total // 2} after "
+                 "(TensorFlow's 'same' puts the extra pixel after)")
+    return text
+
+
+def solve(network, facts, bounds=None) -> SolveResult:
+    """Every assignment of the network's symbols, within bounds, that meets every fact."""
+    facts = [parse_fact(f) if isinstance(f, str) else f for f in facts]
+    if not facts:
+        raise SymcountError("solve needs at least one fact, e.g. params=60965224 or conv1=55x55")
+    bounds = dict(bounds or {})
+    network.check_names(bounds)
+    unknowns = tuple(network.symbols)
+    if not unknowns:
+        raise SymbolError("the network has no symbols to solve for; write one in braces, e.g. pad={p}")
+    ranges = {name: list(bounds.get(name, DEFAULT_BOUNDS)) for name in unknowns}
+    combinations = 1
+    for values in ranges.values():
+        combinations *= len(values)
+    if combinations > MAX_COMBINATIONS:
+        raise LimitError(f"{combinations:,} combinations to try; narrow the bounds to at most "
+                         f"{MAX_COMBINATIONS:,} (e.g. --bounds H=200..300)")
+    pairs = [pair for fact in facts for pair in _equations(network, fact)]
+    symbols = list(network.symbols.values())
+    expressions = compile_exact(symbols, [expr for expr, _ in pairs])
+    stated = [value for _, value in pairs]
+    dims = sorted({d for row in network.layers for d in row.output + row.input if not d.is_number},
+                  key=sympy.default_sort_key)
+    sizes = compile_exact(symbols, dims)
+    solutions = []
+    for point in itertools.product(*ranges.values()):
+        try:
+            if all(d > 0 for d in sizes(*point)) and list(expressions(*point)) == stated:
+                solutions.append(dict(zip(unknowns, point)))
+        except ZeroDivisionError:
+            continue
+    explanation = ""
+    if not solutions and len(unknowns) == 1:
+        explanation = _explain(network, facts, unknowns[0])
+    shown = {name: f"{values[0]}…{values[-1]}" if values else "none" for name, values in ranges.items()}
+    return SolveResult(unknowns, shown, tuple(solutions), combinations, explanation)

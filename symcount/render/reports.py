@@ -1,0 +1,119 @@
+"""Render integrality checks and solutions as text or JSON."""
+from __future__ import annotations
+
+import json
+
+import sympy
+
+from symcount.analyses.solve import describe
+
+
+def _number(value) -> str:
+    """217/4 -> '217/4 = 54.25'; a fraction without a finite decimal keeps '≈'."""
+    value = sympy.nsimplify(value)
+    if value.is_Integer or not value.is_Rational:
+        return str(value)
+    q = int(value.q)
+    while q % 2 == 0:
+        q //= 2
+    while q % 5 == 0:
+        q //= 5
+    decimal = sympy.Float(value, 30)
+    shown = f"{float(decimal):.10g}"
+    return f"{value} = {shown}" if q == 1 else f"{value} ≈ {shown}"
+
+
+def check_text(network, result) -> str:
+    lines = []
+    shape = "×".join(str(d) for d in network.input_shape)
+    rules = network.defaults
+    lines.append(f"input {shape}; rounding {rules.conv} (convolution), {rules.pool} (pooling)")
+    if not result.symbolic_input:
+        if result.findings:
+            lines.append("")
+            lines.append("fractional sizes (exact arithmetic):")
+        for f in result.findings:
+            lines.append(f"  {f.name} ({f.text}), {f.axis}: input {f.input} gives {_number(f.exact)}; "
+                         f"floor {f.floor}, ceil {f.ceil}; this network's rounding gives {f.rounded}")
+            if f.padding:
+                fix = f.padding
+                symmetric = (f"{fix.symmetric} per side also works" if fix.symmetric is not None
+                             else "no equal padding per side works")
+                lines.append(f"    integral with a total padding of {fix.total} "
+                             f"({fix.before} before, {fix.after} after); {symmetric}")
+        if not result.findings:
+            lines.append("every layer is integral at this input")
+    lines.append("")
+    lines.append("conditions for every layer to be integral (exact arithmetic):")
+    tightening = _tightening(result.conditions)
+    if not tightening:
+        lines.append("  none: every layer is integral for every input size")
+    for condition in tightening:
+        lines.append(f"  {condition.name} ({condition.text}), {condition.axis}: {condition}")
+    for report in result.symbols:
+        if not report.solvable:
+            lines.append(f"{report.symbol}: {report.note}")
+            continue
+        text = f"{report.symbol}: every layer is integral exactly when {report.symbol} ≡ {report.residue} " \
+               f"(mod {report.modulus}) and {report.symbol} ≥ {report.minimum}"
+        if report.given is not None:
+            text += f"; nearest to {report.given}: " + ", ".join(
+                p for p in (f"{report.below} below" if report.below is not None else "",
+                            f"{report.above} above") if p)
+        lines.append(text)
+    if result.symbolic_input or result.findings:
+        lines.append("")
+        lines.append("totals under exact arithmetic, where the conditions hold:")
+        for quantity, value in result.exact_totals.items():
+            lines.append(f"  {quantity} = {value}")
+    return "\n".join(lines) + "\n"
+
+
+def _tightening(conditions):
+    """The conditions that say more than the ones before them on the same symbol and axis."""
+    seen, kept = {}, []
+    for condition in conditions:
+        key = (condition.symbol, condition.axis)
+        if condition.modulus is None or condition.modulus > seen.get(key, 1):
+            kept.append(condition)
+            if condition.modulus is not None:
+                seen[key] = condition.modulus
+    return kept
+
+
+def _plain(value):
+    if isinstance(value, sympy.Basic):
+        return int(value) if value.is_Integer else str(value)
+    return value
+
+
+def check_json(network, result) -> str:
+    document = {
+        "integral": result.integral,
+        "findings": [{"row": f.row, "name": f.name, "notation": f.text, "axis": f.axis, "input": _plain(f.input),
+                      "exact": _plain(f.exact), "floor": _plain(f.floor), "ceil": _plain(f.ceil),
+                      "rounded": _plain(f.rounded),
+                      "padding": None if f.padding is None else {
+                          "total": f.padding.total, "before": f.padding.before, "after": f.padding.after,
+                          "symmetric": f.padding.symmetric}}
+                     for f in result.findings],
+        "conditions": [{"row": c.row, "name": c.name, "notation": c.text, "axis": c.axis, "symbol": c.symbol,
+                        "modulus": c.modulus, "residue": c.residue, "size": str(c.expression)}
+                       for c in result.conditions],
+        "symbols": [{"symbol": r.symbol, "modulus": r.modulus, "residue": r.residue, "minimum": r.minimum,
+                     "given": _plain(r.given), "below": r.below, "above": r.above, "note": r.note}
+                    for r in result.symbols],
+        "exact_totals": {q: str(v) for q, v in result.exact_totals.items()},
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def solve_text(network, result) -> str:
+    bounds = ", ".join(f"{name} in {span}" for name, span in result.bounds.items())
+    return f"searched {result.searched:,} combinations ({bounds})\n{describe(result)}\n"
+
+
+def solve_json(network, result) -> str:
+    return json.dumps({"unknowns": list(result.unknowns), "bounds": result.bounds,
+                       "solutions": list(result.solutions), "searched": result.searched,
+                       "explanation": result.explanation}, indent=2) + "\n"

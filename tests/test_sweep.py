@@ -66,3 +66,20 @@ def test_subs_accepts_expressions_as_text():
     half = net.subs(H="2*W")
     assert half.symbols == {"W": net.symbols["W"]}
     assert half.subs(W=16).params == net.subs(H=32, W=16).params
+
+
+def test_folded_symbolic_repeat_against_pytorch_and_its_assumption():
+    from torch_reference import nn, torch
+
+    def torch_params(n):  # n convolutions 3→8→8..., then fc2 over 8×8×8 (3×3 convs keep 8×8)
+        with torch.device("meta"):
+            layers = [nn.Conv2d(3 if i == 0 else 8, 8, 3, padding=1) for i in range(n)]
+            layers += [nn.Flatten(), nn.Linear((8 if n else 3) * 8 * 8, 2)]
+            return sum(p.numel() for p in nn.Sequential(*layers).parameters())
+
+    net = symcount.parse("input 3x8x8 conv3-8x{n} fc2")
+    result = net.sweep(n=[0, 1, 2, 3, 7])
+    # n = 0 is outside the folded formula's assumption n >= 1: reported invalid, never a wrong number
+    assert result["valid"] == [False, True, True, True, True] and result["params"][0] is None
+    assert result["params"][1:] == [torch_params(n) for n in (1, 2, 3, 7)]
+    assert [s["n"] for s in net.solve([f"params={torch_params(5)}"], {"n": range(0, 50)}).solutions] == [5]

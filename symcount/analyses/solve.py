@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import sympy
 
-from symcount.analyses.sweep import compile_exact
+from symcount.analyses.sweep import compile_exact, validity_terms
 from symcount.errors import LimitError, SymbolError, SymcountError
 from symcount.notation.parse import parse_expr, parse_shape
 from symcount.notation.spec import Layer, Repeat
@@ -172,9 +172,7 @@ def solve(network, facts, bounds=None) -> SolveResult:
     symbols = list(network.symbols.values())
     expressions = compile_exact(symbols, [expr for expr, _ in pairs])
     stated = [value for _, value in pairs]
-    dims = sorted({d for row in network.layers for d in row.output + row.input if not d.is_number},
-                  key=sympy.default_sort_key)
-    sizes = compile_exact(symbols, dims)
+    sizes = compile_exact(symbols, validity_terms(network))
     solutions = []
     for point in itertools.product(*ranges.values()):
         try:

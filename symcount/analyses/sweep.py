@@ -3,7 +3,8 @@
 The totals are compiled once with ``sympy.lambdify`` into plain Python.  The printer
 below writes floor(n/d) as ``n // d`` and rationals as ``Fraction``, so the sweep is
 integer-exact however large the numbers (the default printer would use floats).
-A row where some layer's size is <= 0 gets None totals and ``valid`` False.
+A row where some layer's size is <= 0, or where a folded symbolic repeat's assumption
+(n >= 1) fails, gets None totals and ``valid`` False.
 """
 from __future__ import annotations
 
@@ -75,15 +76,21 @@ def _columns(network, columns: dict) -> tuple[list, int]:
     return values, length
 
 
+def validity_terms(network) -> list:
+    """Expressions that are all > 0 exactly where the network's formulas hold: every size,
+    and every assumption of a folded symbolic repeat (n >= k becomes n - k + 1 > 0)."""
+    terms = {d for row in network.layers for d in row.output + row.input if not d.is_number}
+    terms.update(a.lhs - a.rhs + 1 for a in network.assumptions)
+    return sorted(terms, key=sympy.default_sort_key)
+
+
 def _compiled(network):
     """(totals function, dimensions function), compiled once per network."""
     cached = network.__dict__.get("_sweep_functions")
     if cached is None:
         symbols = list(network.symbols.values())
         totals = compile_exact(symbols, [getattr(network, q) for q in QUANTITIES])
-        dims = {d for row in network.layers for d in row.output if not d.is_number}
-        dims.update(d for d in network.input_shape if not d.is_number)
-        dimensions = compile_exact(symbols, sorted(dims, key=sympy.default_sort_key))
+        dimensions = compile_exact(symbols, validity_terms(network))
         cached = network.__dict__["_sweep_functions"] = (totals, dimensions)
     return cached
 

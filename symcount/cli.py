@@ -41,7 +41,10 @@ exit status: 0 ok, 2 bad input (with a message naming line, column and what was 
 """
 
 
-def _common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+def _command_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentParser:
+    """A parser with the arguments every command shares: the notation and how to read it."""
+    parser = argparse.ArgumentParser(prog=prog, description=description, epilog=epilog,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notation", nargs="?", help="the network, e.g. \"conv3-64x2 pool fc10\"; '-' reads stdin")
     parser.add_argument("-f", "--file", help="read the notation from a file ('-' for stdin)")
     parser.add_argument("-i", "--input", help="input shape, e.g. 3x224x224 or 3xHxW (overrides an input line)")
@@ -56,11 +59,10 @@ def _common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _common(argparse.ArgumentParser(
-        prog="symcount", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES,
-        description="Shapes, parameters (weights and biases apart), activations and MACs of a network "
+    parser = _command_parser(
+        "symcount", "Shapes, parameters (weights and biases apart), activations and MACs of a network "
                     "written in paper notation, as exact numbers or closed-form formulas. "
-                    "Also: 'symcount check ...' and 'symcount solve ...' (see their --help)."))
+                    "Also: 'symcount check ...' and 'symcount solve ...' (see their --help).", EXAMPLES)
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                         help="give a symbol a value, shown beside the formulas (repeatable)")
     parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default text)")
@@ -69,20 +71,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check_parser() -> argparse.ArgumentParser:
-    parser = _common(argparse.ArgumentParser(
-        prog="symcount check", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=CHECK_EXAMPLES,
-        description="Say where an input gives a fractional size (exact value, floor, ceil, what this "
-                    "rounding gives, the padding that would fix it), what each layer needs of the input "
-                    "size (a congruence), and every input size that makes every layer integral."))
+    parser = _command_parser(
+        "symcount check", "Say where an input gives a fractional size (exact value, floor, ceil, what this "
+                          "rounding gives, the padding that would fix it), what each layer needs of the input "
+                          "size (a congruence), and every input size that makes every layer integral.",
+        CHECK_EXAMPLES)
     parser.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
 
 def _solve_parser() -> argparse.ArgumentParser:
-    parser = _common(argparse.ArgumentParser(
-        prog="symcount solve", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=SOLVE_EXAMPLES,
-        description="Find every integer value of the network's symbols, within bounds, that meets the "
-                    "facts a paper states (a layer's output shape, a parameter count)."))
+    parser = _command_parser(
+        "symcount solve", "Find every integer value of the network's symbols, within bounds, that meets the "
+                          "facts a paper states (a layer's output shape, a parameter count).", SOLVE_EXAMPLES)
     parser.add_argument("--fact", action="append", default=[], required=True, metavar="FACT",
                         help="conv1=55x55, conv1.output=96x55x55, fc1.input=512x7x7, params=60965224, "
                              "macs=..., 3=55x55 (row 3); repeatable")

@@ -250,3 +250,11 @@ def test_solve_exit_codes():
                "--rounding", "exact")
     assert none.returncode == 1 and "3/2" in none.stdout
     assert run("solve", "input 3x224x224 conv11-96/4[pad={p}]", "--fact", "conv9=5x5").returncode == 2
+
+
+def test_solve_says_which_facts_fail():
+    net = symcount.parse("conv3-8 pool fc10", input="3xHxW")
+    both = net.solve(["maxpool1=5x5", "maxpool1=6x6"], {"H": range(1, 40), "W": range(1, 40)})
+    assert both.solutions == () and "each fact can be met alone" in both.explanation
+    impossible = net.solve(["maxpool1=5x5", "params=1"], {"H": range(1, 40), "W": range(1, 40)})
+    assert impossible.solutions == () and "meets params=1" in impossible.explanation

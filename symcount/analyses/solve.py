@@ -168,20 +168,35 @@ def solve(network, facts, bounds=None) -> SolveResult:
     if combinations > MAX_COMBINATIONS:
         raise LimitError(f"{combinations:,} combinations to try; narrow the bounds to at most "
                          f"{MAX_COMBINATIONS:,} (e.g. --bounds H=200..300)")
-    pairs = [pair for fact in facts for pair in _equations(network, fact)]
+    per_fact = [_equations(network, fact) for fact in facts]
+    pairs = [pair for equations in per_fact for pair in equations]
+    spans, start = [], 0
+    for equations in per_fact:  # which of the pairs belong to each fact
+        spans.append((start, start + len(equations)))
+        start += len(equations)
     symbols = list(network.symbols.values())
     expressions = compile_exact(symbols, [expr for expr, _ in pairs])
     stated = [value for _, value in pairs]
     sizes = compile_exact(symbols, validity_terms(network))
     solutions = []
+    met_alone = [False] * len(facts)
     for point in itertools.product(*ranges.values()):
         try:
-            if all(d > 0 for d in sizes(*point)) and list(expressions(*point)) == stated:
-                solutions.append(dict(zip(unknowns, point)))
+            if not all(d > 0 for d in sizes(*point)):
+                continue
+            values = list(expressions(*point))
         except ZeroDivisionError:
             continue
+        if values == stated:
+            solutions.append(dict(zip(unknowns, point)))
+        for index, (first, last) in enumerate(spans):
+            met_alone[index] = met_alone[index] or values[first:last] == stated[first:last]
     explanation = ""
-    if not solutions and len(unknowns) == 1:
-        explanation = _explain(network, facts, unknowns[0])
+    if not solutions:
+        unmet = [fact.text for fact, met in zip(facts, met_alone) if not met]
+        explanation = (f"no value within the bounds meets {', '.join(unmet)}" if unmet else
+                       "each fact can be met alone, but no value within the bounds meets them all")
+        if len(unknowns) == 1:
+            explanation = _explain(network, facts, unknowns[0]) + "; " + explanation
     shown = {name: f"{values[0]}…{values[-1]}" if values else "none" for name, values in ranges.items()}
     return SolveResult(unknowns, shown, tuple(solutions), combinations, explanation)

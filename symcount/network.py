@@ -16,7 +16,7 @@ from symcount.errors import LimitError, ShapeError, SymbolError, SymcountError
 from symcount.layers.arithmetic import RULES
 from symcount.layers.kinds import Defaults, LayerProblem, evaluate
 from symcount.notation.parse import parse_expr, parse_notation, parse_shape
-from symcount.notation.spec import Layer, NetworkSpec, Repeat, symbol
+from symcount.notation.spec import Branches, Layer, NetworkSpec, Repeat, Span, symbol
 
 Expr = sympy.Expr
 
@@ -100,8 +100,61 @@ class _Builder:
 
     def items(self, items, shape):
         for item in items:
-            shape = self.layer(item, shape) if isinstance(item, Layer) else self.repeat(item, shape)
+            if isinstance(item, Layer):
+                shape = self.layer(item, shape)
+            elif isinstance(item, Branches):
+                shape = self.branches(item, shape)
+            else:
+                shape = self.repeat(item, shape)
         return shape
+
+    def branches(self, node: Branches, shape):
+        """Evaluate each branch on the same input, then add or concatenate the outputs."""
+        outputs, starts = [], []
+        for branch in node.branches:
+            starts.append(len(self.rows))
+            outputs.append(self.items(branch, shape))
+        if node.kind == "res" and len(node.branches) == 1 and outputs[0] != shape:
+            starts.append(len(self.rows))
+            outputs.append(self.projection(node, shape, outputs[0], self.rows[starts[0]:]))
+        elif node.kind == "res" and len(node.branches) == 1:
+            outputs.append(shape)  # the identity shortcut
+        texts = [" ".join(getattr(i, "text", "") for i in b) or "identity" for b in node.branches]
+        texts += ["projection shortcut"] * (len(outputs) - len(texts))
+        if node.kind == "cat":
+            if any(len(o) != 3 for o in outputs) or any(o[1:] != outputs[0][1:] for o in outputs):
+                raise self._mismatch(node, "concatenated", outputs, texts, "sizes")
+            return (sympy.Add(*[o[0] for o in outputs]),) + outputs[0][1:]
+        if any(o != outputs[0] for o in outputs):
+            raise self._mismatch(node, "added", outputs, texts, "shapes")
+        return outputs[0]
+
+    def _mismatch(self, node, verb, outputs, texts, what):
+        described = "; ".join(f"branch {i + 1} ({t}) gives {format_shape(o)}"
+                              for i, (t, o) in enumerate(zip(texts, outputs)))
+        return self.error(ShapeError, f"{node.kind}: branches with different {what} cannot be {verb}: "
+                          f"{described}", node)
+
+    def projection(self, node: Branches, shape, target, body_rows):
+        """The automatic shortcut of res(body) when the body changes the shape: a 1×1
+        convolution with the body's stride, without bias, then BatchNorm (ResNet's
+        option B, torchvision's downsample)."""
+        if len(shape) != 3 or len(target) != 3:
+            raise self.error(ShapeError, f"res: the body changes {format_shape(shape)} to {format_shape(target)}; "
+                             "an automatic projection needs C×H×W shapes: write the shortcut, res(body | shortcut)",
+                             node)
+        strides = [sympy.Mul(*[row.windows[axis].stride for row in body_rows if row.windows]) for axis in (0, 1)]
+        conv = Layer("conv", (("bias", False), ("kernel", (sympy.Integer(1),) * 2), ("out", target[0]),
+                              ("pad", (sympy.Integer(0),) * 2), ("stride", tuple(strides))),
+                     f"conv1-{target[0]}" + (f"/{strides[0]}" if strides[0] != 1 else "") + " (projection)",
+                     node.span)
+        bn = Layer("bn", (), "bn (projection)", node.span)
+        out = self.items((conv, bn), shape)
+        if out != target:
+            raise self.error(ShapeError, f"res: a 1×1 projection with stride {strides[0]} gives {format_shape(out)}, "
+                             f"but the body gives {format_shape(target)}; write the shortcut: res(body | shortcut)",
+                             node)
+        return out
 
     def layer(self, layer: Layer, shape):
         params = _subs(layer.params, self.mapping)
@@ -210,6 +263,9 @@ def _free_symbols(spec: NetworkSpec, shape) -> set:
         for item in items:
             if isinstance(item, Layer):
                 visit(item.params)
+            elif isinstance(item, Branches):
+                for branch in item.branches:
+                    walk(branch)
             else:
                 visit(item.count)
                 walk(item.body)

@@ -193,8 +193,9 @@ def _windows(params, i_pair, k_pair, default_stride, mode, rule):
 def _conv(params, shape, defaults):
     cin, h, w = _spatial(shape, "a convolution")
     kh, kw = params["kernel"]
-    cout = params["out"]
-    groups = params.get("groups", ONE)
+    depthwise = params.get("depthwise", False)  # dw3: one filter per input channel
+    cout = cin if depthwise else params["out"]
+    groups = cin if depthwise else params.get("groups", ONE)
     _check_int(cout, "filters", 1)
     _check_int(groups, "groups", 1)
     for channels, side in ((cin, "input"), (cout, "output")):

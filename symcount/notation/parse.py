@@ -42,8 +42,6 @@ _EXAMPLES = {
         ["conv3-{C", "fc{N", "conv3-{2*C x2"],
     "options are written in brackets after a layer: conv3-64[pad=1, groups=2]":
         ["conv3-64[", "conv3-64[pad=", "conv3-64[pad=1", "conv3-64[=1]", "conv3-64[pad=1,"],
-    "the input shape comes first and once: input 3x224x224 conv3-64 ...":
-        ["relu input 3x224x224", "conv3-64 input 3x2x2", "input 3x2 input 3x2"],
     "an input shape is written input 3x224x224 or input 3xHxW":
         ["input", "input conv3-64", "input 3x", "input 3xx224"],
 }
@@ -100,7 +98,9 @@ def _hint(error: UnexpectedInput) -> str | None:
             except UnexpectedInput as other:
                 same_token = getattr(getattr(other, "token", None), "type", None) == \
                     getattr(getattr(error, "token", None), "type", None)
-                if type(other) is type(error) and other.state == error.state and same_token:
+                same_state = getattr(other.state, "position", other.state) == \
+                    getattr(error.state, "position", error.state)  # the LALR state, not the stack depth
+                if type(other) is type(error) and same_state and same_token:
                     return label
     return None
 
@@ -123,6 +123,18 @@ def _translate(error: UnexpectedInput, text: str, start: str) -> NotationError:
     if token is not None and token.type in ("NAME", "BARE_NAME") and set(expected) & _LAYER_TERMINALS:
         word = re.match(r"\w+", text[token.start_pos:]).group(0)
         what = f"unknown layer {word!r}"
+    elif set(expected) == {"LPAR"} and start == "start":
+        # a word where a layer stands is taken for a block call, which needs its '('
+        position = len(text) if at_end else getattr(token, "start_pos", len(text))
+        word = re.search(r"(\w+)\s*$", text[:position])
+        if word:
+            hint = None
+            what = (f"unknown layer {word.group(1)!r} (a defined block is called with its arguments: "
+                    f"{word.group(1)}(...))")
+            line = text.count("\n", 0, word.start(1)) + 1
+            column = word.start(1) - (text.rfind("\n", 0, word.start(1)) + 1) + 1
+            return NotationError(what, source=text, line=line, column=column, width=len(word.group(1)),
+                                 expected="a layer (conv, pool, maxpool, avgpool, fc, gap, bn, relu, ...)")
     message = what + (f": {hint}" if hint else "")
     line, column = error.line, error.column
     if at_end or line is None or line < 1:  # point just past the last character

@@ -1,7 +1,8 @@
 """The small immutable structure a notation text parses into.
 
 A network text becomes a :class:`NetworkSpec`: an optional input shape and a tuple of
-items, each a :class:`Layer` or a :class:`Repeat` of items.  Numbers are SymPy
+items, each a :class:`Layer`, a :class:`Repeat` of items, or :class:`Branches` that
+meet again.  Calls of defined blocks are expanded before the spec is returned.  Numbers are SymPy
 expressions built by the grammar's transformer, so `{2*C}` is already `2*C` here.
 Nothing in this module evaluates shapes; symcount.network does.
 """
@@ -64,7 +65,36 @@ class Repeat:
     span: Span
 
 
-Item = Union[Layer, Repeat]
+@dataclass(frozen=True)
+class Branches:
+    """Paths from one input that meet again: kind "res" (a body plus a shortcut, the
+    identity or a projection), "add" (elementwise sum) or "cat" (channels concatenated).
+    An empty branch is the identity."""
+    kind: str
+    branches: tuple
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Call:
+    """A use of a defined block, before expansion: bottleneck(64, 1)."""
+    name: str
+    args: tuple
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Definition:
+    """def bottleneck(c, s) = (...): a block with named parameters."""
+    name: str
+    params: tuple
+    body: tuple
+    span: Span
+
+
+Item = Union[Layer, Repeat, Branches]
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,14 @@ from lark import Token, Transformer_NonRecursive, v_args
 
 from symcount.errors import LimitError, NotationError, OptionError
 from symcount.layers.kinds import KEYWORDS, LayerProblem, parse_option
-from symcount.notation.spec import Layer, NetworkSpec, Repeat, Span, symbol
+from symcount.notation.spec import Branches, Call, Definition, Layer, NetworkSpec, Repeat, Span, symbol
 
 MAX_DIGITS = 40  # a longer literal is a typo, not a network
+MAX_CALL_DEPTH = 32  # blocks calling blocks; deeper is a runaway (or a block calling itself)
+BRANCH_KINDS = {"res": "res", "residual": "res", "add": "add", "cat": "cat", "concat": "cat"}
+RESERVED_PREFIXES = ("conv", "dw", "maxpool", "avgpool", "pool", "fc", "dense", "linear", "gap", "flatten", "bn",
+                     "batchnorm", "lrn", "relu", "tanh", "sigmoid", "dropout", "softmax", "res", "add", "cat",
+                     "concat", "def", "input")
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,23 @@ def _span(meta) -> Span:
     return Span(meta.line, meta.column, meta.start_pos, meta.end_pos)
 
 
+def _substitute(value, mapping):
+    """A spec fragment with a block's parameters replaced by the call's arguments."""
+    if isinstance(value, sympy.Basic):
+        return value.xreplace(mapping)
+    if isinstance(value, tuple):
+        return tuple(_substitute(v, mapping) for v in value)
+    if isinstance(value, Layer):
+        return Layer(value.kind, _substitute(value.params, mapping), value.text, value.span)
+    if isinstance(value, Repeat):
+        return Repeat(_substitute(value.body, mapping), _substitute(value.count, mapping), value.text, value.span)
+    if isinstance(value, Branches):
+        return Branches(value.kind, _substitute(value.branches, mapping), value.text, value.span)
+    if isinstance(value, Call):
+        return Call(value.name, _substitute(value.args, mapping), value.text, value.span)
+    return value
+
+
 class ToSpec(Transformer_NonRecursive):
     def __init__(self, source: str):
         super().__init__()
@@ -59,8 +81,8 @@ class ToSpec(Transformer_NonRecursive):
     def _error(self, error, message, meta_or_token, width=None):
         line, column = meta_or_token.line, meta_or_token.column
         if width is None:
-            end = getattr(meta_or_token, "end_pos", None)
-            start = getattr(meta_or_token, "start_pos", None)
+            end = getattr(meta_or_token, "end_pos", getattr(meta_or_token, "end", None))
+            start = getattr(meta_or_token, "start_pos", getattr(meta_or_token, "start", None))
             width = (end - start) if end is not None and start is not None else 1
         return error(message, source=self.source, line=line, column=column, width=width)
 
@@ -141,6 +163,14 @@ class ToSpec(Transformer_NonRecursive):
         return _Core(KEYWORDS[keyword.lower()], params, meta)
 
     @v_args(meta=True)
+    def depthwise(self, meta, children):
+        _, kernel, *rest = children
+        params = {"kernel": kernel, "depthwise": True}
+        if rest:
+            params["stride"] = (rest[0].value, rest[0].value)
+        return _Core("conv", params, meta)
+
+    @v_args(meta=True)
     def fc(self, meta, children):
         return _Core("fc", {"out": children[-1]}, meta)
 
@@ -205,12 +235,98 @@ class ToSpec(Transformer_NonRecursive):
         count = counts[0].value if counts else sympy.Integer(1)
         return Repeat(items, count, self.source[meta.start_pos:meta.end_pos], _span(meta))
 
+    def branch(self, children):
+        return tuple(children)
+
+    @v_args(meta=True)
+    def branch_item(self, meta, children):
+        keyword = children[0]
+        branches = tuple(c for c in children if isinstance(c, tuple))
+        counts = [c for c in children if isinstance(c, _Count)]
+        kind = BRANCH_KINDS[keyword.lower()]
+        text = self.source[meta.start_pos:meta.end_pos]
+        if kind == "res" and len(branches) > 2:
+            raise self._error(NotationError, "res takes a body and at most one shortcut: res(body | shortcut)",
+                              meta)
+        if kind != "res" and len(branches) < 2:
+            raise self._error(NotationError, f"{kind} joins two or more branches separated by '|': "
+                              f"{kind}(conv1-64 | conv3-64)", meta)
+        node = Branches(kind, branches, text, _span(meta))
+        return Repeat((node,), counts[0].value, text, _span(meta)) if counts else node
+
+    @v_args(meta=True)
+    def definition(self, meta, children):
+        name = str(children[1])
+        if name.lower().startswith(RESERVED_PREFIXES):
+            raise self._error(NotationError, f"a block's name must not begin with a layer keyword; "
+                              f"rename {name!r}", children[1], len(name))
+        params = tuple(str(c) for c in children[3:] if isinstance(c, Token) and c.type == "NAME")
+        body = tuple(c for c in children if isinstance(c, (Layer, Repeat, Branches, Call)))
+        return Definition(name, params, body, _span(meta))
+
+    @v_args(meta=True)
+    def call_item(self, meta, children):
+        name = str(children[0])
+        args = tuple(c for c in children[1:] if not isinstance(c, (Token, _Count)))
+        counts = [c for c in children if isinstance(c, _Count)]
+        end = meta.end_pos if not counts else self.source.rindex(")", meta.start_pos, meta.end_pos) + 1
+        call = Call(name, args, self.source[meta.start_pos:end], _span(meta))
+        return Repeat((call,), counts[0].value, self.source[meta.start_pos:meta.end_pos], _span(meta)) \
+            if counts else call
+
     def network(self, children):
-        shape, span = None, None
-        if children and isinstance(children[0], tuple) and children[0][0] == "input":
-            _, shape, span = children[0]
-            children = children[1:]
-        return NetworkSpec(shape, tuple(children), self.source, span)
+        shape, span, seen_item = None, None, False
+        for child in children:
+            if isinstance(child, tuple) and child and child[0] == "input":
+                if shape is not None or seen_item:
+                    raise self._error(NotationError, "the input shape comes first and once: "
+                                      "input 3x224x224 conv3-64 ...", child[2], 5)
+                _, shape, span = child
+            elif not isinstance(child, Definition):
+                seen_item = True
+        children = [c for c in children if not (isinstance(c, tuple) and c and c[0] == "input")]
+        definitions = {}
+        for child in children:
+            if isinstance(child, Definition):
+                if child.name in definitions:
+                    raise self._error(NotationError, f"block {child.name!r} is defined twice", child.span)
+                definitions[child.name] = child
+        items = tuple(c for c in children if not isinstance(c, Definition))
+        return NetworkSpec(shape, self._expand(items, definitions, ()), self.source, span)
+
+    # ------------------------------------------------------------ blocks
+    def _expand(self, items, definitions, stack):
+        """Replace every Call by its definition's body, its parameters substituted."""
+        expanded = []
+        for item in items:
+            if isinstance(item, Call):
+                expanded.append(self._call(item, definitions, stack))
+            elif isinstance(item, Repeat):
+                expanded.append(Repeat(self._expand(item.body, definitions, stack), item.count, item.text,
+                                       item.span))
+            elif isinstance(item, Branches):
+                expanded.append(Branches(item.kind, tuple(self._expand(b, definitions, stack)
+                                                          for b in item.branches), item.text, item.span))
+            else:
+                expanded.append(item)
+        return tuple(expanded)
+
+    def _call(self, call, definitions, stack):
+        if call.name not in definitions:
+            known = ", ".join(definitions) or "none"
+            raise self._error(NotationError, f"unknown block {call.name!r}; defined blocks: {known}",
+                              call.span, len(call.name))
+        if call.name in stack or len(stack) >= MAX_CALL_DEPTH:
+            raise self._error(LimitError, f"block {call.name!r} calls itself (through {' → '.join(stack)})",
+                              call.span, len(call.name))
+        definition = definitions[call.name]
+        if len(call.args) != len(definition.params):
+            raise self._error(NotationError, f"{call.name} takes {len(definition.params)} argument(s) "
+                              f"({', '.join(definition.params)}), got {len(call.args)}", call.span,
+                              len(call.text))
+        mapping = {symbol(name): value for name, value in zip(definition.params, call.args)}
+        body = self._expand(_substitute(definition.body, mapping), definitions, stack + (call.name,))
+        return Repeat(body, sympy.Integer(1), call.text, call.span)
 
     def start(self, children):
         return children[0]

@@ -12,8 +12,11 @@ VALID = [
     "input 3xHxW conv11-96/4[pad=0] maxpool3/2[ceil] conv5-256[groups=2] gap dense10",
     "(conv3-64 bn relu pool)x2 conv1x7-{2*C}[d=2, bias=false] avgpool7/1 FC-{N} dropout[p=0.5] softmax",
     "input 784 fc{N} tanh fc10 sigmoid # a comment\nconv3-64",
+    "def basic(c, s) = (res(conv3-{c}/{s} bn relu conv3-{c} bn) relu) input 3x32x32 conv3-16 basic(16, 1)x2 basic(32, 2)",
+    "input 192x28x28 cat(conv1-64 | conv1-96 conv3-128 | maxpool3/1[pad=1] conv1-32) add(relu | ) dw3/2 gap fc10",
 ]
-ALPHABET = st.sampled_from(list("conv3-64x2pool[]=,(){}/*+ #\nfcgapbninputHWxS0123456789.") + ["×", "é", "\t"])
+ALPHABET = st.sampled_from(list("conv3-64x2pool[]=,(){}/*+ #\nfcgapbninputHWxS0123456789.|") +
+                           ["×", "é", "\t", "res(", "cat(", "def ", "dw3"])
 
 
 def _outcome(text):
@@ -26,7 +29,7 @@ def _outcome(text):
     return "ok"
 
 
-@given(st.text(alphabet=ALPHABET, max_size=80))
+@given(st.lists(ALPHABET, max_size=80).map("".join))
 @example("conv3-64x")
 @example("input")
 @example("}{")

@@ -1,0 +1,148 @@
+"""Multi-path notation (issue 4, item 1): res, add, cat, defined blocks, depthwise; against PyTorch."""
+import pytest
+
+import symcount
+from torch_reference import flops, nn, torch
+
+RESNET18 = """
+def basic(c, s) = (res(conv3-{c}/{s}[bias=false] bn relu conv3-{c}[bias=false] bn) relu)
+input 3x224x224
+conv7-64/2[pad=3, bias=false] bn relu maxpool3/2[pad=1]
+basic(64, 1)x2  basic(128, 2) basic(128, 1)  basic(256, 2) basic(256, 1)  basic(512, 2) basic(512, 1)
+gap fc1000
+"""
+
+
+class Basic(nn.Module):
+    """torchvision's BasicBlock, written out: two 3×3 convolutions, projection when the shape changes."""
+
+    def __init__(self, cin, c, stride):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(cin, c, 3, stride, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(),
+                                  nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c))
+        self.shortcut = nn.Sequential(nn.Conv2d(cin, c, 1, stride, bias=False), nn.BatchNorm2d(c)) \
+            if stride != 1 or cin != c else nn.Identity()
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + self.shortcut(x))
+
+
+def torch_resnet18():
+    with torch.device("meta"):
+        layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
+        cin = 64
+        for c, s in ((64, 1), (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1)):
+            layers.append(Basic(cin, c, s))
+            cin = c
+        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 1000)]
+        return nn.Sequential(*layers)
+
+
+def test_resnet18_from_a_defined_block_matches_pytorch():
+    net = symcount.parse(RESNET18)
+    model = torch_resnet18()
+    output, torch_flops = flops(model, (3, 224, 224))
+    assert net.params == sum(p.numel() for p in model.parameters())
+    assert net.params == 11_689_512  # torchvision's documented resnet18 parameter count
+    assert net.non_trainable == sum(b.numel() for n, b in model.named_buffers() if "running" in n)
+    assert 2 * net.macs == torch_flops and net.output_shape == output
+    projections = [row for row in net.layers if "projection" in row.text and row.kind == "conv"]
+    assert [row.output for row in projections] == [(128, 28, 28), (256, 14, 14), (512, 7, 7)]
+
+
+def test_resnet18_symbolic_input_equals_pytorch_at_odd_sizes():
+    net = symcount.parse(RESNET18.replace("input 3x224x224", "input 3xSxS"))
+    model = torch_resnet18()
+    for size in (97, 160, 225):
+        _, torch_flops = flops(model, (3, size, size))
+        assert 2 * net.macs.xreplace({net.symbols["S"]: size}) == torch_flops
+
+
+class Inception(nn.Module):
+    def __init__(self, cin, c1, c3r, c3, c5r, c5, pool):
+        super().__init__()
+        self.branches = nn.ModuleList([
+            nn.Conv2d(cin, c1, 1),
+            nn.Sequential(nn.Conv2d(cin, c3r, 1), nn.Conv2d(c3r, c3, 3, padding=1)),
+            nn.Sequential(nn.Conv2d(cin, c5r, 1), nn.Conv2d(c5r, c5, 5, padding=2)),
+            nn.Sequential(nn.MaxPool2d(3, 1, 1), nn.Conv2d(cin, pool, 1))])
+
+    def forward(self, x):
+        return torch.cat([branch(x) for branch in self.branches], 1)
+
+
+def test_inception_3a_concatenation_matches_pytorch():
+    # GoogLeNet table 1, inception (3a): 64, 96→128, 16→32, pool proj 32; output 28×28×256
+    net = symcount.parse("input 192x28x28 cat(conv1-64 | conv1-96 conv3-128 | conv1-16 conv5-32 | "
+                         "maxpool3/1[pad=1] conv1-32)")
+    with torch.device("meta"):
+        model = Inception(192, 64, 96, 128, 16, 32, 32)
+    output, torch_flops = flops(model, (192, 28, 28))
+    assert net.output_shape == output == (256, 28, 28)
+    assert net.params == sum(p.numel() for p in model.parameters())
+    assert 2 * net.macs == torch_flops
+
+
+def test_dense_block_concatenates_everything_before():
+    # an identity branch: each DenseNet layer adds 32 channels to all that came before
+    net = symcount.parse("input 64x56x56 cat( | bn relu conv1-128[bias=false] bn relu conv3-32[bias=false])x6")
+
+    class DenseLayer(nn.Module):
+        def __init__(self, cin):
+            super().__init__()
+            self.body = nn.Sequential(nn.BatchNorm2d(cin), nn.ReLU(), nn.Conv2d(cin, 128, 1, bias=False),
+                                      nn.BatchNorm2d(128), nn.ReLU(), nn.Conv2d(128, 32, 3, padding=1, bias=False))
+
+        def forward(self, x):
+            return torch.cat([x, self.body(x)], 1)
+
+    with torch.device("meta"):
+        model = nn.Sequential(*[DenseLayer(64 + 32 * i) for i in range(6)])
+    output, torch_flops = flops(model, (64, 56, 56))
+    assert net.output_shape == output == (256, 56, 56)
+    assert net.params == sum(p.numel() for p in model.parameters())
+    assert 2 * net.macs == torch_flops
+
+
+def test_depthwise_separable_matches_pytorch():
+    net = symcount.parse("input 32x112x112 dw3[bias=false] bn relu conv1-64[bias=false] bn relu "
+                         "dw3/2[bias=false] bn relu conv1-128[bias=false] bn relu")
+    with torch.device("meta"):
+        model = nn.Sequential(nn.Conv2d(32, 32, 3, 1, 1, groups=32, bias=False), nn.BatchNorm2d(32), nn.ReLU(),
+                              nn.Conv2d(32, 64, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+                              nn.Conv2d(64, 64, 3, 2, 1, groups=64, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+                              nn.Conv2d(64, 128, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU())
+    output, torch_flops = flops(model, (32, 112, 112))
+    assert net.output_shape == output
+    assert net.params == sum(p.numel() for p in model.parameters())
+    assert 2 * net.macs == torch_flops
+
+
+def test_explicit_shortcut_and_add():
+    net = symcount.parse("input 64x56x56 res(conv3-128/2 bn relu conv3-128 bn | conv1-128/2[pad=0] bn)")
+    auto = symcount.parse("input 64x56x56 res(conv3-128/2 bn relu conv3-128 bn)")
+    # the automatic projection has no bias (torchvision's downsample); the explicit one here does
+    assert net.params == auto.params + 128
+    assert symcount.parse("input 8x4x4 add(conv3-8 | conv1-8 | )").output_shape == (8, 4, 4)
+
+
+def test_mismatched_branches_name_both_shapes_and_branches():
+    with pytest.raises(symcount.ShapeError) as caught:
+        symcount.parse("input 64x8x8 add(conv3-64 | conv3-32)")
+    message = str(caught.value)
+    assert "branch 1 (conv3-64) gives 64×8×8" in message and "branch 2 (conv3-32) gives 32×8×8" in message
+    with pytest.raises(symcount.ShapeError, match="cannot be concatenated"):
+        symcount.parse("input 64x8x8 cat(conv3-64/2 | conv3-32)")
+
+
+def test_block_definition_errors():
+    with pytest.raises(symcount.NotationError, match="unknown block 'basic'"):
+        symcount.parse("input 64x4x4 basic(3)")
+    with pytest.raises(symcount.NotationError, match=r"takes 1 argument\(s\) \(c\), got 2"):
+        symcount.parse("def basic(c) = (conv3-{c}) basic(1 2)")
+    with pytest.raises(symcount.NotationError, match="must not begin with a layer keyword"):
+        symcount.parse("def bnblock(c) = (relu)")
+    with pytest.raises(symcount.LimitError, match="calls itself"):
+        symcount.parse("def a(c) = (a({c})) a(1)")
+    with pytest.raises(symcount.NotationError, match="defined twice"):
+        symcount.parse("def b(c) = (relu) def b(d) = (relu) b(1)")

@@ -146,3 +146,12 @@ def test_block_definition_errors():
         symcount.parse("def a(c) = (a({c})) a(1)")
     with pytest.raises(symcount.NotationError, match="defined twice"):
         symcount.parse("def b(c) = (relu) def b(d) = (relu) b(1)")
+
+
+def test_branches_and_calls_inside_a_group():
+    # a regression: a group once kept only plain layers, dropping res(...) and calls inside it
+    text = "def unit(c) = (conv3-{c} relu) input 8x4x4 (res(conv3-8 bn) relu unit(8))x2"
+    with torch.device("meta"):
+        model = nn.Sequential(*[m for _ in range(2) for m in (nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8),
+                                                              nn.Conv2d(8, 8, 3, padding=1))])
+    assert symcount.parse(text).params == sum(p.numel() for p in model.parameters())

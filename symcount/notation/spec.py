@@ -58,11 +58,16 @@ class Layer:
 
 @dataclass(frozen=True)
 class Repeat:
-    """Items applied ``count`` times in a row; a bare group is a Repeat of count 1."""
+    """Items applied ``count`` times in a row; a bare group is a Repeat of count 1.
+
+    ``label`` names each pass as a block of the table (a defined block's name, or a stage
+    label such as "conv2_x"); unlabeled groups are transparent.
+    """
     body: tuple
     count: sympy.Expr
     text: str
     span: Span
+    label: str | None = None
 
 
 @dataclass(frozen=True)

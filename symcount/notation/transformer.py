@@ -65,7 +65,8 @@ def _substitute(value, mapping):
     if isinstance(value, Layer):
         return Layer(value.kind, _substitute(value.params, mapping), value.text, value.span)
     if isinstance(value, Repeat):
-        return Repeat(_substitute(value.body, mapping), _substitute(value.count, mapping), value.text, value.span)
+        return Repeat(_substitute(value.body, mapping), _substitute(value.count, mapping), value.text, value.span,
+                      value.label)
     if isinstance(value, Branches):
         return Branches(value.kind, _substitute(value.branches, mapping), value.text, value.span)
     if isinstance(value, Call):
@@ -230,7 +231,7 @@ class ToSpec(Transformer_NonRecursive):
 
     @v_args(meta=True)
     def group_item(self, meta, children):
-        items = tuple(c for c in children if isinstance(c, (Layer, Repeat)))
+        items = tuple(c for c in children if isinstance(c, (Layer, Repeat, Branches, Call)))
         counts = [c for c in children if isinstance(c, _Count)]
         count = counts[0].value if counts else sympy.Integer(1)
         return Repeat(items, count, self.source[meta.start_pos:meta.end_pos], _span(meta))
@@ -253,6 +254,14 @@ class ToSpec(Transformer_NonRecursive):
                               f"{kind}(conv1-64 | conv3-64)", meta)
         node = Branches(kind, branches, text, _span(meta))
         return Repeat((node,), counts[0].value, text, _span(meta)) if counts else node
+
+    @v_args(meta=True)
+    def labeled_item(self, meta, children):
+        label = str(children[0])[1:-1].strip()
+        if not label:
+            raise self._error(NotationError, "a stage label needs a name: \"conv2_x\": ...", meta)
+        return Repeat((children[1],), sympy.Integer(1), self.source[meta.start_pos:meta.end_pos], _span(meta),
+                      label)
 
     @v_args(meta=True)
     def definition(self, meta, children):
@@ -303,7 +312,7 @@ class ToSpec(Transformer_NonRecursive):
                 expanded.append(self._call(item, definitions, stack))
             elif isinstance(item, Repeat):
                 expanded.append(Repeat(self._expand(item.body, definitions, stack), item.count, item.text,
-                                       item.span))
+                                       item.span, item.label))
             elif isinstance(item, Branches):
                 expanded.append(Branches(item.kind, tuple(self._expand(b, definitions, stack)
                                                           for b in item.branches), item.text, item.span))
@@ -326,7 +335,7 @@ class ToSpec(Transformer_NonRecursive):
                               len(call.text))
         mapping = {symbol(name): value for name, value in zip(definition.params, call.args)}
         body = self._expand(_substitute(definition.body, mapping), definitions, stack + (call.name,))
-        return Repeat(body, sympy.Integer(1), call.text, call.span)
+        return Repeat(body, sympy.Integer(1), call.text, call.span, call.name)
 
     def start(self, children):
         return children[0]

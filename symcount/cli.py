@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                         help="give a symbol a value, shown beside the formulas (repeatable)")
     parser.add_argument("--format", choices=sorted(FORMATS), default="text", help="output format (default text)")
+    parser.add_argument("-d", "--depth", type=int, metavar="N",
+                        help="fold blocks nested deeper than N levels into one row each, with their totals "
+                             "(0: one row per top-level block, e.g. per ResNet stage)")
     parser.add_argument("-V", "--version", action="store_true", help="print the version and exit")
     return parser
 
@@ -169,7 +172,7 @@ def _table(argv) -> int:
     values = _values(args.set)
     if values:
         network.subs(**values)  # checks every layer at these values
-    sys.stdout.write(network.table(args.format, network.values(**values)))
+    sys.stdout.write(network.table(args.format, network.values(**values), depth=args.depth))
     return 0
 
 

@@ -63,6 +63,12 @@ class Row:
     macs: Expr
     exact: tuple = ()    # output shape under exact arithmetic (equal to output where integral)
     windows: tuple = ()  # per spatial axis: Window(kernel k̂, stride, before, after)
+    path: tuple = ()     # the blocks it sits in, outermost first: ("conv2_x", "bottleneck1", "res1")
+
+    @property
+    def qualified_name(self) -> str:
+        """The name with its blocks: conv2_x.bottleneck1.res1.conv3."""
+        return ".".join(self.path + (self.name,))
 
     @property
     def params(self) -> Expr:
@@ -73,6 +79,14 @@ class Row:
         return replace(self, count=self.count * factor, weights=self.weights * factor,
                        biases=self.biases * factor, non_trainable=self.non_trainable * factor,
                        activations=self.activations * factor, macs=self.macs * factor)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """A block being built: a defined block's pass, a branch group, or a stage label."""
+    base: str
+    uid: int
+    numbered: bool = True  # bottleneck1, res2; a stage label keeps its own name
 
 
 def _subs(value, mapping):
@@ -92,6 +106,19 @@ class _Builder:
         self.mapping = mapping
         self.rows: list[Row] = []
         self.assumptions: list = []
+        self.scopes: list[_Scope] = []
+        self.shapes: dict[int, tuple] = {}  # scope uid -> (input, output) of that block
+        self.uids = 0
+
+    def enter(self, base, numbered=True) -> _Scope:
+        self.uids += 1
+        scope = _Scope(base, self.uids, numbered)
+        self.scopes.append(scope)
+        return scope
+
+    def leave(self, scope, shape_in, shape_out):
+        self.scopes.pop()
+        self.shapes[scope.uid] = (shape_in, shape_out)
 
     def error(self, cls, message, item):
         span = item.span
@@ -109,6 +136,12 @@ class _Builder:
         return shape
 
     def branches(self, node: Branches, shape):
+        scope = self.enter(node.kind)
+        out = self._branches(node, shape)
+        self.leave(scope, shape, out)
+        return out
+
+    def _branches(self, node: Branches, shape):
         """Evaluate each branch on the same input, then add or concatenate the outputs."""
         outputs, starts = [], []
         for branch in node.branches:
@@ -178,7 +211,7 @@ class _Builder:
         one = sympy.Integer(1)
         self.rows.append(Row("", layer.kind, layer.text, shape, result.output, one, result.weights,
                              result.biases, result.non_trainable, sympy.Mul(*result.output), result.macs,
-                             result.exact, result.windows))
+                             result.exact, result.windows, tuple(self.scopes)))
         if len(self.rows) > MAX_ROWS:
             raise self.error(LimitError, f"the network expands to more than {MAX_ROWS:,} layers", layer)
         return result.output
@@ -189,10 +222,10 @@ class _Builder:
             raise self.error(ShapeError, f"a repeat count must be a whole number >= 0, got {count}", repeat)
         done = 0
         while not (count.is_number and done >= count):
-            first = len(self.rows)
-            out = self.items(repeat.body, shape)
+            first, first_uid = len(self.rows), self.uids + 1
+            out = self.one_pass(repeat, shape)
             if out == shape:
-                return self._fold(repeat, first, count - done, done, shape)
+                return self._fold(repeat, first, first_uid, count - done, done, shape)
             done += 1
             shape = out
             limit = MAX_PEEL if all(d.is_number for d in shape) else MAX_PEEL_SYMBOLIC
@@ -206,13 +239,37 @@ class _Builder:
                                  f"(now {format_shape(shape)})", repeat)
         return shape
 
-    def _fold(self, repeat, first, remaining, peeled, shape):
+    def one_pass(self, repeat: Repeat, shape):
+        if repeat.label is None:
+            return self.items(repeat.body, shape)
+        scope = self.enter(repeat.label, numbered=repeat.text.lstrip()[:1] != '"')
+        out = self.items(repeat.body, shape)
+        self.leave(scope, shape, out)
+        return out
+
+    def _copy(self, rows, first_uid):
+        """The rows of one pass again, the blocks opened in it given new identities."""
+        fresh = {}
+
+        def renew(scope):
+            if scope.uid < first_uid:
+                return scope
+            if scope.uid not in fresh:
+                self.uids += 1
+                fresh[scope.uid] = replace(scope, uid=self.uids)
+                self.shapes[self.uids] = self.shapes[scope.uid]
+            return fresh[scope.uid]
+
+        return [replace(row, path=tuple(renew(scope) for scope in row.path)) for row in rows]
+
+    def _fold(self, repeat, first, first_uid, remaining, peeled, shape):
         """Rows[first:] are one pass that keeps the shape: it stands for `remaining` passes
         (remaining >= 1 when numeric: the caller folds only a pass it was going to make)."""
         one_pass = self.rows[first:]
         if remaining.is_number and remaining <= EXPAND_UP_TO and \
                 len(self.rows) + (remaining - 1) * len(one_pass) <= EXPAND_ROWS:
-            self.rows.extend(one_pass * int(remaining - 1))
+            for _ in range(int(remaining - 1)):
+                self.rows.extend(self._copy(one_pass, first_uid))
         else:
             self.rows[first:] = [row.times(remaining) for row in one_pass]
             if not remaining.is_number and peeled:
@@ -220,13 +277,45 @@ class _Builder:
         return shape
 
 
-def _named(rows):
+def _named(rows, shapes):
+    """Name rows by kind and position (conv1, conv2, …) and blocks by name and position
+    (bottleneck1, res3); returns the rows and {block path: (input, output)}."""
     seen: dict[str, int] = {}
+    labels: dict[int, str] = {}
+    blocks: dict[tuple, tuple] = {}
     named = []
     for row in rows:
+        path = []
+        for scope in row.path:
+            if scope.uid not in labels:
+                seen[scope.base + "/"] = seen.get(scope.base + "/", 0) + 1
+                labels[scope.uid] = f"{scope.base}{seen[scope.base + '/']}" if scope.numbered else scope.base
+            path.append(labels[scope.uid])
+            blocks.setdefault(tuple(path), shapes[scope.uid])
         seen[row.kind] = seen.get(row.kind, 0) + 1
-        named.append(replace(row, name=f"{row.kind}{seen[row.kind]}"))
-    return tuple(named)
+        named.append(replace(row, name=f"{row.kind}{seen[row.kind]}", path=tuple(path)))
+    return tuple(named), blocks
+
+
+def fold(rows, blocks, depth: int) -> tuple:
+    """The rows with every block nested deeper than `depth` levels shown as one row, its
+    counts summed (torchinfo's depth): depth 0 folds every top-level block."""
+    folded: list[Row] = []
+    for row in rows:
+        if len(row.path) <= depth:
+            folded.append(row)
+            continue
+        key = row.path[:depth + 1]
+        last = folded[-1] if folded else None
+        if last is not None and last.kind == "block" and last.path + (last.name,) == key:
+            folded[-1] = replace(last, weights=last.weights + row.weights, biases=last.biases + row.biases,
+                                 non_trainable=last.non_trainable + row.non_trainable,
+                                 activations=last.activations + row.activations, macs=last.macs + row.macs)
+            continue
+        block_in, block_out = blocks[key]
+        folded.append(Row(key[-1], "block", key[-1], block_in, block_out, sympy.Integer(1), row.weights,
+                          row.biases, row.non_trainable, row.activations, row.macs, path=key[:-1]))
+    return tuple(folded)
 
 
 def _as_expr(value, what):
@@ -294,7 +383,7 @@ class Network:
         self._check_input()
         builder = _Builder(spec, defaults, mapping)
         self.output_shape = builder.items(spec.items, self.input_shape)
-        self.layers = _named(builder.rows)
+        self.layers, self.blocks = _named(builder.rows, builder.shapes)
         self.assumptions = tuple(_subs(a, mapping) for a in builder.assumptions)
         self.symbols = {s.name: s for s in sorted(_free_symbols(spec, input_shape), key=lambda s: s.name)
                         if s not in mapping}
@@ -393,14 +482,22 @@ class Network:
         return solve(self, facts, bounds)
 
     # ------------------------------------------------------------ rendering
-    def table(self, format: str = "text", values: dict | None = None) -> str:
+    def folded(self, depth: int) -> tuple:
+        """The rows with blocks nested deeper than `depth` shown as one row each, their
+        counts summed: depth 0 gives one row per top-level block (per ResNet stage)."""
+        if depth < 0:
+            raise SymcountError(f"depth must be 0 or more, got {depth}")
+        return fold(self.layers, self.blocks, depth)
+
+    def table(self, format: str = "text", values: dict | None = None, depth: int | None = None) -> str:
         """The table as text, markdown, json or csv; `values` ({"H": 224} or {Symbol: 224})
-        shows numbers beside the formulas."""
+        shows numbers beside the formulas; `depth` folds blocks nested deeper."""
         from symcount.render.table import render
         values = values or {}
         if any(isinstance(name, str) for name in values):
             values = self.values(**{str(name): value for name, value in values.items()})
-        return render(self, format, values)
+        rows = self.layers if depth is None else self.folded(depth)
+        return render(self, format, values, rows)
 
     def __str__(self) -> str:
         return self.table()

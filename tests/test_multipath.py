@@ -155,3 +155,46 @@ def test_branches_and_calls_inside_a_group():
         model = nn.Sequential(*[m for _ in range(2) for m in (nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8),
                                                               nn.Conv2d(8, 8, 3, padding=1))])
     assert symcount.parse(text).params == sum(p.numel() for p in model.parameters())
+
+
+RESNET18_STAGES = """
+def basic(c, s) = (res(conv3-{c}/{s}[bias=false] bn relu conv3-{c}[bias=false] bn) relu)
+input 3x224x224 conv7-64/2[pad=3, bias=false] bn relu maxpool3/2[pad=1]
+"conv2_x": basic(64, 1)x2  "conv3_x": (basic(128, 2) basic(128, 1))
+"conv4_x": (basic(256, 2) basic(256, 1))  "conv5_x": (basic(512, 2) basic(512, 1))
+gap fc1000
+"""
+
+
+def test_stage_subtotals_equal_pytorch_stage_modules():
+    net = symcount.parse(RESNET18_STAGES)
+    model = torch_resnet18()
+    stages = {row.name: row for row in net.folded(0) if row.kind == "block"}
+    # the torch model's blocks 4-5, 6-7, 8-9, 10-11 are ResNet's conv2_x ... conv5_x
+    for name, (first, last) in zip(("conv2_x", "conv3_x", "conv4_x", "conv5_x"), ((4, 6), (6, 8), (8, 10), (10, 12))):
+        torch_stage = list(model.children())[first:last]
+        assert stages[name].params == sum(p.numel() for m in torch_stage for p in m.parameters())
+        _, stage_flops = flops(nn.Sequential(*torch_stage), stages[name].input)
+        assert 2 * stages[name].macs == stage_flops and stages[name].output == flops(
+            nn.Sequential(*torch_stage), stages[name].input)[0]
+    assert sum(row.params for row in net.folded(0)) == net.params
+
+
+def test_block_names_and_depths():
+    net = symcount.parse(RESNET18_STAGES)
+    names = [row.qualified_name for row in net.layers]
+    assert "conv3_x.basic3.res3.conv8" in names  # stage . block pass . residual . layer
+    assert [row.name for row in net.folded(1) if row.path == ("conv2_x",)] == ["basic1", "basic2"]
+    with pytest.raises(symcount.SymcountError, match="depth"):
+        net.folded(-1)
+
+
+def test_cli_depth():
+    import json
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-m", "symcount", RESNET18_STAGES, "--depth", "0", "--format", "json"],
+                            capture_output=True, text=True, timeout=120)
+    rows = json.loads(result.stdout)["layers"]
+    assert [r["name"] for r in rows if r["kind"] == "block"] == ["conv2_x", "conv3_x", "conv4_x", "conv5_x"]
+    assert sum(r["params"] for r in rows) == 11_689_512  # torchvision's documented resnet18 count

@@ -46,26 +46,26 @@ def _plain(expr):
     return int(expr) if expr.is_number and expr.is_integer else str(expr)
 
 
-def _columns(network):
+def _columns(rows):
     shown = [q for q in QUANTITIES if q != "non_trainable"]
-    if any(row.non_trainable != 0 for row in network.layers):
+    if any(row.non_trainable != 0 for row in rows):
         shown.insert(shown.index("params") + 1, "non_trainable")
     return shown
 
 
-def _folded(network) -> bool:
-    return any(row.count != 1 for row in network.layers)
+def _folded(rows) -> bool:
+    return any(row.count != 1 for row in rows)
 
 
-def _grid(network, values, separators):
-    quantities = _columns(network)
-    folded = _folded(network)
+def _grid(network, rows, values, separators):
+    quantities = _columns(rows)
+    folded = _folded(rows)
     header = ["#", "layer", "notation"] + (["×"] if folded else []) + ["output"] + \
         [HEADINGS[q] for q in quantities]
     body = [["0", "input", "", *([""] if folded else []), _shape(network.input_shape, values)] +
             [""] * len(quantities)]
-    for index, row in enumerate(network.layers, 1):
-        body.append([str(index), row.name, row.text] + ([_cell(row.count, values, separators)] if folded else []) +
+    for index, row in enumerate(rows, 1):
+        body.append([str(index), row.qualified_name, row.text] + ([_cell(row.count, values, separators)] if folded else []) +
                     [_shape(row.output, values)] +
                     [_cell(getattr(row, q), values, separators) for q in quantities])
     total = ["", "total", ""] + ([""] if folded else []) + [_shape(network.output_shape, values)] + \
@@ -89,8 +89,8 @@ def _notes(network, values) -> list[str]:
     return notes
 
 
-def text(network, values) -> str:
-    header, body, total, first_number = _grid(network, values, True)
+def text(network, values, rows) -> str:
+    header, body, total, first_number = _grid(network, rows, values, True)
     rows = [header] + body + [total]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
 
@@ -103,8 +103,8 @@ def text(network, values) -> str:
     return "\n".join(out) + "\n"
 
 
-def markdown(network, values) -> str:
-    header, body, total, first_number = _grid(network, values, True)
+def markdown(network, values, rows) -> str:
+    header, body, total, first_number = _grid(network, rows, values, True)
     align = ["---" if i < first_number - 1 else "---:" for i in range(len(header))]
     def code_spans(cells):  # formulas, or Markdown would read their `*` as emphasis
         return [f"`{c}`" if i >= first_number - 1 and any(ch.isalpha() for ch in c) else c
@@ -128,13 +128,13 @@ def _record(row_or_net, values, quantities):
     return record
 
 
-def as_json(network, values) -> str:
+def as_json(network, values, rows) -> str:
     def dims(shape):
         return [_plain(d.xreplace(values) if values else d) for d in shape]
 
     layers = []
-    for row in network.layers:
-        layers.append({"name": row.name, "kind": row.kind, "notation": row.text,
+    for row in rows:
+        layers.append({"name": row.name, "path": ".".join(row.path), "kind": row.kind, "notation": row.text,
                        "count": _plain(row.count.xreplace(values) if values else row.count),
                        "input": dims(row.input), "output": dims(row.output),
                        **_record(row, values, QUANTITIES)})
@@ -149,11 +149,12 @@ def as_json(network, values) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-def as_csv(network, values) -> str:
+def as_csv(network, values, rows) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     formula_columns = [f"{q}_formula" for q in QUANTITIES] if values else []
-    writer.writerow(["name", "kind", "notation", "count", "input", "output", *QUANTITIES, *formula_columns])
+    writer.writerow(["name", "path", "kind", "notation", "count", "input", "output", *QUANTITIES,
+                     *formula_columns])
 
     def value(expr):
         return _plain(expr.xreplace(values) if values else expr)
@@ -161,11 +162,12 @@ def as_csv(network, values) -> str:
     def shape(s):
         return "x".join(str(value(d)) for d in s)
 
-    for row in network.layers:
-        writer.writerow([row.name, row.kind, row.text, value(row.count), shape(row.input), shape(row.output),
+    for row in rows:
+        writer.writerow([row.name, ".".join(row.path), row.kind, row.text, value(row.count), shape(row.input),
+                         shape(row.output),
                          *[value(getattr(row, q)) for q in QUANTITIES],
                          *([str(getattr(row, q)) for q in QUANTITIES] if values else [])])
-    writer.writerow(["total", "", "", "", shape(network.input_shape), shape(network.output_shape),
+    writer.writerow(["total", "", "", "", "", shape(network.input_shape), shape(network.output_shape),
                      *[value(getattr(network, q)) for q in QUANTITIES],
                      *([str(getattr(network, q)) for q in QUANTITIES] if values else [])])
     return buffer.getvalue()
@@ -174,8 +176,9 @@ def as_csv(network, values) -> str:
 FORMATS = {"text": text, "markdown": markdown, "json": as_json, "csv": as_csv}
 
 
-def render(network, format: str, values: dict) -> str:
+def render(network, format: str, values: dict, rows=None) -> str:
+    """`rows` defaults to every layer; pass network.folded(depth) for a folded table."""
     from symcount.errors import SymcountError
     if format not in FORMATS:
         raise SymcountError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
-    return FORMATS[format](network, values)
+    return FORMATS[format](network, values, network.layers if rows is None else rows)

@@ -56,6 +56,14 @@ def _span(meta) -> Span:
     return Span(meta.line, meta.column, meta.start_pos, meta.end_pos)
 
 
+def _strided(params: dict, rest) -> dict:
+    """A layer's parameters with the papers' `/s` stride added, where one is written."""
+    for child in rest:
+        if isinstance(child, _Stride):
+            params["stride"] = (child.value, child.value)
+    return params
+
+
 def _substitute(value, mapping):
     """A spec fragment with a block's parameters replaced by the call's arguments."""
     if isinstance(value, sympy.Basic):
@@ -146,30 +154,19 @@ class ToSpec(Transformer_NonRecursive):
     @v_args(meta=True)
     def conv(self, meta, children):
         _, kernel, out, *rest = children
-        params = {"kernel": kernel, "out": out}
-        if rest:
-            params["stride"] = (rest[0].value, rest[0].value)
-        return _Core("conv", params, meta)
+        return _Core("conv", _strided({"kernel": kernel, "out": out}, rest), meta)
 
     @v_args(meta=True)
     def pool(self, meta, children):
         keyword, *rest = children
-        params = {}
-        for child in rest:
-            if isinstance(child, _Stride):
-                params["stride"] = (child.value, child.value)
-            else:
-                params["kernel"] = (child, child)
-        params.setdefault("kernel", (sympy.Integer(2), sympy.Integer(2)))
-        return _Core(KEYWORDS[keyword.lower()], params, meta)
+        kernels = [c for c in rest if not isinstance(c, _Stride)]
+        kernel = kernels[0] if kernels else sympy.Integer(2)
+        return _Core(KEYWORDS[keyword.lower()], _strided({"kernel": (kernel, kernel)}, rest), meta)
 
     @v_args(meta=True)
     def depthwise(self, meta, children):
         _, kernel, *rest = children
-        params = {"kernel": kernel, "depthwise": True}
-        if rest:
-            params["stride"] = (rest[0].value, rest[0].value)
-        return _Core("conv", params, meta)
+        return _Core("conv", _strided({"kernel": kernel, "depthwise": True}, rest), meta)
 
     @v_args(meta=True)
     def fc(self, meta, children):

@@ -242,7 +242,7 @@ class _Builder:
     def one_pass(self, repeat: Repeat, shape):
         if repeat.label is None:
             return self.items(repeat.body, shape)
-        scope = self.enter(repeat.label, numbered=repeat.text.lstrip()[:1] != '"')
+        scope = self.enter(repeat.label, numbered=not repeat.stage)
         out = self.items(repeat.body, shape)
         self.leave(scope, shape, out)
         return out

@@ -60,14 +60,16 @@ class Layer:
 class Repeat:
     """Items applied ``count`` times in a row; a bare group is a Repeat of count 1.
 
-    ``label`` names each pass as a block of the table (a defined block's name, or a stage
-    label such as "conv2_x"); unlabeled groups are transparent.
+    ``label`` names each pass as a block of the table: a defined block's name, numbered
+    per pass (bottleneck1, bottleneck2), or, with ``stage``, a stage label such as
+    "conv2_x", kept as written.  Unlabeled groups are transparent.
     """
     body: tuple
     count: sympy.Expr
     text: str
     span: Span
     label: str | None = None
+    stage: bool = False
 
 
 @dataclass(frozen=True)

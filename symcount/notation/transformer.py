@@ -74,7 +74,7 @@ def _substitute(value, mapping):
         return Layer(value.kind, _substitute(value.params, mapping), value.text, value.span)
     if isinstance(value, Repeat):
         return Repeat(_substitute(value.body, mapping), _substitute(value.count, mapping), value.text, value.span,
-                      value.label)
+                      value.label, value.stage)
     if isinstance(value, Branches):
         return Branches(value.kind, _substitute(value.branches, mapping), value.text, value.span)
     if isinstance(value, Call):
@@ -258,7 +258,7 @@ class ToSpec(Transformer_NonRecursive):
         if not label:
             raise self._error(NotationError, "a stage label needs a name: \"conv2_x\": ...", meta)
         return Repeat((children[1],), sympy.Integer(1), self.source[meta.start_pos:meta.end_pos], _span(meta),
-                      label)
+                      label, stage=True)
 
     @v_args(meta=True)
     def definition(self, meta, children):
@@ -309,7 +309,7 @@ class ToSpec(Transformer_NonRecursive):
                 expanded.append(self._call(item, definitions, stack))
             elif isinstance(item, Repeat):
                 expanded.append(Repeat(self._expand(item.body, definitions, stack), item.count, item.text,
-                                       item.span, item.label))
+                                       item.span, item.label, item.stage))
             elif isinstance(item, Branches):
                 expanded.append(Branches(item.kind, tuple(self._expand(b, definitions, stack)
                                                           for b in item.branches), item.text, item.span))

@@ -16,7 +16,7 @@ from symcount.errors import LimitError, ShapeError, SymbolError, SymcountError
 from symcount.layers.arithmetic import RULES
 from symcount.layers.kinds import Defaults, LayerProblem, evaluate
 from symcount.notation.parse import parse_expr, parse_notation, parse_shape
-from symcount.notation.spec import Branches, Layer, NetworkSpec, Repeat, Span, symbol
+from symcount.notation.spec import Branches, Layer, NetworkSpec, Repeat, symbol, walk
 
 Expr = sympy.Expr
 
@@ -348,19 +348,9 @@ def _free_symbols(spec: NetworkSpec, shape) -> set:
             for v in value:
                 visit(v)
 
-    def walk(items):
-        for item in items:
-            if isinstance(item, Layer):
-                visit(item.params)
-            elif isinstance(item, Branches):
-                for branch in item.branches:
-                    walk(branch)
-            else:
-                visit(item.count)
-                walk(item.body)
-
     visit(tuple(shape))
-    walk(spec.items)
+    for item in walk(spec.items):
+        visit(item.params if isinstance(item, Layer) else item.count if isinstance(item, Repeat) else ())
     return found
 
 

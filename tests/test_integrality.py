@@ -258,3 +258,11 @@ def test_solve_says_which_facts_fail():
     assert both.solutions == () and "each fact can be met alone" in both.explanation
     impossible = net.solve(["maxpool1=5x5", "params=1"], {"H": range(1, 40), "W": range(1, 40)})
     assert impossible.solutions == () and "meets params=1" in impossible.explanation
+
+
+def test_solve_explains_a_padding_inside_branches():
+    # a regression: the explanation's search for padding symbols did not enter branches and crashed there.
+    # (224 + 2p - 11)/4 + 1 = 55 needs 2p = 3 (seeds/002; CS231n's "3 extra pixels")
+    net = symcount.parse("input 3x224x224 cat(conv11-48/4[pad={p}] | conv11-48/4[pad={p}])", rounding="exact")
+    result = net.solve(["conv1=55x55"], {"p": range(0, 4)})
+    assert result.solutions == () and "p = 3/2" in result.explanation and "total padding of 2·p = 3" in result.explanation

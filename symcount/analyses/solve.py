@@ -18,7 +18,7 @@ import sympy
 from symcount.analyses.sweep import compile_exact, validity_terms
 from symcount.errors import LimitError, SymbolError, SymcountError
 from symcount.notation.parse import parse_expr, parse_shape
-from symcount.notation.spec import Layer, Repeat
+from symcount.notation.spec import Layer, walk
 
 TOTALS = ("params", "weights", "biases", "non_trainable", "activations", "macs")
 DEFAULT_BOUNDS = range(0, 1025)
@@ -110,18 +110,13 @@ def describe(result: SolveResult) -> str:
 
 
 def _padding_symbols(spec):
+    """The symbols written in some layer's pad= option."""
     found = set()
-
-    def walk(items):
-        for item in items:
-            if isinstance(item, Layer):
-                pad = item.get("pad")
-                if isinstance(pad, tuple):
-                    for p in pad:
-                        found.update(p.free_symbols)
-            else:
-                walk(item.body)
-    walk(spec.items)
+    for item in walk(spec.items):
+        pad = item.get("pad") if isinstance(item, Layer) else None
+        if isinstance(pad, tuple):
+            for p in pad:
+                found.update(p.free_symbols)
     return found
 
 

@@ -111,3 +111,14 @@ class NetworkSpec:
     items: tuple
     source: str
     input_span: Span | None = None
+
+
+def walk(items):
+    """Every Layer and Repeat in items, at any depth (inside repeats and every branch)."""
+    for item in items:
+        yield item
+        if isinstance(item, Repeat):
+            yield from walk(item.body)
+        elif isinstance(item, Branches):
+            for branch in item.branches:
+                yield from walk(branch)

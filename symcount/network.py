@@ -16,7 +16,7 @@ from symcount.errors import LimitError, ShapeError, SymbolError, SymcountError
 from symcount.layers.arithmetic import RULES
 from symcount.layers.kinds import Defaults, LayerProblem, evaluate
 from symcount.notation.parse import parse_expr, parse_notation, parse_shape
-from symcount.notation.spec import Branches, Layer, NetworkSpec, Repeat, symbol, walk
+from symcount.notation.spec import Branches, Layer, NetworkSpec, Repeat, walk
 
 Expr = sympy.Expr
 
@@ -448,6 +448,13 @@ class Network:
         return sweep(self, **columns)
 
     # ------------------------------------------------------------ integrality
+    def exactly(self, input_shape=None) -> "Network":
+        """This network with every sliding window evaluated in exact arithmetic (rationals
+        kept, the layers' own round/ceil options ignored), optionally on another input."""
+        exact = replace(self.defaults, conv="exact", pool="exact", forced=True)
+        shape = self.input_shape if input_shape is None else input_shape
+        return Network(self.spec, shape, exact, self._mapping)
+
     def check(self):
         """Fractional sizes, per-layer congruences and every integral input size
         (a symcount.analyses.integrality.CheckResult)."""

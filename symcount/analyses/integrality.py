@@ -138,7 +138,6 @@ def _congruence(a, b):
 
 def _twin(network):
     """The network with symbols for a numeric input's spatial sizes, evaluated exactly."""
-    from symcount.network import Network
     shape = network.input_shape
     given = {}
     if len(shape) == 3:
@@ -153,8 +152,7 @@ def _twin(network):
             else:
                 names.append(None)
         shape = (shape[0],) + tuple(symbol(n) if n else d for n, d in zip(names, shape[1:]))
-    exact = replace(network.defaults, conv="exact", pool="exact", forced=True)
-    return Network(network.spec, shape, exact, network._mapping), given
+    return network.exactly(shape), given
 
 
 def _padding_fix(size, window):

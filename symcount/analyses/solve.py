@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import sympy
 
@@ -122,9 +122,7 @@ def _padding_symbols(spec):
 
 def _explain(network, facts, unknown):
     """Why no integer solution: solve the facts over the rationals under exact arithmetic."""
-    from symcount.network import Network
-    exact = Network(network.spec, network.input_shape,
-                    replace(network.defaults, conv="exact", pool="exact", forced=True), network._mapping)
+    exact = network.exactly()
     x = network.symbols[unknown]
     real = sympy.Dummy(unknown, real=True)  # x is declared an integer: solve() would drop 3/2
     equations = [sympy.Eq(expr.xreplace({x: real}), value) for fact in facts

@@ -23,9 +23,9 @@ Expr = sympy.Expr
 MAX_ROWS = 20_000        # rows after expansion; more is a runaway repeat, not a network
 EXPAND_UP_TO = 64        # a numeric repeat this short is listed layer by layer ...
 EXPAND_ROWS = 1_000      # ... while the table stays this short; beyond, it is one ×n row
-MAX_PEEL = 1_000         # passes of one repeat that still change a numeric shape: a runaway
-MAX_PEEL_SYMBOLIC = 64   # the same for a symbolic shape (floor(H/2^64) is already absurd)
-MAX_SYMBOLIC_PEEL = 16   # passes tried before a symbolic repeat must reach a fixed point
+MAX_PEEL = 1_000                # passes of one repeat that still change a numeric shape: a runaway
+MAX_PEEL_SYMBOLIC_SHAPE = 64    # the same for a symbolic shape (floor(H/2^64) is already absurd)
+MAX_PEEL_SYMBOLIC_COUNT = 16    # passes a repeat x{n} may take before its block must keep the shape
 PADDINGS = ("half", "valid", "same", "full")
 # Each framework's rounding of convolutions and pooling, and its default padding.
 FRAMEWORKS = {
@@ -36,6 +36,7 @@ FRAMEWORKS = {
     "keras": Defaults(padding="same"),
 }
 QUANTITIES = ("weights", "biases", "params", "non_trainable", "activations", "macs")
+COUNTED = ("weights", "biases", "non_trainable", "activations", "macs")  # a Row's stored counts
 
 
 def format_shape(shape, longest: int = 60) -> str:
@@ -76,9 +77,12 @@ class Row:
         return self.weights + self.biases
 
     def times(self, factor: Expr) -> "Row":
-        return replace(self, count=self.count * factor, weights=self.weights * factor,
-                       biases=self.biases * factor, non_trainable=self.non_trainable * factor,
-                       activations=self.activations * factor, macs=self.macs * factor)
+        """This row standing for `factor` times as many layers."""
+        return replace(self, count=self.count * factor, **{q: getattr(self, q) * factor for q in COUNTED})
+
+    def plus(self, other: "Row") -> "Row":
+        """This row's counts with another's added (a folded block taking in a row)."""
+        return replace(self, **{q: getattr(self, q) + getattr(other, q) for q in COUNTED})
 
 
 @dataclass(frozen=True)
@@ -143,13 +147,10 @@ class _Builder:
 
     def _branches(self, node: Branches, shape):
         """Evaluate each branch on the same input, then add or concatenate the outputs."""
-        outputs, starts = [], []
-        for branch in node.branches:
-            starts.append(len(self.rows))
-            outputs.append(self.items(branch, shape))
+        first = len(self.rows)
+        outputs = [self.items(branch, shape) for branch in node.branches]
         if node.kind == "res" and len(node.branches) == 1 and outputs[0] != shape:
-            starts.append(len(self.rows))
-            outputs.append(self.projection(node, shape, outputs[0], self.rows[starts[0]:]))
+            outputs.append(self.projection(node, shape, outputs[0], self.rows[first:]))
         elif node.kind == "res" and len(node.branches) == 1:
             outputs.append(shape)  # the identity shortcut
         texts = [" ".join(getattr(i, "text", "") for i in b) or "identity" for b in node.branches]
@@ -228,12 +229,12 @@ class _Builder:
                 return self._fold(repeat, first, first_uid, count - done, done, shape)
             done += 1
             shape = out
-            limit = MAX_PEEL if all(d.is_number for d in shape) else MAX_PEEL_SYMBOLIC
+            limit = MAX_PEEL if all(d.is_number for d in shape) else MAX_PEEL_SYMBOLIC_SHAPE
             if count.is_number and done >= limit and done < count:
                 raise self.error(LimitError, f"this repeat still changes the shape after {done:,} passes "
                                  f"(now {format_shape(shape)}); symcount folds a repeat once its block keeps "
                                  f"the shape, and unrolls at most {limit:,} passes before that", repeat)
-            if not count.is_number and done >= MAX_SYMBOLIC_PEEL:
+            if not count.is_number and done >= MAX_PEEL_SYMBOLIC_COUNT:
                 raise self.error(ShapeError, f"the repeat count {count} is a symbol, so the repeated block must "
                                  f"come to keep its shape; after {done} passes it still changes it "
                                  f"(now {format_shape(shape)})", repeat)
@@ -280,7 +281,8 @@ class _Builder:
 def _named(rows, shapes):
     """Name rows by kind and position (conv1, conv2, …) and blocks by name and position
     (bottleneck1, res3); returns the rows and {block path: (input, output)}."""
-    seen: dict[str, int] = {}
+    layers_seen: dict[str, int] = {}
+    blocks_seen: dict[str, int] = {}
     labels: dict[int, str] = {}
     blocks: dict[tuple, tuple] = {}
     named = []
@@ -288,12 +290,12 @@ def _named(rows, shapes):
         path = []
         for scope in row.path:
             if scope.uid not in labels:
-                seen[scope.base + "/"] = seen.get(scope.base + "/", 0) + 1
-                labels[scope.uid] = f"{scope.base}{seen[scope.base + '/']}" if scope.numbered else scope.base
+                blocks_seen[scope.base] = blocks_seen.get(scope.base, 0) + 1
+                labels[scope.uid] = f"{scope.base}{blocks_seen[scope.base]}" if scope.numbered else scope.base
             path.append(labels[scope.uid])
             blocks.setdefault(tuple(path), shapes[scope.uid])
-        seen[row.kind] = seen.get(row.kind, 0) + 1
-        named.append(replace(row, name=f"{row.kind}{seen[row.kind]}", path=tuple(path)))
+        layers_seen[row.kind] = layers_seen.get(row.kind, 0) + 1
+        named.append(replace(row, name=f"{row.kind}{layers_seen[row.kind]}", path=tuple(path)))
     return tuple(named), blocks
 
 
@@ -308,9 +310,7 @@ def fold(rows, blocks, depth: int) -> tuple:
         key = row.path[:depth + 1]
         last = folded[-1] if folded else None
         if last is not None and last.kind == "block" and last.path + (last.name,) == key:
-            folded[-1] = replace(last, weights=last.weights + row.weights, biases=last.biases + row.biases,
-                                 non_trainable=last.non_trainable + row.non_trainable,
-                                 activations=last.activations + row.activations, macs=last.macs + row.macs)
+            folded[-1] = last.plus(row)
             continue
         block_in, block_out = blocks[key]
         folded.append(Row(key[-1], "block", key[-1], block_in, block_out, sympy.Integer(1), row.weights,

@@ -10,7 +10,6 @@ from symcount.analyses.solve import describe
 
 def _number(value) -> str:
     """217/4 -> '217/4 = 54.25'; a fraction without a finite decimal keeps '≈'."""
-    value = sympy.nsimplify(value)
     if value.is_Integer or not value.is_Rational:
         return str(value)
     q = int(value.q)
@@ -18,8 +17,7 @@ def _number(value) -> str:
         q //= 2
     while q % 5 == 0:
         q //= 5
-    decimal = sympy.Float(value, 30)
-    shown = f"{float(decimal):.10g}"
+    shown = f"{float(value):.10g}"
     return f"{value} = {shown}" if q == 1 else f"{value} ≈ {shown}"
 
 

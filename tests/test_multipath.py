@@ -120,9 +120,13 @@ def test_depthwise_separable_matches_pytorch():
 
 def test_explicit_shortcut_and_add():
     net = symcount.parse("input 64x56x56 res(conv3-128/2 bn relu conv3-128 bn | conv1-128/2[pad=0] bn)")
-    auto = symcount.parse("input 64x56x56 res(conv3-128/2 bn relu conv3-128 bn)")
-    # the automatic projection has no bias (torchvision's downsample); the explicit one here does
-    assert net.params == auto.params + 128
+    with torch.device("meta"):  # the same block, its shortcut a 1×1 convolution with bias
+        body = nn.Sequential(nn.Conv2d(64, 128, 3, 2, 1), nn.BatchNorm2d(128), nn.ReLU(),
+                             nn.Conv2d(128, 128, 3, 1, 1), nn.BatchNorm2d(128))
+        shortcut = nn.Sequential(nn.Conv2d(64, 128, 1, 2), nn.BatchNorm2d(128))
+        output = (body(torch.empty(1, 64, 56, 56)) + shortcut(torch.empty(1, 64, 56, 56))).shape[1:]
+    assert net.params == sum(p.numel() for m in (body, shortcut) for p in m.parameters())
+    assert net.output_shape == output
     assert symcount.parse("input 8x4x4 add(conv3-8 | conv1-8 | )").output_shape == (8, 4, 4)
 
 

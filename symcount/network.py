@@ -295,7 +295,8 @@ def _named(rows, shapes):
             path.append(labels[scope.uid])
             blocks.setdefault(tuple(path), shapes[scope.uid])
         layers_seen[row.kind] = layers_seen.get(row.kind, 0) + 1
-        named.append(replace(row, name=f"{row.kind}{layers_seen[row.kind]}", path=tuple(path)))
+        separator = "_" if row.kind[-1].isdigit() else ""  # relu6_1, not relu61
+        named.append(replace(row, name=f"{row.kind}{separator}{layers_seen[row.kind]}", path=tuple(path)))
     return tuple(named), blocks
 
 

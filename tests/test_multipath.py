@@ -144,12 +144,25 @@ def test_block_definition_errors():
         symcount.parse("input 64x4x4 basic(3)")
     with pytest.raises(symcount.NotationError, match=r"takes 1 argument\(s\) \(c\), got 2"):
         symcount.parse("def basic(c) = (conv3-{c}) basic(1 2)")
-    with pytest.raises(symcount.NotationError, match="must not begin with a layer keyword"):
-        symcount.parse("def bnblock(c) = (relu)")
+    for name in ("conv2x", "bn1", "relu6", "resx"):  # a keyword then a digit or an x: read as the keyword
+        with pytest.raises(symcount.NotationError, match="would be read as a layer keyword"):
+            symcount.parse(f"def {name}(c) = (relu)")
     with pytest.raises(symcount.LimitError, match="calls itself"):
         symcount.parse("def a(c) = (a({c})) a(1)")
     with pytest.raises(symcount.NotationError, match="defined twice"):
         symcount.parse("def b(c) = (relu) def b(d) = (relu) b(1)")
+
+
+def test_block_names_may_begin_with_a_keyword_followed_by_a_letter():
+    # resnet, densenet, bnblock: a keyword ends where a letter or _ goes on (a regression: these lexed
+    # as res + net, dense + net, bn + block)
+    net = symcount.parse("def resnet(c) = (conv3-{c}) def densenet(c) = (conv1-{c}) def bn_block(c) = (bn) "
+                         "input 3x8x8 resnet(4) densenet(8) bn_block(0) relux2")
+    with torch.device("meta"):
+        model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.Conv2d(4, 8, 1), nn.BatchNorm2d(8))
+    assert net.params == sum(p.numel() for p in model.parameters())
+    assert [row.qualified_name for row in net.layers] == ["resnet1.conv1", "densenet1.conv2", "bn_block1.bn1",
+                                                          "relu1", "relu2"]
 
 
 def test_branches_and_calls_inside_a_group():

@@ -237,6 +237,14 @@ def _gap(params, shape, defaults):
     return LayerResult((c, ONE, ONE), ZERO, ZERO, ZERO, ZERO)
 
 
+def _adaptive(params, shape, defaults):
+    """PyTorch's AdaptiveAvgPool2d/AdaptiveMaxPool2d: C×o×o whatever the input size."""
+    c, _, _ = _spatial(shape, "adaptive pooling")
+    size = params["size"]
+    _check_int(size, "the output size", 1)
+    return LayerResult((c, size, size), ZERO, ZERO, ZERO, ZERO)
+
+
 def _flatten(params, shape, defaults):
     return LayerResult((sympy.Mul(*shape),), ZERO, ZERO, ZERO, ZERO)
 
@@ -272,11 +280,14 @@ KINDS = {kind.name: kind for kind in (
     Kind("maxpool", ("pad", "stride", "dilation", "ceil", "round"), _pool, "max pooling"),
     Kind("avgpool", ("pad", "stride", "ceil", "round"), _pool, "average pooling"),
     Kind("gap", (), _gap, "global average pooling to C×1×1"),
+    Kind("adaptiveavgpool", (), _adaptive, "adaptive average pooling to C×o×o"),
+    Kind("adaptivemaxpool", (), _adaptive, "adaptive max pooling to C×o×o"),
     Kind("flatten", (), _flatten, "flatten C×H×W to C·H·W"),
     Kind("fc", ("bias",), _fc, "fully connected (flatten implied)"),
     Kind("bn", ("affine",), _bn, "batch normalisation"),
     Kind("lrn", (), _same_shape, "local response normalisation"),
     Kind("relu", (), _same_shape, "ReLU"),
+    Kind("relu6", (), _same_shape, "ReLU6 (MobileNet v2)"),
     Kind("tanh", (), _same_shape, "tanh"),
     Kind("sigmoid", (), _same_shape, "sigmoid"),
     Kind("dropout", ("rate",), _same_shape, "dropout"),
@@ -286,7 +297,8 @@ KINDS = {kind.name: kind for kind in (
 # How a keyword of the grammar names a kind (keywords are case-insensitive).
 KEYWORDS = {"conv": "conv", "maxpool": "maxpool", "avgpool": "avgpool", "pool": "maxpool",
             "fc": "fc", "dense": "fc", "linear": "fc", "gap": "gap", "flatten": "flatten",
-            "bn": "bn", "batchnorm": "bn", "lrn": "lrn", "relu": "relu", "tanh": "tanh",
+            "bn": "bn", "batchnorm": "bn", "lrn": "lrn", "relu": "relu", "relu6": "relu6", "tanh": "tanh",
+            "adaptiveavgpool": "adaptiveavgpool", "adaptivemaxpool": "adaptivemaxpool",
             "sigmoid": "sigmoid", "dropout": "dropout", "softmax": "softmax"}
 
 

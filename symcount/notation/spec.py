@@ -24,6 +24,12 @@ def symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, integer=True, nonnegative=True)
 
 
+def rational_symbol(name: str) -> sympy.Symbol:
+    """A symbol declared with `rational(name)`: a positive rational such as MobileNet's
+    width multiplier α (0.75) and resolution multiplier ρ (6/7)."""
+    return sympy.Symbol(name, rational=True, positive=True)
+
+
 @dataclass(frozen=True)
 class Span:
     """Where an item stands in the source text (1-based line and column)."""

@@ -5,6 +5,7 @@ checked against the table of layer kinds, and every layer keeps its text and pla
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sympy
@@ -12,14 +13,24 @@ from lark import Token, Transformer_NonRecursive, v_args
 
 from symcount.errors import LimitError, NotationError, OptionError
 from symcount.layers.kinds import KEYWORDS, LayerProblem, parse_option
-from symcount.notation.spec import Branches, Call, Definition, Layer, NetworkSpec, Repeat, Span, symbol
+from symcount.notation.grammar import parser
+from symcount.notation.spec import (Branches, Call, Definition, Layer, NetworkSpec, Repeat, Span, rational_symbol,
+                                    symbol)
 
 MAX_DIGITS = 40  # a longer literal is a typo, not a network
 MAX_CALL_DEPTH = 32  # blocks calling blocks; deeper is a runaway (or a block calling itself)
 BRANCH_KINDS = {"res": "res", "residual": "res", "add": "add", "cat": "cat", "concat": "cat"}
-RESERVED_PREFIXES = ("conv", "dw", "maxpool", "avgpool", "pool", "fc", "dense", "linear", "gap", "flatten", "bn",
-                     "batchnorm", "lrn", "relu", "tanh", "sigmoid", "dropout", "softmax", "res", "add", "cat",
-                     "concat", "def", "input")
+# The grammar's keyword terminals: a block named so that one of these matches at its
+# start (conv2block, res_x is fine) would be read as that keyword where it is called.
+KEYWORD_TERMINALS = ("INPUT", "DEF", "RATIONAL", "CONV", "DEPTHWISE", "BRANCH_KIND", "POOL_KIND", "ADAPTIVE_POOL",
+                     "FC", "PLAIN_KIND")
+
+
+def _reads_as_keyword(name: str) -> bool:
+    for terminal in parser().terminals:
+        if terminal.name in KEYWORD_TERMINALS and re.match(terminal.pattern.to_regexp(), name, re.IGNORECASE):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -169,6 +180,10 @@ class ToSpec(Transformer_NonRecursive):
         return _Core("conv", _strided({"kernel": kernel, "depthwise": True}, rest), meta)
 
     @v_args(meta=True)
+    def adaptive(self, meta, children):
+        return _Core(KEYWORDS[children[0].lower()], {"size": children[1]}, meta)
+
+    @v_args(meta=True)
     def fc(self, meta, children):
         return _Core("fc", {"out": children[-1]}, meta)
 
@@ -263,9 +278,10 @@ class ToSpec(Transformer_NonRecursive):
     @v_args(meta=True)
     def definition(self, meta, children):
         name = str(children[1])
-        if name.lower().startswith(RESERVED_PREFIXES):
-            raise self._error(NotationError, f"a block's name must not begin with a layer keyword; "
-                              f"rename {name!r}", children[1], len(name))
+        if _reads_as_keyword(name):
+            raise self._error(NotationError, f"{name!r} would be read as a layer keyword where it is called "
+                              f"(a keyword followed by a digit or x); rename it, e.g. {name[0]}_{name[1:]}",
+                              children[1], len(name))
         params = tuple(str(c) for c in children[3:] if isinstance(c, Token) and c.type == "NAME")
         body = tuple(c for c in children if isinstance(c, (Layer, Repeat, Branches, Call)))
         return Definition(name, params, body, _span(meta))
@@ -280,7 +296,14 @@ class ToSpec(Transformer_NonRecursive):
         return Repeat((call,), counts[0].value, self.source[meta.start_pos:meta.end_pos], _span(meta)) \
             if counts else call
 
+    @v_args(meta=True)
+    def rational_decl(self, meta, children):
+        return ("rational", tuple(str(c) for c in children if c.type == "NAME"), _span(meta))
+
     def network(self, children):
+        rationals = {symbol(name): rational_symbol(name) for child in children
+                     if isinstance(child, tuple) and child and child[0] == "rational" for name in child[1]}
+        children = [c for c in children if not (isinstance(c, tuple) and c and c[0] == "rational")]
         shape, span, seen_item = None, None, False
         for child in children:
             if isinstance(child, tuple) and child and child[0] == "input":
@@ -298,7 +321,10 @@ class ToSpec(Transformer_NonRecursive):
                     raise self._error(NotationError, f"block {child.name!r} is defined twice", child.span)
                 definitions[child.name] = child
         items = tuple(c for c in children if not isinstance(c, Definition))
-        return NetworkSpec(shape, self._expand(items, definitions, ()), self.source, span)
+        items = self._expand(items, definitions, ())
+        if rationals:
+            items, shape = _substitute(items, rationals), _substitute(shape, rationals)
+        return NetworkSpec(shape, items, self.source, span)
 
     # ------------------------------------------------------------ blocks
     def _expand(self, items, definitions, stack):

@@ -82,7 +82,11 @@ def _notes(network, values) -> list[str]:
     notes.append(f"input {_shape(network.input_shape, values)}; convolution padding {padding}; "
                  f"rounding {rounding}")
     if network.symbols:
-        notes.append("symbols (nonnegative integers): " + ", ".join(network.symbols) +
+        integers = [name for name, s in network.symbols.items() if s.is_integer]
+        rationals = [name for name, s in network.symbols.items() if not s.is_integer]
+        described = ([f"{', '.join(integers)} (nonnegative integers)"] if integers else []) + \
+                    ([f"{', '.join(rationals)} (positive rationals)"] if rationals else [])
+        notes.append("symbols: " + "; ".join(described) +
                      ("; values: " + ", ".join(f"{k}={v}" for k, v in values.items()) if values else ""))
     for assumption in network.assumptions:
         notes.append(f"assumes {assumption} (a repeat of a symbolic count, folded after its first passes)")

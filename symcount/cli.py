@@ -9,6 +9,7 @@ import argparse
 import re
 import sys
 
+from symcount import zoo
 from symcount.errors import SymcountError
 from symcount.layers.arithmetic import RULES
 from symcount.network import FRAMEWORKS, parse
@@ -32,6 +33,11 @@ examples:
   symcount "conv3-64x2 pool fc10" --input 3xHxW --set H=32 --set W=32
   symcount -f net.txt --format markdown
   echo "conv5-32[pad=0] pool fc10" | symcount - --input 1x28x28 --format json
+
+the paper zoo (symcount zoo lists it; docs/zoo.md cites each paper):
+  symcount resnet50                 a zoo name in place of the notation
+  symcount vgg16 --input 3xHxW      the same network on a symbolic input
+  symcount zoo resnet50             print an entry's notation
 
 subcommands:
   symcount check NOTATION ...   fractional sizes, congruences, valid input sizes (exit 1 if not integral)
@@ -157,7 +163,10 @@ def _bounds(pairs):
 
 
 def _network(args, parser):
-    text = _read_notation(args, parser)
+    if args.file is None and args.notation in zoo.entries():  # symcount resnet50
+        text = zoo.get(args.notation).text
+    else:
+        text = _read_notation(args, parser)
     return parse(text, input=args.input, padding=args.padding, rounding=args.rounding, framework=args.framework)
 
 
@@ -196,7 +205,24 @@ def _solve(argv) -> int:
     return 0 if result.solutions else 1
 
 
-COMMANDS = {"check": _check, "solve": _solve}
+def _zoo(argv) -> int:
+    parser = argparse.ArgumentParser(prog="symcount zoo", description="List the paper zoo, or print one "
+                                     "entry's notation (to read, copy or change). Any command takes a zoo "
+                                     "name in place of the notation: symcount resnet50 --input 3xHxW",
+                                     epilog="docs/zoo.md cites each entry's paper and its deviations.")
+    parser.add_argument("name", nargs="?", help="an entry whose notation to print")
+    args = parser.parse_args(argv)
+    if args.name is not None:
+        sys.stdout.write(zoo.notation(args.name))
+        return 0
+    entries = zoo.entries().values()
+    width = max(len(entry.name) for entry in entries)
+    for entry in entries:
+        print(f"{entry.name:<{width}}  {entry.title}  [{entry.family}]")
+    return 0
+
+
+COMMANDS = {"check": _check, "solve": _solve, "zoo": _zoo}
 
 
 def main(argv=None) -> int:

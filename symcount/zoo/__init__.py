@@ -1,0 +1,98 @@
+"""The paper zoo: classic networks written in the notation, one file per family.
+
+Each ``*.sym`` file beside this module is notation with headers: its opening comment
+cites the paper and says where the file deviates from it; lines before the first
+``## name: title`` header (block definitions, ``rational(...)``) are shared by every
+entry; each header starts an entry that runs to the next one.  An entry's text is the
+whole file with the other entries' lines blanked, so an error names the file's own
+line and column.
+
+    >>> from symcount import zoo
+    >>> zoo.load("resnet50").params
+    25557032
+    >>> zoo.load("vgg16", input="3xHxW")       # the same network on a symbolic input
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from symcount.errors import SymcountError
+
+HEADER = re.compile(r"^##\s+([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.+?)\s*$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    title: str
+    family: str       # the file, e.g. "resnet.sym"
+    citation: str     # the file's opening comment: the paper and the deviations
+    text: str         # notation: the shared lines and this entry's, the others blanked
+
+    def load(self, input=None, **values):
+        """The network at its standard input, or at `input` ("3xHxW"); `values` give
+        symbols values (mobilenet_v1: alpha="3/4", rho="6/7")."""
+        from symcount.network import parse
+        network = parse(self.text, input=input)
+        return network.subs(**values) if values else network
+
+
+def _entries_of(family: str, source: str) -> list[Entry]:
+    lines = source.splitlines()
+    starts = [(number, HEADER.match(line)) for number, line in enumerate(lines) if HEADER.match(line)]
+    if not starts:
+        return []
+    shared = lines[:starts[0][0]]
+    citation = "\n".join(line[1:].strip() if line.startswith("#") else "" for line in shared
+                         ).split("\n\n")[0].strip()
+    entries = []
+    for index, (first, match) in enumerate(starts):
+        last = starts[index + 1][0] if index + 1 < len(starts) else len(lines)
+        text = "\n".join(line if number < starts[0][0] or first <= number < last else ""
+                         for number, line in enumerate(lines))
+        entries.append(Entry(match[1], match[2], family, citation, text + "\n"))
+    return entries
+
+
+@lru_cache(maxsize=None)
+def entries() -> dict:
+    """Every zoo entry by name, in the order of the files and within each file."""
+    found = {}
+    files = sorted((f for f in resources.files(__name__).iterdir() if f.name.endswith(".sym")),
+                   key=lambda f: f.name)
+    for file in files:
+        for entry in _entries_of(file.name, file.read_text(encoding="utf-8")):
+            if entry.name in found:
+                raise SymcountError(f"zoo: {entry.name} is in both {found[entry.name].family} and {file.name}")
+            found[entry.name] = entry
+    return found
+
+
+def names() -> list[str]:
+    return list(entries())
+
+
+def get(name: str) -> Entry:
+    """The entry called `name`, or a SymcountError that lists the near names."""
+    known = entries()
+    if name not in known:
+        near = difflib.get_close_matches(name, known, n=3)
+        hint = f"; did you mean {' or '.join(near)}?" if near else ""
+        raise SymcountError(f"no zoo entry {name!r}{hint} (symcount zoo lists them: {', '.join(known)})")
+    return known[name]
+
+
+def notation(name: str) -> str:
+    """The entry's notation text (to read, copy or change): the family's shared lines and
+    the entry's own, without the other entries' blanked lines."""
+    return re.sub(r"\n{3,}", "\n\n", get(name).text).strip() + "\n"
+
+
+def load(name: str, input=None, **values):
+    """The zoo network `name` as a symcount.Network: zoo.load("resnet50"),
+    zoo.load("resnet50", input="3xHxW"), zoo.load("mobilenet_v1", alpha=1, rho=1)."""
+    return get(name).load(input, **values)

@@ -1,0 +1,286 @@
+"""The zoo's networks built by hand in PyTorch, each from its paper's table (torchvision
+has no CPU build here, so nothing is imported from it).  These are the tests' outside
+truth for tests/test_zoo.py: written from the papers, never from symcount's notation.
+
+Every module a forward pass goes through is a leaf module called in the order the paper
+draws the layers (a residual block: its body, then its shortcut, then the ReLU after the
+sum), so forward hooks list every layer's output shape in order.
+"""
+from __future__ import annotations
+
+from torch_reference import nn, torch
+
+
+def conv(cin, cout, k, s=1, p=None, groups=1, bias=True):
+    return nn.Conv2d(cin, cout, k, s, k // 2 if p is None else p, groups=groups, bias=bias)
+
+
+class Residual(nn.Module):
+    """body(x) + shortcut(x), then `after` (a ReLU, or nothing)."""
+
+    def __init__(self, body, shortcut=None, after=None):
+        super().__init__()
+        self.body, self.shortcut = body, shortcut or nn.Identity()
+        self.after = after or nn.Identity()
+
+    def forward(self, x):
+        return self.after(self.body(x) + self.shortcut(x))
+
+
+class Concat(nn.Module):
+    def __init__(self, *branches):
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+
+    def forward(self, x):
+        return torch.cat([branch(x) for branch in self.branches], 1)
+
+
+class Net(nn.Module):
+    """features, then a classifier whose first Linear is sized from the features' output."""
+
+    def __init__(self, features, classifier, input_shape):
+        super().__init__()
+        self.features = features
+        with torch.device("meta"):
+            flat = features(torch.empty(1, *input_shape))[0].numel()
+        self.classifier = classifier(flat)
+
+    def forward(self, x):
+        return self.classifier(self.features(x).flatten(1))  # the flatten a notation's fc implies
+
+
+def S(*layers):
+    return nn.Sequential(*layers)
+
+
+# --------------------------------------------------------------------------- LeNet-5
+def lenet5(shape):
+    features = S(conv(1, 6, 5, p=0), nn.Tanh(), nn.AvgPool2d(2), conv(6, 16, 5, p=0), nn.Tanh(), nn.AvgPool2d(2),
+                 conv(16, 120, 5, p=0), nn.Tanh())
+    return Net(features, lambda n: S(nn.Linear(n, 84), nn.Tanh(), nn.Linear(84, 10)), shape)
+
+
+# --------------------------------------------------------------------------- AlexNet
+def classifier_4096(n, softmax=True, dropout_first=False):
+    layers = []
+    layers += [nn.Flatten(), nn.Dropout(), nn.Linear(n, 4096), nn.ReLU(), nn.Dropout(), nn.Linear(4096, 4096), nn.ReLU()] \
+        if dropout_first else \
+        [nn.Linear(n, 4096), nn.ReLU(), nn.Dropout(), nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout()]
+    layers.append(nn.Linear(4096, 1000))
+    return S(*layers, *([nn.Softmax(dim=1)] if softmax else []))
+
+
+def alexnet(shape):
+    lrn = lambda: nn.LocalResponseNorm(5, 1e-4, 0.75, 2)  # noqa: E731  (paper Sec. 3.3)
+    features = S(conv(3, 96, 11, 4, 0), nn.ReLU(), lrn(), nn.MaxPool2d(3, 2),
+                 conv(96, 256, 5, groups=2), nn.ReLU(), lrn(), nn.MaxPool2d(3, 2),
+                 conv(256, 384, 3), nn.ReLU(), conv(384, 384, 3, groups=2), nn.ReLU(),
+                 conv(384, 256, 3, groups=2), nn.ReLU(), nn.MaxPool2d(3, 2))
+    return Net(features, classifier_4096, shape)
+
+
+def alexnet_torchvision(shape):
+    features = S(conv(3, 64, 11, 4, 2), nn.ReLU(), nn.MaxPool2d(3, 2), conv(64, 192, 5), nn.ReLU(),
+                 nn.MaxPool2d(3, 2), conv(192, 384, 3), nn.ReLU(), conv(384, 256, 3), nn.ReLU(),
+                 conv(256, 256, 3), nn.ReLU(), nn.MaxPool2d(3, 2), nn.AdaptiveAvgPool2d(6))
+    return Net(features, lambda n: classifier_4096(n, softmax=False, dropout_first=True), shape)
+
+
+# --------------------------------------------------------------------------- VGG
+# Table 1 of the paper, column by column: a number is a 3x3 convolution's filters, (1, n)
+# a 1x1 convolution's, M a 2x2 max pooling, L local response normalisation.
+VGG_TABLE = {
+    "vgg11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "vgg11_lrn": [64, "L", "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "vgg13": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "vgg16_c": [64, 64, "M", 128, 128, "M", 256, 256, (1, 256), "M", 512, 512, (1, 512), "M",
+                512, 512, (1, 512), "M"],
+    "vgg16": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+    "vgg19": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
+              512, 512, 512, 512, "M"],
+}
+
+
+def vgg(name):
+    def build(shape):
+        layers, cin = [], 3
+        for entry in VGG_TABLE[name]:
+            if entry == "M":
+                layers.append(nn.MaxPool2d(2))
+            elif entry == "L":
+                layers.append(nn.LocalResponseNorm(5))
+            else:
+                k, c = entry if isinstance(entry, tuple) else (3, entry)
+                layers += [conv(cin, c, k), nn.ReLU()]
+                cin = c
+        return Net(S(*layers), classifier_4096, shape)
+    return build
+
+
+# --------------------------------------------------------------------------- ResNet
+def basic(cin, c, s):
+    body = S(conv(cin, c, 3, s, bias=False), nn.BatchNorm2d(c), nn.ReLU(), conv(c, c, 3, bias=False),
+             nn.BatchNorm2d(c))
+    shortcut = S(conv(cin, c, 1, s, bias=False), nn.BatchNorm2d(c)) if s != 1 or cin != c else None
+    return Residual(body, shortcut, nn.ReLU()), c
+
+
+def bottleneck(cin, c, s):
+    """torchvision's v1.5: the stride on the 3x3."""
+    body = S(conv(cin, c, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(), conv(c, c, 3, s, bias=False),
+             nn.BatchNorm2d(c), nn.ReLU(), conv(c, 4 * c, 1, bias=False), nn.BatchNorm2d(4 * c))
+    shortcut = S(conv(cin, 4 * c, 1, s, bias=False), nn.BatchNorm2d(4 * c)) if s != 1 or cin != 4 * c else None
+    return Residual(body, shortcut, nn.ReLU()), 4 * c
+
+
+RESNET_TABLE = {"resnet18": (basic, (2, 2, 2, 2)), "resnet34": (basic, (3, 4, 6, 3)),
+                "resnet50": (bottleneck, (3, 4, 6, 3)), "resnet101": (bottleneck, (3, 4, 23, 3)),
+                "resnet152": (bottleneck, (3, 8, 36, 3))}
+
+
+def resnet(name):
+    block, counts = RESNET_TABLE[name]
+
+    def build(shape):
+        layers = [conv(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
+        cin = 64
+        for stage, (c, n) in enumerate(zip((64, 128, 256, 512), counts)):
+            for i in range(n):
+                module, cin = block(cin, c, 2 if stage and not i else 1)
+                layers.append(module)
+        layers.append(nn.AdaptiveAvgPool2d(1))
+        return Net(S(*layers), lambda n: S(nn.Linear(n, 1000), nn.Softmax(dim=1)), shape)
+    return build
+
+
+# --------------------------------------------------------------------------- GoogLeNet
+# Table 1: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj
+GOOGLENET_TABLE = {"3a": (64, 96, 128, 16, 32, 32), "3b": (128, 128, 192, 32, 96, 64),
+                   "4a": (192, 96, 208, 16, 48, 64), "4b": (160, 112, 224, 24, 64, 64),
+                   "4c": (128, 128, 256, 24, 64, 64), "4d": (112, 144, 288, 32, 64, 64),
+                   "4e": (256, 160, 320, 32, 128, 128), "5a": (256, 160, 320, 32, 128, 128),
+                   "5b": (384, 192, 384, 48, 128, 128)}
+
+
+def inception(cin, c1, r3, c3, r5, c5, pp):
+    return Concat(S(conv(cin, c1, 1), nn.ReLU()),
+                  S(conv(cin, r3, 1), nn.ReLU(), conv(r3, c3, 3), nn.ReLU()),
+                  S(conv(cin, r5, 1), nn.ReLU(), conv(r5, c5, 5), nn.ReLU()),
+                  S(nn.MaxPool2d(3, 1, 1), conv(cin, pp, 1), nn.ReLU())), c1 + c3 + c5 + pp
+
+
+def googlenet(shape):
+    pool = lambda: nn.MaxPool2d(3, 2, ceil_mode=True)  # noqa: E731
+    layers = [conv(3, 64, 7, 2, 3), nn.ReLU(), pool(), nn.LocalResponseNorm(5), conv(64, 64, 1), nn.ReLU(),
+              conv(64, 192, 3), nn.ReLU(), nn.LocalResponseNorm(5), pool()]
+    cin = 192
+    for name, row in GOOGLENET_TABLE.items():
+        if name in ("4a", "5a"):
+            layers.append(pool())
+        module, cin = inception(cin, *row)
+        layers.append(module)
+    layers += [nn.AvgPool2d(7, 1), nn.Dropout(0.4)]
+    return Net(S(*layers), lambda n: S(nn.Linear(n, 1000), nn.Softmax(dim=1)), shape)
+
+
+# --------------------------------------------------------------------------- MobileNet
+def mobilenet_v1(shape, alpha=1):
+    """Table 1 (the last depthwise convolution with stride 1), channels times alpha."""
+    w = lambda c: int(c * alpha)  # noqa: E731  (alpha makes them whole in the tests)
+    layers, cin = [conv(3, w(32), 3, 2, bias=False), nn.BatchNorm2d(w(32)), nn.ReLU()], w(32)
+    for c, s in [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + \
+            [(1024, 2), (1024, 1)]:
+        layers += [conv(cin, cin, 3, s, groups=cin, bias=False), nn.BatchNorm2d(cin), nn.ReLU(),
+                   conv(cin, w(c), 1, bias=False), nn.BatchNorm2d(w(c)), nn.ReLU()]
+        cin = w(c)
+    layers.append(nn.AdaptiveAvgPool2d(1))
+    return Net(S(*layers), lambda n: S(nn.Linear(n, 1000), nn.Softmax(dim=1)), shape)
+
+
+def inverted_residual(cin, cout, s, t):
+    hidden = cin * t
+    layers = [conv(cin, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6()] if t != 1 else []
+    layers += [conv(hidden, hidden, 3, s, groups=hidden, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6(),
+               conv(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout)]
+    return Residual(S(*layers)) if s == 1 and cin == cout else S(*layers)
+
+
+def mobilenet_v2(shape):
+    layers, cin = [conv(3, 32, 3, 2, bias=False), nn.BatchNorm2d(32), nn.ReLU6()], 32
+    # Table 2: expansion t, channels c, repeats n, first stride s
+    for t, c, n, s in [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
+                       (6, 160, 3, 2), (6, 320, 1, 1)]:
+        for i in range(n):
+            layers.append(inverted_residual(cin, c, s if i == 0 else 1, t))
+            cin = c
+    layers += [conv(320, 1280, 1, bias=False), nn.BatchNorm2d(1280), nn.ReLU6(), nn.AdaptiveAvgPool2d(1)]
+    return Net(S(*layers), lambda n: S(nn.Flatten(), nn.Dropout(0.2), nn.Linear(n, 1000)), shape)
+
+
+# --------------------------------------------------------------------------- SqueezeNet
+def fire(cin, s, e1, e3):
+    return S(conv(cin, s, 1), nn.ReLU(), Concat(S(conv(s, e1, 1), nn.ReLU()), S(conv(s, e3, 3), nn.ReLU())))
+
+
+def squeezenet(version):
+    def build(shape):
+        pool = lambda: nn.MaxPool2d(3, 2, ceil_mode=True)  # noqa: E731
+        if version == "1_0":  # Table 1
+            layers = [conv(3, 96, 7, 2, 0), nn.ReLU(), pool(), fire(96, 16, 64, 64), fire(128, 16, 64, 64),
+                      fire(128, 32, 128, 128), pool(), fire(256, 32, 128, 128), fire(256, 48, 192, 192),
+                      fire(384, 48, 192, 192), fire(384, 64, 256, 256), pool(), fire(512, 64, 256, 256)]
+        else:  # the 1.1 release
+            layers = [conv(3, 64, 3, 2, 0), nn.ReLU(), pool(), fire(64, 16, 64, 64), fire(128, 16, 64, 64), pool(),
+                      fire(128, 32, 128, 128), fire(256, 32, 128, 128), pool(), fire(256, 48, 192, 192),
+                      fire(384, 48, 192, 192), fire(384, 64, 256, 256), fire(512, 64, 256, 256)]
+        layers += [nn.Dropout(), conv(512, 1000, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(1)]
+        return S(*layers)
+    return build
+
+
+# --------------------------------------------------------------------------- DenseNet
+def densenet121(shape, growth=32, blocks=(6, 12, 24, 16)):
+    layers = [conv(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
+    c = 64
+    for index, n in enumerate(blocks):
+        for _ in range(n):
+            layers.append(Concat(nn.Identity(), S(nn.BatchNorm2d(c), nn.ReLU(), conv(c, 4 * growth, 1, bias=False),
+                                                  nn.BatchNorm2d(4 * growth), nn.ReLU(),
+                                                  conv(4 * growth, growth, 3, bias=False))))
+            c += growth
+        if index < len(blocks) - 1:
+            layers += [nn.BatchNorm2d(c), nn.ReLU(), conv(c, c // 2, 1, bias=False), nn.AvgPool2d(2)]
+            c //= 2
+    layers += [nn.BatchNorm2d(c), nn.ReLU(), nn.AdaptiveAvgPool2d(1)]
+    return Net(S(*layers), lambda n: S(nn.Linear(n, 1000), nn.Softmax(dim=1)), shape)
+
+
+BUILDERS = {"lenet5": lenet5, "alexnet": alexnet, "alexnet_torchvision": alexnet_torchvision,
+            **{name: vgg(name) for name in VGG_TABLE}, **{name: resnet(name) for name in RESNET_TABLE},
+            "googlenet": googlenet, "mobilenet_v1": mobilenet_v1, "mobilenet_v2": mobilenet_v2,
+            "squeezenet1_0": squeezenet("1_0"), "squeezenet1_1": squeezenet("1_1"), "densenet121": densenet121}
+
+# What symcount calls the layer each leaf module is (Identity is no layer there).
+KINDS = {nn.Flatten: "flatten", nn.Conv2d: "conv", nn.BatchNorm2d: "bn", nn.ReLU: "relu", nn.ReLU6: "relu6", nn.Tanh: "tanh",
+         nn.MaxPool2d: "maxpool", nn.AvgPool2d: "avgpool", nn.AdaptiveAvgPool2d: "adaptiveavgpool",
+         nn.Linear: "fc", nn.Dropout: "dropout", nn.LocalResponseNorm: "lrn", nn.Softmax: "softmax"}
+
+
+def trace(model, input_shape):
+    """Each leaf layer's (kind, output shape) in the order the forward pass runs them,
+    the output shape, and FlopCounterMode's total FLOPs."""
+    from torch.utils.flop_counter import FlopCounterMode
+    seen = []
+    hooks = [module.register_forward_hook(lambda m, i, o: seen.append((KINDS[type(m)], tuple(o.shape[1:]))))
+             for module in model.modules() if type(module) in KINDS]
+    with torch.device("meta"), FlopCounterMode(display=False) as counter:
+        output = model(torch.empty(1, *input_shape))
+    for hook in hooks:
+        hook.remove()
+    return seen, tuple(output.shape[1:]), counter.get_total_flops()
+
+
+def build(name, input_shape, **kwargs):
+    with torch.device("meta"):
+        return BUILDERS[name](input_shape, **kwargs).eval()

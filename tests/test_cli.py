@@ -78,6 +78,8 @@ def test_padding_valid_for_the_whole_network():
     (["conv3-64", "--set", "H"], "--set takes NAME=VALUE"),
     (["-f", "/nonexistent/net.txt"], "cannot read"),
     (["conv3-64", "--padding", "sideways"], "padding must be"),
+    (["zoo", "resnet5"], "did you mean resnet50"),
+    (["mobilenet_v1", "--set", "alpha=1/3", "--set", "rho=1"], "filters must be a whole number"),
 ])
 def test_bad_input_exits_2_with_one_message(args, needle):
     result = symcount(*args)
@@ -96,3 +98,26 @@ def test_help_documents_notation_and_examples():
     assert result.returncode == 0
     for needle in ("--input", "--set", "--padding", "--format", "conv11-96/4", "(conv3-64 pool)x2", "examples:"):
         assert needle in result.stdout
+
+
+def test_zoo_lists_every_entry_and_prints_one():
+    listing = symcount("zoo")
+    assert listing.returncode == 0
+    names = [line.split()[0] for line in listing.stdout.splitlines()]
+    assert len(names) == 20 and "resnet50" in names and "mobilenet_v1" in names
+    text = symcount("zoo", "lenet5")
+    assert text.returncode == 0 and "LeCun" in text.stdout and "## lenet5" in text.stdout
+
+
+def test_a_zoo_name_in_place_of_the_notation():
+    # torchvision documents resnet50 at 25,557,032 parameters and 4.09 GFLOPS
+    result = symcount("resnet50", "--format", "json", "--depth", "0")
+    document = json.loads(result.stdout)
+    assert document["totals"]["params"] == 25_557_032
+    assert round(document["totals"]["macs"] / 1e9, 2) == 4.09
+    assert [layer["name"] for layer in document["layers"]][:5] == ["conv1", "conv2_x", "conv3_x", "conv4_x",
+                                                                   "conv5_x"]
+    # the paper's AlexNet is integral at 227 ((227 - 11)/4 + 1 = 55), so check exits 0
+    assert symcount("check", "alexnet").returncode == 0
+    symbolic = symcount("vgg16", "--input", "3xHxW", "--set", "H=224", "--set", "W=224")
+    assert "= 138,357,544" in symbolic.stdout  # Table 2 / seeds/000

@@ -1,4 +1,4 @@
-"""The grammar ships inside the package and is found from an installed wheel."""
+"""The grammar and the zoo ship inside the package and are found from an installed wheel."""
 import os
 from pathlib import Path
 
@@ -21,3 +21,8 @@ def test_installed_package_carries_its_grammar():
         pytest.skip("running from the source tree, not from an installed wheel (CI installs one)")
     assert package.parent != SOURCE_TREE, "CI must test the installed package, not the source tree"
     assert grammar_path() == package / "grammar" / "symcount.lark"
+    # the zoo's notation files are package data too: every family file is there
+    from symcount import zoo
+    families = {entry.family for entry in zoo.entries().values()}
+    assert families == {path.name for path in (package / "zoo").glob("*.sym")}
+    assert families == {path.name for path in (SOURCE_TREE / "symcount" / "zoo").glob("*.sym")}

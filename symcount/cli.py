@@ -75,6 +75,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-d", "--depth", type=int, metavar="N",
                         help="fold blocks nested deeper than N levels into one row each, with their totals "
                              "(0: one row per top-level block, e.g. per ResNet stage)")
+    parser.add_argument("-c", "--convention", metavar="NAME",
+                        help="add a column with a counter's figure: macs, torchinfo, fvcore, thop, ptflops, "
+                             "deepspeed (= calflops), deepspeed_flops, torch (FlopCounterMode); docs/conventions.md")
+    parser.add_argument("--switch", action="append", default=[], metavar="NAME=VALUE",
+                        help="change the convention: unit=MAC|FLOP, bias=, activations=, pooling=, normalization=, "
+                             "fold_bn= (true or false); repeatable")
+    parser.add_argument("--backward", action="store_true",
+                        help="also give forward + backward, estimating the backward pass as 2 x the forward")
     parser.add_argument("-V", "--version", action="store_true", help="print the version and exit")
     return parser
 
@@ -181,8 +189,21 @@ def _table(argv) -> int:
     values = _values(args.set)
     if values:
         network.subs(**values)  # checks every layer at these values
-    sys.stdout.write(network.table(args.format, network.values(**values), depth=args.depth))
+    sys.stdout.write(network.table(args.format, network.values(**values), depth=args.depth,
+                                   convention=args.convention, backward=args.backward, **_switches(args.switch)))
     return 0
+
+
+def _switches(pairs) -> dict:
+    switches = {}
+    for pair in pairs:
+        name, sep, value = (part.strip() for part in pair.partition("="))
+        if not sep or not name or not value:
+            raise SymcountError(f"--switch takes NAME=VALUE, got {pair!r}")
+        lowered = value.lower()
+        switches[name] = True if lowered in ("true", "yes", "on", "1") else \
+            False if lowered in ("false", "no", "off", "0") else value
+    return switches
 
 
 def _check(argv) -> int:

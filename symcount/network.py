@@ -479,6 +479,17 @@ class Network:
         from symcount.analyses.solve import solve
         return solve(self, facts, bounds)
 
+    # ------------------------------------------------------------ conventions
+    def ops(self, convention: str = "macs", backward: bool = False, **switches) -> Expr:
+        """The headline figure of a counter: net.ops("torchinfo"), net.ops("torch"),
+        net.ops("thop", bias=True).  Presets: macs (the default), torchinfo, fvcore, thop,
+        ptflops, deepspeed (= calflops), deepspeed_flops, torch (FlopCounterMode); switches:
+        unit, bias, activations, pooling, normalization, fold_bn (docs/conventions.md).
+        backward=True adds an estimate of the backward pass, twice the forward."""
+        from symcount.analyses.conventions import convention as chosen, count
+        total = count(self, chosen(convention, **switches))[1]
+        return 3 * total if backward else total
+
     # ------------------------------------------------------------ rendering
     def folded(self, depth: int) -> tuple:
         """The rows with blocks nested deeper than `depth` shown as one row each, their
@@ -487,15 +498,26 @@ class Network:
             raise SymcountError(f"depth must be 0 or more, got {depth}")
         return fold(self.layers, self.blocks, depth)
 
-    def table(self, format: str = "text", values: dict | None = None, depth: int | None = None) -> str:
+    def table(self, format: str = "text", values: dict | None = None, depth: int | None = None,
+              convention: str | None = None, backward: bool = False, **switches) -> str:
         """The table as text, markdown, json or csv; `values` ({"H": 224} or {Symbol: 224})
-        shows numbers beside the formulas; `depth` folds blocks nested deeper."""
-        from symcount.render.table import render
+        shows numbers beside the formulas; `depth` folds blocks nested deeper; `convention`
+        (and its switches) adds a column with that counter's figure per row."""
+        from symcount.analyses.conventions import convention as chosen, count
+        from symcount.render.table import Extra, render
         values = values or {}
         if any(isinstance(name, str) for name in values):
             values = self.values(**{str(name): value for name, value in values.items()})
         rows = self.layers if depth is None else self.folded(depth)
-        return render(self, format, values, rows)
+        extra = None
+        if convention is not None or switches or backward:
+            rule = chosen(convention or "macs", **switches)
+            figures, total = count(self, rule, rows)
+            note = f"{rule.name}: {rule.label} ({rule.unit}s); {rule.source}"
+            if backward:
+                note += f"; forward + backward (an estimate: backward = 2 × forward): {3 * total}"
+            extra = Extra(f"{rule.name.split(' ')[0]} {rule.label}", tuple(figures), total, note)
+        return render(self, format, values, rows, extra)
 
     def __str__(self) -> str:
         return self.table()

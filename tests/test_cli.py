@@ -121,3 +121,13 @@ def test_a_zoo_name_in_place_of_the_notation():
     assert symcount("check", "alexnet").returncode == 0
     symbolic = symcount("vgg16", "--input", "3xHxW", "--set", "H=224", "--set", "W=224")
     assert "= 138,357,544" in symbolic.stdout  # Table 2 / seeds/000
+
+
+def test_convention_column_and_backward_estimate():
+    # torchinfo's Mult-Adds on the VGG-16 of seeds/000 (no adaptive pooling, no BatchNorm): MACs plus one
+    # add per output of every biased layer, 15,470,264,320 + 13,547,520 + 9,192
+    result = symcount(VGG16, "--convention", "torchinfo", "--backward", "--format", "json")
+    document = json.loads(result.stdout)
+    assert document["ops"]["total"] == 15_483_821_032
+    assert "estimate" in document["ops"]["note"] and str(3 * 15_483_821_032) in document["ops"]["note"]
+    assert symcount(VGG16, "--convention", "fvcore", "--switch", "unit").returncode == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 
 import sympy
 
@@ -57,23 +58,35 @@ def _folded(rows) -> bool:
     return any(row.count != 1 for row in rows)
 
 
-def _grid(network, rows, values, separators):
+@dataclass(frozen=True)
+class Extra:
+    """One more column: a counting convention's figure per row and in total."""
+    heading: str
+    figures: tuple
+    total: object
+    note: str = ""
+
+
+def _grid(network, rows, values, separators, extra=None):
     quantities = _columns(rows)
     folded = _folded(rows)
+    numbers = len(quantities) + (1 if extra else 0)
     header = ["#", "layer", "notation"] + (["×"] if folded else []) + ["output"] + \
-        [HEADINGS[q] for q in quantities]
+        [HEADINGS[q] for q in quantities] + ([extra.heading] if extra else [])
     body = [["0", "input", "", *([""] if folded else []), _shape(network.input_shape, values)] +
-            [""] * len(quantities)]
+            [""] * numbers]
     for index, row in enumerate(rows, 1):
         body.append([str(index), row.qualified_name, row.text] + ([_cell(row.count, values, separators)] if folded else []) +
                     [_shape(row.output, values)] +
-                    [_cell(getattr(row, q), values, separators) for q in quantities])
+                    [_cell(getattr(row, q), values, separators) for q in quantities] +
+                    ([_cell(extra.figures[index - 1], values, separators)] if extra else []))
     total = ["", "total", ""] + ([""] if folded else []) + [_shape(network.output_shape, values)] + \
-        [_cell(getattr(network, q), values, separators) for q in quantities]
-    return header, body, total, len(header) - len(quantities)
+        [_cell(getattr(network, q), values, separators) for q in quantities] + \
+        ([_cell(extra.total, values, separators)] if extra else [])
+    return header, body, total, len(header) - numbers
 
 
-def _notes(network, values) -> list[str]:
+def _notes(network, values, extra=None) -> list[str]:
     notes = []
     defaults = network.defaults
     padding = defaults.padding if isinstance(defaults.padding, str) else defaults.padding[0]
@@ -90,11 +103,13 @@ def _notes(network, values) -> list[str]:
                      ("; values: " + ", ".join(f"{k}={v}" for k, v in values.items()) if values else ""))
     for assumption in network.assumptions:
         notes.append(f"assumes {assumption} (a repeat of a symbolic count, folded after its first passes)")
+    if extra is not None and extra.note:
+        notes.append(extra.note)
     return notes
 
 
-def text(network, values, rows) -> str:
-    header, body, total, first_number = _grid(network, rows, values, True)
+def text(network, values, rows, extra=None) -> str:
+    header, body, total, first_number = _grid(network, rows, values, True, extra)
     rows = [header] + body + [total]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
 
@@ -103,12 +118,12 @@ def text(network, values, rows) -> str:
                          for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
     rule = "-" * len(line(header))
-    out = _notes(network, values) + ["", line(header), rule] + [line(r) for r in body] + [rule, line(total)]
+    out = _notes(network, values, extra) + ["", line(header), rule] + [line(r) for r in body] + [rule, line(total)]
     return "\n".join(out) + "\n"
 
 
-def markdown(network, values, rows) -> str:
-    header, body, total, first_number = _grid(network, rows, values, True)
+def markdown(network, values, rows, extra=None) -> str:
+    header, body, total, first_number = _grid(network, rows, values, True, extra)
     align = ["---" if i < first_number - 1 else "---:" for i in range(len(header))]
     def code_spans(cells):  # formulas, or Markdown would read their `*` as emphasis
         return [f"`{c}`" if i >= first_number - 1 and any(ch.isalpha() for ch in c) else c
@@ -120,7 +135,7 @@ def markdown(network, values, rows) -> str:
     def line(cells):
         return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
-    notes = "\n".join(f"- {n}" for n in _notes(network, values))
+    notes = "\n".join(f"- {n}" for n in _notes(network, values, extra))
     return notes + "\n\n" + "\n".join(line(r) for r in [header, align] + body + [total]) + "\n"
 
 
@@ -132,16 +147,19 @@ def _record(row_or_net, values, quantities):
     return record
 
 
-def as_json(network, values, rows) -> str:
+def as_json(network, values, rows, extra=None) -> str:
     def dims(shape):
         return [_plain(d.xreplace(values) if values else d) for d in shape]
 
+    def plain(expr):
+        return _plain(expr.xreplace(values) if values else expr)
+
     layers = []
-    for row in rows:
+    for index, row in enumerate(rows):
         layers.append({"name": row.name, "path": ".".join(row.path), "kind": row.kind, "notation": row.text,
-                       "count": _plain(row.count.xreplace(values) if values else row.count),
-                       "input": dims(row.input), "output": dims(row.output),
-                       **_record(row, values, QUANTITIES)})
+                       "count": plain(row.count), "input": dims(row.input), "output": dims(row.output),
+                       **_record(row, values, QUANTITIES),
+                       **({"ops": plain(extra.figures[index])} if extra else {})})
     document = {"input": dims(network.input_shape), "output": dims(network.output_shape),
                 "padding": network.defaults.padding if isinstance(network.defaults.padding, str)
                 else str(network.defaults.padding[0]),
@@ -150,14 +168,17 @@ def as_json(network, values, rows) -> str:
                 "values": {str(k): _plain(v) for k, v in values.items()},
                 "assumptions": [str(a) for a in network.assumptions],
                 "layers": layers, "totals": _record(network, values, QUANTITIES)}
+    if extra is not None:
+        document["ops"] = {"convention": extra.heading, "total": plain(extra.total), "note": extra.note}
     return json.dumps(document, indent=2) + "\n"
 
 
-def as_csv(network, values, rows) -> str:
+def as_csv(network, values, rows, extra=None) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     formula_columns = [f"{q}_formula" for q in QUANTITIES] if values else []
-    writer.writerow(["name", "path", "kind", "notation", "count", "input", "output", *QUANTITIES,
+    ops = ["ops"] if extra else []
+    writer.writerow(["name", "path", "kind", "notation", "count", "input", "output", *QUANTITIES, *ops,
                      *formula_columns])
 
     def value(expr):
@@ -166,13 +187,15 @@ def as_csv(network, values, rows) -> str:
     def shape(s):
         return "x".join(str(value(d)) for d in s)
 
-    for row in rows:
+    for index, row in enumerate(rows):
         writer.writerow([row.name, ".".join(row.path), row.kind, row.text, value(row.count), shape(row.input),
                          shape(row.output),
                          *[value(getattr(row, q)) for q in QUANTITIES],
+                         *([value(extra.figures[index])] if extra else []),
                          *([str(getattr(row, q)) for q in QUANTITIES] if values else [])])
     writer.writerow(["total", "", "", "", "", shape(network.input_shape), shape(network.output_shape),
                      *[value(getattr(network, q)) for q in QUANTITIES],
+                     *([value(extra.total)] if extra else []),
                      *([str(getattr(network, q)) for q in QUANTITIES] if values else [])])
     return buffer.getvalue()
 
@@ -180,9 +203,10 @@ def as_csv(network, values, rows) -> str:
 FORMATS = {"text": text, "markdown": markdown, "json": as_json, "csv": as_csv}
 
 
-def render(network, format: str, values: dict, rows=None) -> str:
-    """`rows` defaults to every layer; pass network.folded(depth) for a folded table."""
+def render(network, format: str, values: dict, rows=None, extra: Extra | None = None) -> str:
+    """`rows` defaults to every layer; pass network.folded(depth) for a folded table, and
+    `extra` for a counting convention's column."""
     from symcount.errors import SymcountError
     if format not in FORMATS:
         raise SymcountError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
-    return FORMATS[format](network, values, network.layers if rows is None else rows)
+    return FORMATS[format](network, values, network.layers if rows is None else rows, extra)

@@ -1,0 +1,69 @@
+"""Counting conventions (issue 5, item 1): each preset gives its tool's figure.
+
+The VGG-16 figures are the tools' own output on torchvision's VGG-16 at 3×224×224,
+batch 1 (../shared/reference/counting-conventions.md); `torch` is checked against
+FlopCounterMode run here.
+"""
+import pytest
+
+import symcount
+from symcount import zoo
+from torch_zoo import build, trace
+
+# torchvision's layout: an adaptive 7x7 average pooling before the classifier, dropout after each ReLU
+VGG16_TORCHVISION = ("input 3x224x224 (conv3-64 relu)x2 maxpool2 (conv3-128 relu)x2 maxpool2 "
+                     "(conv3-256 relu)x3 maxpool2 (conv3-512 relu)x3 maxpool2 (conv3-512 relu)x3 maxpool2 "
+                     "adaptiveavgpool7 fc4096 relu dropout fc4096 relu dropout fc1000")
+
+MEASURED = {"torchinfo": 15_483_821_032, "fvcore": 15_470_289_408, "thop": 15_470_314_496,
+            "deepspeed": 15_470_264_320, "calflops": 15_470_264_320, "torch": 30_940_528_640,
+            "ptflops": 15_523_225_576, "deepspeed_flops": 30_973_778_432, "macs": 15_470_264_320}
+
+
+@pytest.mark.parametrize("name", sorted(MEASURED))
+def test_vgg16_headline_figure_of_each_tool(name):
+    assert symcount.parse(VGG16_TORCHVISION).ops(name) == MEASURED[name]
+
+
+def test_switches_reproduce_the_other_measured_figures():
+    net = symcount.parse(VGG16_TORCHVISION)
+    # ptflops without its double count of functional ReLU and pooling calls
+    assert net.ops("ptflops", activations=True, pooling=True) == 15_503_523_304
+    # ptflops' aten backend counts mm and convolution with their bias, nothing else
+    assert net.ops("macs", bias=True) == 15_483_821_032
+    assert net.ops("deepspeed", unit="FLOP") == net.ops("torch") == 30_940_528_640
+
+
+def test_symbolic_figures_reach_the_measured_ones():
+    net = symcount.parse(VGG16_TORCHVISION, input="3xHxW")
+    at_224 = {net.symbols["H"]: 224, net.symbols["W"]: 224}
+    for name in ("torchinfo", "fvcore", "thop", "ptflops"):
+        figure = net.ops(name)
+        assert figure.free_symbols == {net.symbols["H"], net.symbols["W"]}
+        assert figure.xreplace(at_224) == MEASURED[name], name
+
+
+@pytest.mark.parametrize("name", ["resnet50", "mobilenet_v2", "densenet121", "googlenet"])
+def test_torch_preset_is_flop_counter_mode(name):
+    _, _, flops = trace(build(name, (3, 224, 224)), (3, 224, 224))
+    assert zoo.load(name).ops("torch") == flops
+
+
+def test_backward_estimate_and_fold_bn():
+    net = symcount.parse("input 3x8x8 conv3-4[bias=false] bn relu")
+    assert net.ops("torch", backward=True) == 3 * 2 * 8 * 8 * 4 * 27
+    # fvcore counts an inference BatchNorm as 2 ops per element; folded into the convolution it
+    # costs nothing, and the convolution gains a bias (one add per output) where biases count
+    assert net.ops("fvcore") == 8 * 8 * 4 * 27 + 2 * 8 * 8 * 4
+    assert net.ops("fvcore", fold_bn=True) == 8 * 8 * 4 * 27
+    assert net.ops("torchinfo", fold_bn=True) == 8 * 8 * 4 * 27 + 8 * 8 * 4
+
+
+def test_bad_convention_or_switch_is_a_clear_error():
+    net = symcount.parse("input 3x8x8 conv3-4")
+    with pytest.raises(symcount.SymcountError, match="unknown convention 'nope'; choose one of macs"):
+        net.ops("nope")
+    with pytest.raises(symcount.SymcountError, match="unknown switch colour"):
+        net.ops("macs", colour=True)
+    with pytest.raises(symcount.SymcountError, match="unit is MAC or FLOP"):
+        net.ops("macs", unit="joule")

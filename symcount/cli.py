@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
                              "fold_bn= (true or false); repeatable")
     parser.add_argument("--backward", action="store_true",
                         help="also give forward + backward, estimating the backward pass as 2 x the forward")
+    parser.add_argument("-m", "--memory", nargs="?", const="float32", metavar="DTYPE",
+                        help="add memory per image: weights' bytes, activations both ways, a forward+backward "
+                             "estimate, in float32 (default), float16, bfloat16, int8 or float64")
     parser.add_argument("-V", "--version", action="store_true", help="print the version and exit")
     return parser
 
@@ -190,7 +193,8 @@ def _table(argv) -> int:
     if values:
         network.subs(**values)  # checks every layer at these values
     sys.stdout.write(network.table(args.format, network.values(**values), depth=args.depth,
-                                   convention=args.convention, backward=args.backward, **_switches(args.switch)))
+                                   convention=args.convention, backward=args.backward, memory=args.memory,
+                                   **_switches(args.switch)))
     return 0
 
 

@@ -490,6 +490,12 @@ class Network:
         total = count(self, chosen(convention, **switches))[1]
         return 3 * total if backward else total
 
+    def memory(self, dtype: str = "float32"):
+        """Weights' bytes and activation memory per image, both ways of counting
+        (a symcount.analyses.memory.Memory; dtype float32, float16, bfloat16, int8, float64)."""
+        from symcount.analyses.memory import memory
+        return memory(self, dtype)
+
     # ------------------------------------------------------------ rendering
     def folded(self, depth: int) -> tuple:
         """The rows with blocks nested deeper than `depth` shown as one row each, their
@@ -499,10 +505,12 @@ class Network:
         return fold(self.layers, self.blocks, depth)
 
     def table(self, format: str = "text", values: dict | None = None, depth: int | None = None,
-              convention: str | None = None, backward: bool = False, **switches) -> str:
+              convention: str | None = None, backward: bool = False, memory: str | None = None,
+              **switches) -> str:
         """The table as text, markdown, json or csv; `values` ({"H": 224} or {Symbol: 224})
         shows numbers beside the formulas; `depth` folds blocks nested deeper; `convention`
-        (and its switches) adds a column with that counter's figure per row."""
+        (and its switches) adds a column with that counter's figure per row; `memory`
+        ("float32", ...) adds the memory report (not in csv)."""
         from symcount.analyses.conventions import convention as chosen, count
         from symcount.render.table import Extra, render
         values = values or {}
@@ -517,6 +525,12 @@ class Network:
             if backward:
                 note += f"; forward + backward (an estimate: backward = 2 × forward): {3 * total}"
             extra = Extra(f"{rule.name.split(' ')[0]} {rule.label}", tuple(figures), total, note)
+        if memory is not None:
+            report = self.memory(memory)
+            if values:
+                report = replace(report, **{f: getattr(report, f).xreplace(values) for f in
+                                            ("params", "non_trainable", "activations", "activations_with_params")})
+            extra = replace(extra, memory=report) if extra else Extra("", (), None, memory=report)
         return render(self, format, values, rows, extra)
 
     def __str__(self) -> str:

@@ -63,13 +63,15 @@ class Extra:
     """One more column: a counting convention's figure per row and in total."""
     heading: str
     figures: tuple
-    total: object
+    total: object = None
     note: str = ""
+    memory: object = None   # a symcount.analyses.memory.Memory to report after the table
 
 
 def _grid(network, rows, values, separators, extra=None):
     quantities = _columns(rows)
     folded = _folded(rows)
+    extra = extra if extra is not None and extra.figures else None
     numbers = len(quantities) + (1 if extra else 0)
     header = ["#", "layer", "notation"] + (["×"] if folded else []) + ["output"] + \
         [HEADINGS[q] for q in quantities] + ([extra.heading] if extra else [])
@@ -119,6 +121,8 @@ def text(network, values, rows, extra=None) -> str:
 
     rule = "-" * len(line(header))
     out = _notes(network, values, extra) + ["", line(header), rule] + [line(r) for r in body] + [rule, line(total)]
+    if extra is not None and extra.memory is not None:
+        out += [""] + extra.memory.lines()
     return "\n".join(out) + "\n"
 
 
@@ -136,7 +140,9 @@ def markdown(network, values, rows, extra=None) -> str:
         return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
     notes = "\n".join(f"- {n}" for n in _notes(network, values, extra))
-    return notes + "\n\n" + "\n".join(line(r) for r in [header, align] + body + [total]) + "\n"
+    memory = "\n\n" + "\n".join(f"- {m.strip()}" for m in extra.memory.lines()) \
+        if extra is not None and extra.memory is not None else ""
+    return notes + "\n\n" + "\n".join(line(r) for r in [header, align] + body + [total]) + memory + "\n"
 
 
 def _record(row_or_net, values, quantities):
@@ -148,6 +154,7 @@ def _record(row_or_net, values, quantities):
 
 
 def as_json(network, values, rows, extra=None) -> str:
+    column = extra if extra is not None and extra.figures else None
     def dims(shape):
         return [_plain(d.xreplace(values) if values else d) for d in shape]
 
@@ -159,7 +166,7 @@ def as_json(network, values, rows, extra=None) -> str:
         layers.append({"name": row.name, "path": ".".join(row.path), "kind": row.kind, "notation": row.text,
                        "count": plain(row.count), "input": dims(row.input), "output": dims(row.output),
                        **_record(row, values, QUANTITIES),
-                       **({"ops": plain(extra.figures[index])} if extra else {})})
+                       **({"ops": plain(column.figures[index])} if column else {})})
     document = {"input": dims(network.input_shape), "output": dims(network.output_shape),
                 "padding": network.defaults.padding if isinstance(network.defaults.padding, str)
                 else str(network.defaults.padding[0]),
@@ -168,12 +175,16 @@ def as_json(network, values, rows, extra=None) -> str:
                 "values": {str(k): _plain(v) for k, v in values.items()},
                 "assumptions": [str(a) for a in network.assumptions],
                 "layers": layers, "totals": _record(network, values, QUANTITIES)}
-    if extra is not None:
+    if extra is not None and extra.figures:
         document["ops"] = {"convention": extra.heading, "total": plain(extra.total), "note": extra.note}
+    if extra is not None and extra.memory is not None:
+        document["memory"] = {"dtype": extra.memory.dtype, "bytes_per_element": extra.memory.bytes_per_element,
+                              "units": "bytes", **{key: plain(value) for key, _, value in extra.memory.items()}}
     return json.dumps(document, indent=2) + "\n"
 
 
 def as_csv(network, values, rows, extra=None) -> str:
+    extra = extra if extra is not None and extra.figures else None  # CSV holds rows; memory is in json
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     formula_columns = [f"{q}_formula" for q in QUANTITIES] if values else []

@@ -1,0 +1,79 @@
+"""Memory per image: the weights' size, and activations counted the two usual ways.
+
+- every layer's output (symcount's `activations`; torchsummary sums all modules' outputs);
+- the outputs of layers with parameters only (torchinfo's "Forward/backward pass size" and
+  fvcore's ActivationCountAnalysis count these).
+A forward + backward figure is an estimate, as both tools make it: twice the activations
+(the outputs kept for the backward pass, and their gradients).  MB are 10^6 bytes (torchinfo),
+MiB 2^20 bytes (torchsummary).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from symcount.errors import SymcountError
+
+DTYPES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+MB, MIB = 10**6, 2**20
+
+
+@dataclass(frozen=True)
+class Memory:
+    dtype: str
+    bytes_per_element: int
+    params: sympy.Expr                 # elements of the trainable parameters
+    non_trainable: sympy.Expr          # BatchNorm running statistics
+    activations: sympy.Expr            # every layer's output
+    activations_with_params: sympy.Expr  # outputs of layers with parameters (torchinfo, fvcore)
+
+    def bytes(self, elements) -> sympy.Expr:
+        return elements * self.bytes_per_element
+
+    @property
+    def weights_file(self) -> sympy.Expr:
+        """Bytes of the parameters and running statistics: the size of a saved state dict's tensors."""
+        return self.bytes(self.params + self.non_trainable)
+
+    @property
+    def forward_backward(self) -> sympy.Expr:
+        """An estimate: 2 × every layer's output bytes (torchsummary's "Forward/backward pass size")."""
+        return 2 * self.bytes(self.activations)
+
+    @property
+    def forward_backward_with_params(self) -> sympy.Expr:
+        """An estimate: 2 × the output bytes of layers with parameters (torchinfo's)."""
+        return 2 * self.bytes(self.activations_with_params)
+
+    def items(self) -> list:
+        """(key, label, bytes) of every figure, in the order a report shows them."""
+        return [("weights_file", "weights (parameters and running statistics: the file size)", self.weights_file),
+                ("activations", "activations, every layer's output", self.bytes(self.activations)),
+                ("activations_with_params", "activations, outputs of layers with parameters (torchinfo, fvcore)",
+                 self.bytes(self.activations_with_params)),
+                ("forward_backward", "forward + backward, every layer (an estimate: 2 × activations; "
+                 "torchsummary)", self.forward_backward),
+                ("forward_backward_with_params", "forward + backward, layers with parameters (an estimate; "
+                 "torchinfo)", self.forward_backward_with_params)]
+
+    def lines(self) -> list[str]:
+        def amount(expr):
+            if not expr.is_number:
+                return f"{expr} bytes"
+            return f"{int(expr):,} bytes = {float(expr) / MB:,.2f} MB = {float(expr) / MIB:,.2f} MiB"
+
+        items = self.items()
+        width = max(len(label) for _, label, _ in items)
+        return [f"memory per image in {self.dtype} ({self.bytes_per_element} bytes per element; "
+                f"MB = 10^6 bytes, MiB = 2^20 bytes)"] + \
+            [f"  {label:<{width}}  {amount(value)}" for _, label, value in items]
+
+
+def memory(network, dtype: str = "float32") -> Memory:
+    key = str(dtype).lower()
+    if key not in DTYPES:
+        raise SymcountError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
+    with_params = sympy.Add(*[row.activations for row in network.layers if row.params != 0])
+    return Memory(key, DTYPES[key], network.params, network.non_trainable, network.activations,
+                  with_params if with_params.is_number else sympy.expand(with_params))

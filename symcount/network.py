@@ -512,26 +512,28 @@ class Network:
         (and its switches) adds a column with that counter's figure per row; `memory`
         ("float32", ...) adds the memory report (not in csv)."""
         from symcount.analyses.conventions import convention as chosen, count
-        from symcount.render.table import Extra, render
+        from symcount.render.table import Column, Extras, render
         values = values or {}
         if any(isinstance(name, str) for name in values):
             values = self.values(**{str(name): value for name, value in values.items()})
         rows = self.layers if depth is None else self.folded(depth)
-        extra = None
+        columns, notes, documents, report = [], [], {}, None
         if convention is not None or switches or backward:
             rule = chosen(convention or "macs", **switches)
             figures, total = count(self, rule, rows)
             note = f"{rule.name}: {rule.label} ({rule.unit}s); {rule.source}"
             if backward:
                 note += f"; forward + backward (an estimate: backward = 2 × forward): {3 * total}"
-            extra = Extra(f"{rule.name.split(' ')[0]} {rule.label}", tuple(figures), total, note)
+            columns.append(Column("ops", f"{rule.name.split(' ')[0]} {rule.label}", tuple(figures), total))
+            notes.append(note)
+            documents["ops"] = {"convention": rule.name, "label": rule.label, "unit": rule.unit, "total": total,
+                                "note": note, **({"forward_backward": 3 * total} if backward else {})}
         if memory is not None:
             report = self.memory(memory)
             if values:
                 report = replace(report, **{f: getattr(report, f).xreplace(values) for f in
                                             ("params", "non_trainable", "activations", "activations_with_params")})
-            extra = replace(extra, memory=report) if extra else Extra("", (), None, memory=report)
-        return render(self, format, values, rows, extra)
+        return render(self, format, values, rows, Extras(tuple(columns), tuple(notes), report, documents))
 
     def __str__(self) -> str:
         return self.table()

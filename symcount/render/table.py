@@ -59,36 +59,52 @@ def _folded(rows) -> bool:
 
 
 @dataclass(frozen=True)
-class Extra:
-    """One more column: a counting convention's figure per row and in total."""
+class Column:
+    """One more column: its JSON/CSV key, its heading, a value per row and a total
+    (a counting convention's figure; a receptive field's size, stride and padding)."""
+    key: str
     heading: str
     figures: tuple
     total: object = None
-    note: str = ""
+
+
+@dataclass(frozen=True)
+class Extras:
+    columns: tuple = ()
+    notes: tuple = ()
     memory: object = None   # a symcount.analyses.memory.Memory to report after the table
+    json: dict = None       # more top-level JSON entries
 
 
-def _grid(network, rows, values, separators, extra=None):
+def _extra_cell(value, values, separators):
+    if value is None:
+        return "global" if separators else ""
+    if isinstance(value, str):
+        return value
+    return _cell(value, values, separators)
+
+
+def _grid(network, rows, values, separators, extras=Extras()):
     quantities = _columns(rows)
     folded = _folded(rows)
-    extra = extra if extra is not None and extra.figures else None
-    numbers = len(quantities) + (1 if extra else 0)
+    columns = extras.columns
+    numbers = len(quantities) + len(columns)
     header = ["#", "layer", "notation"] + (["×"] if folded else []) + ["output"] + \
-        [HEADINGS[q] for q in quantities] + ([extra.heading] if extra else [])
+        [HEADINGS[q] for q in quantities] + [c.heading for c in columns]
     body = [["0", "input", "", *([""] if folded else []), _shape(network.input_shape, values)] +
             [""] * numbers]
     for index, row in enumerate(rows, 1):
         body.append([str(index), row.qualified_name, row.text] + ([_cell(row.count, values, separators)] if folded else []) +
                     [_shape(row.output, values)] +
                     [_cell(getattr(row, q), values, separators) for q in quantities] +
-                    ([_cell(extra.figures[index - 1], values, separators)] if extra else []))
+                    [_extra_cell(c.figures[index - 1], values, separators) for c in columns])
     total = ["", "total", ""] + ([""] if folded else []) + [_shape(network.output_shape, values)] + \
         [_cell(getattr(network, q), values, separators) for q in quantities] + \
-        ([_cell(extra.total, values, separators)] if extra else [])
+        [_extra_cell(c.total, values, separators) if c.total is not None else "" for c in columns]
     return header, body, total, len(header) - numbers
 
 
-def _notes(network, values, extra=None) -> list[str]:
+def _notes(network, values, extras=Extras()) -> list[str]:
     notes = []
     defaults = network.defaults
     padding = defaults.padding if isinstance(defaults.padding, str) else defaults.padding[0]
@@ -105,13 +121,12 @@ def _notes(network, values, extra=None) -> list[str]:
                      ("; values: " + ", ".join(f"{k}={v}" for k, v in values.items()) if values else ""))
     for assumption in network.assumptions:
         notes.append(f"assumes {assumption} (a repeat of a symbolic count, folded after its first passes)")
-    if extra is not None and extra.note:
-        notes.append(extra.note)
+    notes.extend(extras.notes)
     return notes
 
 
-def text(network, values, rows, extra=None) -> str:
-    header, body, total, first_number = _grid(network, rows, values, True, extra)
+def text(network, values, rows, extras=Extras()) -> str:
+    header, body, total, first_number = _grid(network, rows, values, True, extras)
     rows = [header] + body + [total]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
 
@@ -120,14 +135,14 @@ def text(network, values, rows, extra=None) -> str:
                          for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
     rule = "-" * len(line(header))
-    out = _notes(network, values, extra) + ["", line(header), rule] + [line(r) for r in body] + [rule, line(total)]
-    if extra is not None and extra.memory is not None:
-        out += [""] + extra.memory.lines()
+    out = _notes(network, values, extras) + ["", line(header), rule] + [line(r) for r in body] + [rule, line(total)]
+    if extras.memory is not None:
+        out += [""] + extras.memory.lines()
     return "\n".join(out) + "\n"
 
 
-def markdown(network, values, rows, extra=None) -> str:
-    header, body, total, first_number = _grid(network, rows, values, True, extra)
+def markdown(network, values, rows, extras=Extras()) -> str:
+    header, body, total, first_number = _grid(network, rows, values, True, extras)
     align = ["---" if i < first_number - 1 else "---:" for i in range(len(header))]
     def code_spans(cells):  # formulas, or Markdown would read their `*` as emphasis
         return [f"`{c}`" if i >= first_number - 1 and any(ch.isalpha() for ch in c) else c
@@ -139,9 +154,9 @@ def markdown(network, values, rows, extra=None) -> str:
     def line(cells):
         return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
-    notes = "\n".join(f"- {n}" for n in _notes(network, values, extra))
-    memory = "\n\n" + "\n".join(f"- {m.strip()}" for m in extra.memory.lines()) \
-        if extra is not None and extra.memory is not None else ""
+    notes = "\n".join(f"- {n}" for n in _notes(network, values, extras))
+    memory = "\n\n" + "\n".join(f"- {m.strip()}" for m in extras.memory.lines()) \
+        if extras.memory is not None else ""
     return notes + "\n\n" + "\n".join(line(r) for r in [header, align] + body + [total]) + memory + "\n"
 
 
@@ -153,12 +168,13 @@ def _record(row_or_net, values, quantities):
     return record
 
 
-def as_json(network, values, rows, extra=None) -> str:
-    column = extra if extra is not None and extra.figures else None
+def as_json(network, values, rows, extras=Extras()) -> str:
     def dims(shape):
         return [_plain(d.xreplace(values) if values else d) for d in shape]
 
     def plain(expr):
+        if expr is None or isinstance(expr, str):
+            return expr
         return _plain(expr.xreplace(values) if values else expr)
 
     layers = []
@@ -166,7 +182,7 @@ def as_json(network, values, rows, extra=None) -> str:
         layers.append({"name": row.name, "path": ".".join(row.path), "kind": row.kind, "notation": row.text,
                        "count": plain(row.count), "input": dims(row.input), "output": dims(row.output),
                        **_record(row, values, QUANTITIES),
-                       **({"ops": plain(column.figures[index])} if column else {})})
+                       **{c.key: plain(c.figures[index]) for c in extras.columns}})
     document = {"input": dims(network.input_shape), "output": dims(network.output_shape),
                 "padding": network.defaults.padding if isinstance(network.defaults.padding, str)
                 else str(network.defaults.padding[0]),
@@ -175,24 +191,25 @@ def as_json(network, values, rows, extra=None) -> str:
                 "values": {str(k): _plain(v) for k, v in values.items()},
                 "assumptions": [str(a) for a in network.assumptions],
                 "layers": layers, "totals": _record(network, values, QUANTITIES)}
-    if extra is not None and extra.figures:
-        document["ops"] = {"convention": extra.heading, "total": plain(extra.total), "note": extra.note}
-    if extra is not None and extra.memory is not None:
-        document["memory"] = {"dtype": extra.memory.dtype, "bytes_per_element": extra.memory.bytes_per_element,
-                              "units": "bytes", **{key: plain(value) for key, _, value in extra.memory.items()}}
+    for key, entry in (extras.json or {}).items():
+        document[key] = {k: plain(v) if not isinstance(v, (str, list)) else v for k, v in entry.items()}
+    if extras.memory is not None:
+        document["memory"] = {"dtype": extras.memory.dtype, "bytes_per_element": extras.memory.bytes_per_element,
+                              "units": "bytes", **{key: plain(value) for key, _, value in extras.memory.items()}}
     return json.dumps(document, indent=2) + "\n"
 
 
-def as_csv(network, values, rows, extra=None) -> str:
-    extra = extra if extra is not None and extra.figures else None  # CSV holds rows; memory is in json
+def as_csv(network, values, rows, extras=Extras()) -> str:
+    """Rows and the total; the memory report is in text, markdown and json."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     formula_columns = [f"{q}_formula" for q in QUANTITIES] if values else []
-    ops = ["ops"] if extra else []
-    writer.writerow(["name", "path", "kind", "notation", "count", "input", "output", *QUANTITIES, *ops,
-                     *formula_columns])
+    writer.writerow(["name", "path", "kind", "notation", "count", "input", "output", *QUANTITIES,
+                     *[c.key for c in extras.columns], *formula_columns])
 
     def value(expr):
+        if expr is None or isinstance(expr, str):
+            return "" if expr is None else expr
         return _plain(expr.xreplace(values) if values else expr)
 
     def shape(s):
@@ -202,11 +219,11 @@ def as_csv(network, values, rows, extra=None) -> str:
         writer.writerow([row.name, ".".join(row.path), row.kind, row.text, value(row.count), shape(row.input),
                          shape(row.output),
                          *[value(getattr(row, q)) for q in QUANTITIES],
-                         *([value(extra.figures[index])] if extra else []),
+                         *[value(c.figures[index]) for c in extras.columns],
                          *([str(getattr(row, q)) for q in QUANTITIES] if values else [])])
     writer.writerow(["total", "", "", "", "", shape(network.input_shape), shape(network.output_shape),
                      *[value(getattr(network, q)) for q in QUANTITIES],
-                     *([value(extra.total)] if extra else []),
+                     *[value(c.total) for c in extras.columns],
                      *([str(getattr(network, q)) for q in QUANTITIES] if values else [])])
     return buffer.getvalue()
 
@@ -214,10 +231,10 @@ def as_csv(network, values, rows, extra=None) -> str:
 FORMATS = {"text": text, "markdown": markdown, "json": as_json, "csv": as_csv}
 
 
-def render(network, format: str, values: dict, rows=None, extra: Extra | None = None) -> str:
+def render(network, format: str, values: dict, rows=None, extras: Extras = Extras()) -> str:
     """`rows` defaults to every layer; pass network.folded(depth) for a folded table, and
-    `extra` for a counting convention's column."""
+    `extras` for more columns, notes and the memory report."""
     from symcount.errors import SymcountError
     if format not in FORMATS:
         raise SymcountError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
-    return FORMATS[format](network, values, network.layers if rows is None else rows, extra)
+    return FORMATS[format](network, values, network.layers if rows is None else rows, extras)

@@ -86,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-m", "--memory", nargs="?", const="float32", metavar="DTYPE",
                         help="add memory per image: weights' bytes, activations both ways, a forward+backward "
                              "estimate, in float32 (default), float16, bfloat16, int8 or float64")
+    parser.add_argument("--receptive-field", "--rf", action="store_true",
+                        help="add each layer's receptive field: size, effective stride, effective padding "
+                             "(Araujo et al. 2019), symbolic where kernels, strides or paddings are")
     parser.add_argument("-V", "--version", action="store_true", help="print the version and exit")
     return parser
 
@@ -194,6 +197,7 @@ def _table(argv) -> int:
         network.subs(**values)  # checks every layer at these values
     sys.stdout.write(network.table(args.format, network.values(**values), depth=args.depth,
                                    convention=args.convention, backward=args.backward, memory=args.memory,
+                                   receptive_field=args.receptive_field,
                                    **_switches(args.switch)))
     return 0
 

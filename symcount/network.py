@@ -14,6 +14,7 @@ import sympy
 
 from symcount.errors import LimitError, ShapeError, SymbolError, SymcountError
 from symcount.layers.arithmetic import RULES
+from symcount.analyses import receptive as rf
 from symcount.layers.kinds import Defaults, LayerProblem, evaluate
 from symcount.notation.parse import parse_expr, parse_notation, parse_shape
 from symcount.notation.spec import Branches, Layer, NetworkSpec, Repeat, walk
@@ -65,6 +66,8 @@ class Row:
     exact: tuple = ()    # output shape under exact arithmetic (equal to output where integral)
     windows: tuple = ()  # per spatial axis: Window(kernel k̂, stride, before, after)
     path: tuple = ()     # the blocks it sits in, outermost first: ("conv2_x", "bottleneck1", "res1")
+    field: tuple | None = None  # receptive field after this row: per spatial axis (size, stride, padding);
+                                # None once a layer sees the whole input (fc, gap, adaptive pooling)
 
     @property
     def qualified_name(self) -> str:
@@ -113,6 +116,7 @@ class _Builder:
         self.scopes: list[_Scope] = []
         self.shapes: dict[int, tuple] = {}  # scope uid -> (input, output) of that block
         self.uids = 0
+        self.field = rf.start(spec.input if spec.input is not None else ())  # set again by Network
 
     def enter(self, base, numbered=True) -> _Scope:
         self.uids += 1
@@ -146,13 +150,21 @@ class _Builder:
         return out
 
     def _branches(self, node: Branches, shape):
-        """Evaluate each branch on the same input, then add or concatenate the outputs."""
+        """Evaluate each branch on the same input, then add or concatenate the outputs;
+        the receptive field is the largest over the paths (Araujo et al. 2019, §3)."""
         first = len(self.rows)
-        outputs = [self.items(branch, shape) for branch in node.branches]
+        entry, fields, outputs = self.field, [], []
+        for branch in node.branches:
+            self.field = entry
+            outputs.append(self.items(branch, shape))
+            fields.append(self.field)
+        self.field = entry
         if node.kind == "res" and len(node.branches) == 1 and outputs[0] != shape:
             outputs.append(self.projection(node, shape, outputs[0], self.rows[first:]))
         elif node.kind == "res" and len(node.branches) == 1:
             outputs.append(shape)  # the identity shortcut
+        fields.append(self.field)
+        self.field = rf.widest(fields)
         texts = [" ".join(getattr(i, "text", "") for i in b) or "identity" for b in node.branches]
         texts += ["projection shortcut"] * (len(outputs) - len(texts))
         if node.kind == "cat":
@@ -210,9 +222,10 @@ class _Builder:
                 raise self.error(ShapeError, f"{layer.text} gives a fractional size {dim} "
                                  f"(output {format_shape(result.output)})", layer)
         one = sympy.Integer(1)
+        self.field = rf.after(self.field, layer.kind, result.windows, len(result.output))
         self.rows.append(Row("", layer.kind, layer.text, shape, result.output, one, result.weights,
                              result.biases, result.non_trainable, sympy.Mul(*result.output), result.macs,
-                             result.exact, result.windows, tuple(self.scopes)))
+                             result.exact, result.windows, tuple(self.scopes), self.field))
         if len(self.rows) > MAX_ROWS:
             raise self.error(LimitError, f"the network expands to more than {MAX_ROWS:,} layers", layer)
         return result.output
@@ -223,10 +236,10 @@ class _Builder:
             raise self.error(ShapeError, f"a repeat count must be a whole number >= 0, got {count}", repeat)
         done = 0
         while not (count.is_number and done >= count):
-            first, first_uid = len(self.rows), self.uids + 1
+            first, first_uid, before = len(self.rows), self.uids + 1, self.field
             out = self.one_pass(repeat, shape)
             if out == shape:
-                return self._fold(repeat, first, first_uid, count - done, done, shape)
+                return self._fold(repeat, first, first_uid, count - done, done, shape, before)
             done += 1
             shape = out
             limit = MAX_PEEL if all(d.is_number for d in shape) else MAX_PEEL_SYMBOLIC_SHAPE
@@ -248,8 +261,9 @@ class _Builder:
         self.leave(scope, shape, out)
         return out
 
-    def _copy(self, rows, first_uid):
-        """The rows of one pass again, the blocks opened in it given new identities."""
+    def _copy(self, rows, first_uid, advance=lambda field: field):
+        """The rows of one pass again, the blocks opened in it given new identities and
+        their receptive fields advanced by `advance`."""
         fresh = {}
 
         def renew(scope):
@@ -261,20 +275,25 @@ class _Builder:
                 self.shapes[self.uids] = self.shapes[scope.uid]
             return fresh[scope.uid]
 
-        return [replace(row, path=tuple(renew(scope) for scope in row.path)) for row in rows]
+        return [replace(row, path=tuple(renew(scope) for scope in row.path), field=advance(row.field))
+                for row in rows]
 
-    def _fold(self, repeat, first, first_uid, remaining, peeled, shape):
+    def _fold(self, repeat, first, first_uid, remaining, peeled, shape, before):
         """Rows[first:] are one pass that keeps the shape: it stands for `remaining` passes
-        (remaining >= 1 when numeric: the caller folds only a pass it was going to make)."""
+        (remaining >= 1 when numeric: the caller folds only a pass it was going to make).
+        `before` is the receptive field before that pass; each later pass grows it alike."""
         one_pass = self.rows[first:]
+        growth = rf.Growth(before, self.field)
         if remaining.is_number and remaining <= EXPAND_UP_TO and \
                 len(self.rows) + (remaining - 1) * len(one_pass) <= EXPAND_ROWS:
-            for _ in range(int(remaining - 1)):
-                self.rows.extend(self._copy(one_pass, first_uid))
+            for later in range(1, int(remaining)):
+                self.rows.extend(self._copy(one_pass, first_uid, lambda field: growth.advance(field, later)))
         else:
-            self.rows[first:] = [row.times(remaining) for row in one_pass]
+            self.rows[first:] = [replace(row.times(remaining), field=growth.advance(row.field, remaining - 1))
+                                 for row in one_pass]
             if not remaining.is_number and peeled:
                 self.assumptions.append(sympy.Ge(repeat.count, peeled))
+        self.field = growth.advance(self.field, remaining - 1)
         return shape
 
 
@@ -373,6 +392,7 @@ class Network:
         self._mapping = mapping
         self._check_input()
         builder = _Builder(spec, defaults, mapping)
+        builder.field = rf.start(self.input_shape)
         self.output_shape = builder.items(spec.items, self.input_shape)
         self.layers, self.blocks = _named(builder.rows, builder.shapes)
         self.assumptions = tuple(_subs(a, mapping) for a in builder.assumptions)
@@ -490,6 +510,13 @@ class Network:
         total = count(self, chosen(convention, **switches))[1]
         return 3 * total if backward else total
 
+    @cached_property
+    def receptive_field(self):
+        """The network's receptive field (size, effective stride, effective padding per
+        spatial axis), after its last layer that still sees part of the input (before
+        fc, gap or adaptive pooling); None for a flat input.  Araujo et al., Distill 2019."""
+        return rf.of_network(self.layers)
+
     def memory(self, dtype: str = "float32"):
         """Weights' bytes and activation memory per image, both ways of counting
         (a symcount.analyses.memory.Memory; dtype float32, float16, bfloat16, int8, float64)."""
@@ -506,11 +533,12 @@ class Network:
 
     def table(self, format: str = "text", values: dict | None = None, depth: int | None = None,
               convention: str | None = None, backward: bool = False, memory: str | None = None,
-              **switches) -> str:
+              receptive_field: bool = False, **switches) -> str:
         """The table as text, markdown, json or csv; `values` ({"H": 224} or {Symbol: 224})
         shows numbers beside the formulas; `depth` folds blocks nested deeper; `convention`
         (and its switches) adds a column with that counter's figure per row; `memory`
-        ("float32", ...) adds the memory report (not in csv)."""
+        ("float32", ...) adds the memory report (not in csv); `receptive_field` adds each
+        row's receptive field size, effective stride and effective padding."""
         from symcount.analyses.conventions import convention as chosen, count
         from symcount.render.table import Column, Extras, render
         values = values or {}
@@ -528,6 +556,17 @@ class Network:
             notes.append(note)
             documents["ops"] = {"convention": rule.name, "label": rule.label, "unit": rule.unit, "total": total,
                                 "note": note, **({"forward_backward": 3 * total} if backward else {})}
+        if receptive_field:
+            for name, heading in (("size", "RF size"), ("stride", "RF stride"), ("padding", "RF padding")):
+                columns.append(Column(f"rf_{name}", heading, tuple(rf.describe(row.field, name) for row in rows)))
+            whole = self.receptive_field
+            notes.append("receptive field (Araujo et al., Distill 2019): " + (
+                "none, the input is flat" if whole is None else
+                f"size {rf.describe(whole, 'size')}, effective stride {rf.describe(whole, 'stride')}, "
+                f"effective padding {rf.describe(whole, 'padding')}, after the last layer before fc or global "
+                "pooling; 'global' where a layer sees the whole input"))
+            documents["receptive_field"] = {} if whole is None else \
+                {name: rf.describe(whole, name) for name in ("size", "stride", "padding")}
         if memory is not None:
             report = self.memory(memory)
             if values:

@@ -1,0 +1,95 @@
+"""Receptive fields in closed form: A. Araujo, W. Norris, J. Sim, "Computing Receptive
+Fields of Convolutional Neural Networks", Distill 2019, eqs. (2), (3) and (5).
+
+Along one spatial axis, a chain of layers with (dilated) kernels k_l, strides s_l and left
+paddings p_l has, after layer L,
+    size     r_L = r_{L-1} + (k_L - 1) · S_{L-1}       (r_0 = 1)
+    stride   S_L = S_{L-1} · s_L                        (S_0 = 1)
+    padding  P_L = P_{L-1} + p_L · S_{L-1}              (P_0 = 0)
+so r_L = 1 + Σ (k_l - 1) Π_{i<l} s_i, S_L = Π s_l and P_L = Σ p_l Π_{i<l} s_i.  Symbols stay
+symbols.  Where paths meet (res, add, cat) the field is the largest over the paths (the
+paper's §3 on multi-path networks).  A layer that sees the whole input (fc, gap, adaptive
+pooling, flatten) ends the field: None from there on.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+ONE, ZERO = sympy.Integer(1), sympy.Integer(0)
+GLOBAL_KINDS = frozenset({"fc", "gap", "adaptiveavgpool", "adaptivemaxpool", "flatten"})
+
+
+@dataclass(frozen=True)
+class Axis:
+    size: sympy.Expr
+    stride: sympy.Expr
+    padding: sympy.Expr
+
+
+def start(shape):
+    """The field of the input itself: one pixel, per spatial axis (None for a flat input)."""
+    return (Axis(ONE, ONE, ZERO),) * 2 if len(shape) == 3 else None
+
+
+def after(field, kind, windows, output_rank):
+    """The field after one layer with these sliding windows (one per axis, or none)."""
+    if field is None or kind in GLOBAL_KINDS or output_rank != 3:
+        return None
+    if not windows:
+        return field  # the layer keeps every position where it is (activations, BatchNorm, ...)
+    return tuple(Axis(a.size + (w.kernel - 1) * a.stride, a.stride * w.stride, a.padding + w.before * a.stride)
+                 for a, w in zip(field, windows))
+
+
+def widest(fields):
+    """Where paths meet: the largest size, stride and padding over the paths."""
+    if any(f is None for f in fields):
+        return None
+    return tuple(Axis(*[_max([getattr(f[axis], name) for f in fields]) for name in ("size", "stride", "padding")])
+                 for axis in range(2))
+
+
+def _max(values):
+    distinct = list(dict.fromkeys(values))
+    return distinct[0] if len(distinct) == 1 else sympy.Max(*distinct)
+
+
+class Growth:
+    """How one pass of a repeated block changes the field, to advance it by later passes.
+
+    A pass with stride product s adds Δ to the size at the stride it starts from; the
+    j-th later pass adds Δ·s^j, so k later passes add Δ·(s + s² + … + s^k)."""
+
+    def __init__(self, before, after_pass):
+        self.before, self.after = before, after_pass
+
+    def advance(self, field, passes):
+        if field is None or self.before is None or self.after is None or passes == 0:
+            return field
+        advanced = []
+        for axis, (b, a) in enumerate(zip(self.before, self.after)):
+            s = sympy.simplify(a.stride / b.stride)
+            scale = passes if s == 1 else s * (s**passes - 1) / (s - 1)
+            current = field[axis]
+            advanced.append(Axis(current.size + (a.size - b.size) * scale,
+                                 current.stride * s**passes,
+                                 current.padding + (a.padding - b.padding) * scale))
+        return tuple(advanced)
+
+
+def of_network(rows):
+    """The field after the last row that has one (None if no row does)."""
+    for row in reversed(rows):
+        if row.field is not None:
+            return row.field
+    return None
+
+
+def describe(field, name):
+    """One figure of a field: the expression where both axes agree, else "h×w" text."""
+    if field is None:
+        return None
+    h, w = (getattr(axis, name) for axis in field)
+    return h if h == w else f"{h}×{w}"

@@ -577,6 +577,16 @@ class Network:
     def __str__(self) -> str:
         return self.table()
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows the table."""
+        return self.table("html")
+
+    def _repr_latex_(self) -> str:
+        """Jupyter (MathJax) shows the totals as formulas."""
+        lines = [rf"\text{{{name}}} &= {sympy.latex(getattr(self, name))}" for name in QUANTITIES
+                 if name != "non_trainable" or self.non_trainable != 0]
+        return "$\\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}$"
+
     def __repr__(self) -> str:
         return (f"<symcount.Network input {format_shape(self.input_shape)}, {len(self.layers)} rows, "
                 f"params {self.params}>")

@@ -70,7 +70,7 @@ class Growth:
             return field
         advanced = []
         for axis, (b, a) in enumerate(zip(self.before, self.after)):
-            s = sympy.simplify(a.stride / b.stride)
+            s = a.stride / b.stride  # SymPy cancels a common symbolic factor itself
             scale = passes if s == 1 else s * (s**passes - 1) / (s - 1)
             current = field[axis]
             advanced.append(Axis(current.size + (a.size - b.size) * scale,

@@ -228,7 +228,82 @@ def as_csv(network, values, rows, extras=Extras()) -> str:
     return buffer.getvalue()
 
 
-FORMATS = {"text": text, "markdown": markdown, "json": as_json, "csv": as_csv}
+_LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                   "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def latex_escape(text: str) -> str:
+    return "".join(_LATEX_SPECIALS.get(char, char) for char in text)
+
+
+def _latex_value(expr, values) -> str:
+    """A number with thin thousands separators, or the formula in math mode (and its value)."""
+    if expr is None:
+        return "global"
+    if isinstance(expr, str):
+        return latex_escape(expr)
+    if expr.is_number and expr.is_integer:
+        return f"{int(expr):,}".replace(",", "{,}")
+    cell = f"${sympy.latex(expr)}$"
+    if values:
+        evaluated = expr.xreplace(values)
+        cell += " $=$ " + (f"{int(evaluated):,}".replace(",", "{,}") if evaluated.is_integer
+                           else f"${sympy.latex(evaluated)}$")
+    return cell
+
+
+def _latex_shape(shape, values) -> str:
+    return "$" + r" \times ".join(sympy.latex(d.xreplace(values) if values else d) for d in shape) + "$"
+
+
+def latex(network, values, rows, extras=Extras()) -> str:
+    """A booktabs table ready to paste into a paper, then the closed-form totals (amsmath)."""
+    quantities = _columns(rows)
+    headings = ["Layer", "Notation", "Output"] + [HEADINGS[q].capitalize() if q != "macs" else "MACs"
+                                                 for q in quantities] + [latex_escape(c.heading) for c in
+                                                                         extras.columns]
+    lines = ["% symcount: " + latex_escape("; ".join(_notes(network, values, extras))),
+             "% needs \\usepackage{booktabs} and \\usepackage{amsmath}",
+             r"\begin{table}[t]", r"\centering", r"\begin{tabular}{ll" + "r" * (len(headings) - 2) + "}",
+             r"\toprule", " & ".join(headings) + r" \\", r"\midrule",
+             " & ".join(["input", "", _latex_shape(network.input_shape, values)] + [""] * (len(headings) - 3))
+             + r" \\"]
+    for index, row in enumerate(rows):
+        name = latex_escape(row.qualified_name) + (f" ($\\times {sympy.latex(row.count)}$)" if row.count != 1 else "")
+        cells = [name, r"\texttt{" + latex_escape(row.text) + "}", _latex_shape(row.output, values)]
+        cells += [_latex_value(getattr(row, q), values) for q in quantities]
+        cells += [_latex_value(c.figures[index], values) for c in extras.columns]
+        lines.append(" & ".join(cells) + r" \\")
+    totals = ["Total", "", _latex_shape(network.output_shape, values)] + \
+        [_latex_value(getattr(network, q), values) for q in quantities] + \
+        [_latex_value(c.total, values) if c.total is not None else "" for c in extras.columns]
+    lines += [r"\midrule", " & ".join(totals) + r" \\", r"\bottomrule", r"\end{tabular}",
+              r"\caption{Shapes, parameters (weights and biases), activations and multiply-accumulates "
+              r"(counted by symcount).}", r"\end{table}"]
+    formulas = [(q, getattr(network, q)) for q in quantities if not getattr(network, q).is_number]
+    if formulas:
+        lines += [r"\begin{align*}"] + [
+            rf"\text{{{HEADINGS[q]}}} &= {sympy.latex(value)} \\" for q, value in formulas]
+        lines[-1] = lines[-1][:-3]
+        lines.append(r"\end{align*}")
+    return "\n".join(lines) + "\n"
+
+
+def html(network, values, rows, extras=Extras()) -> str:
+    """An HTML table (Jupyter's _repr_html_): the notes, then the grid with the totals."""
+    from html import escape
+    header, body, total, first_number = _grid(network, rows, values, True, extras)
+
+    def row(cells, tag="td"):
+        return "<tr>" + "".join(f'<{tag} style="text-align:{"left" if i < first_number - 1 else "right"}">'
+                                f"{escape(c)}</{tag}>" for i, c in enumerate(cells)) + "</tr>"
+
+    notes = "".join(f"<li>{escape(n)}</li>" for n in _notes(network, values, extras))
+    return (f"<ul>{notes}</ul><table><thead>{row(header, 'th')}</thead><tbody>"
+            + "".join(row(r) for r in body) + f"</tbody><tfoot>{row(total, 'th')}</tfoot></table>")
+
+
+FORMATS = {"text": text, "markdown": markdown, "json": as_json, "csv": as_csv, "latex": latex, "html": html}
 
 
 def render(network, format: str, values: dict, rows=None, extras: Extras = Extras()) -> str:

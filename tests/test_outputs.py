@@ -1,0 +1,69 @@
+"""Outputs for papers and notebooks (issue 5, item 5): LaTeX, HTML and Jupyter's reprs."""
+import re
+from html.parser import HTMLParser
+
+import symcount
+from symcount import zoo
+
+VGG16 = ("input 3x224x224 conv3-64x2 pool conv3-128x2 pool conv3-256x3 pool conv3-512x3 pool "
+         "conv3-512x3 pool fc4096 fc4096 fc1000")
+
+
+def tabular_rows(latex):
+    body = latex[latex.index(r"\toprule"):latex.index(r"\bottomrule")]
+    return [line for line in body.splitlines() if line.endswith(r"\\")]
+
+
+def test_latex_table_is_well_formed_booktabs():
+    latex = symcount.parse(VGG16).table("latex")
+    columns = re.search(r"\\begin\{tabular\}\{(\w+)\}", latex)[1]
+    rows = tabular_rows(latex)
+    assert len(rows) == 1 + 1 + 21 + 1  # header, input, 13 convolutions, 5 poolings, 3 fc, total
+    # every row has as many cells as the column spec (no unescaped & or missing cell)
+    assert all(len(re.split(r"(?<!\\)&", row)) == len(columns) for row in rows)
+    assert "138{,}357{,}544" in rows[-1]  # seeds/000: VGG-16's parameters
+    assert latex.count(r"\begin{table}") == latex.count(r"\end{table}") == 1
+
+
+def test_latex_escapes_names_and_gives_closed_forms():
+    latex = zoo.load("resnet18", input="3xHxW").table("latex", depth=0)
+    assert r"conv2\_x" in latex and "conv2_x" not in latex.replace(r"conv2\_x", "")
+    assert r"\begin{align*}" in latex and r"\left\lfloor" in latex
+    # folded rows show their count in math mode
+    assert r"$\times 99$" in symcount.parse("input 8x8x8 conv3-8x99").table("latex")
+
+
+class _Cells(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.rows, self.cell = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.rows[-1].append(self.cell)
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+
+
+def test_jupyter_html_repr_is_the_table():
+    parser = _Cells()
+    parser.feed(symcount.parse(VGG16)._repr_html_())
+    header, *body = parser.rows
+    assert len(body) == 1 + 21 + 1
+    assert body[-1][header.index("params")] == "138,357,544"
+
+
+def test_jupyter_latex_repr_gives_the_totals_as_math():
+    net = symcount.parse("conv3-64x2 pool fc10", input="3xHxW")
+    latex = net._repr_latex_()
+    assert latex.startswith("$\\begin{aligned}") and latex.endswith("\\end{aligned}$")
+    assert latex.count("&=") == 5 and r"\left\lfloor" in latex

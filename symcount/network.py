@@ -12,9 +12,9 @@ from functools import cached_property
 
 import sympy
 
+from symcount.analyses import receptive as rf
 from symcount.errors import LimitError, ShapeError, SymbolError, SymcountError
 from symcount.layers.arithmetic import RULES
-from symcount.analyses import receptive as rf
 from symcount.layers.kinds import Defaults, LayerProblem, evaluate
 from symcount.notation.parse import parse_expr, parse_notation, parse_shape
 from symcount.notation.spec import Branches, Layer, NetworkSpec, Repeat, walk
@@ -116,7 +116,7 @@ class _Builder:
         self.scopes: list[_Scope] = []
         self.shapes: dict[int, tuple] = {}  # scope uid -> (input, output) of that block
         self.uids = 0
-        self.field = rf.start(spec.input if spec.input is not None else ())  # set again by Network
+        self.field = None  # the receptive field so far (symcount.analyses.receptive); Network starts it
 
     def enter(self, base, numbered=True) -> _Scope:
         self.uids += 1

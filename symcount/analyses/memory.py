@@ -33,7 +33,8 @@ class Memory:
 
     @property
     def weights_file(self) -> sympy.Expr:
-        """Bytes of the parameters and running statistics: the size of a saved state dict's tensors."""
+        """Bytes of the parameters and running statistics: a saved state dict's floating-point
+        tensors (BatchNorm's int64 num_batches_tracked counters, 8 bytes each, apart)."""
         return self.bytes(self.params + self.non_trainable)
 
     @property

@@ -319,22 +319,34 @@ def _named(rows, shapes):
     return tuple(named), blocks
 
 
+def fold_groups(rows, depth: int) -> list:
+    """Which rows each folded row stands for: (block path, [row indices]) for a block nested
+    deeper than `depth` levels, (None, [index]) for a row shown as it is."""
+    groups: list = []
+    for index, row in enumerate(rows):
+        key = row.path[:depth + 1] if len(row.path) > depth else None
+        if key is not None and groups and groups[-1][0] == key:
+            groups[-1][1].append(index)
+        else:
+            groups.append((key, [index]))
+    return groups
+
+
 def fold(rows, blocks, depth: int) -> tuple:
     """The rows with every block nested deeper than `depth` levels shown as one row, its
-    counts summed (torchinfo's depth): depth 0 folds every top-level block."""
+    counts summed (torchinfo's depth): depth 0 folds every top-level block.  A block row's
+    receptive field is the one after its last layer."""
     folded: list[Row] = []
-    for row in rows:
-        if len(row.path) <= depth:
-            folded.append(row)
-            continue
-        key = row.path[:depth + 1]
-        last = folded[-1] if folded else None
-        if last is not None and last.kind == "block" and last.path + (last.name,) == key:
-            folded[-1] = last.plus(row)
+    for key, members in fold_groups(rows, depth):
+        if key is None:
+            folded.append(rows[members[0]])
             continue
         block_in, block_out = blocks[key]
-        folded.append(Row(key[-1], "block", key[-1], block_in, block_out, sympy.Integer(1), row.weights,
-                          row.biases, row.non_trainable, row.activations, row.macs, path=key[:-1]))
+        block = Row(key[-1], "block", key[-1], block_in, block_out, sympy.Integer(1),
+                    *(sympy.Integer(0),) * len(COUNTED), path=key[:-1], field=rows[members[-1]].field)
+        for index in members:
+            block = block.plus(rows[index])
+        folded.append(block)
     return tuple(folded)
 
 
@@ -548,7 +560,9 @@ class Network:
         columns, notes, documents, report = [], [], {}, None
         if convention is not None or switches or backward:
             rule = chosen(convention or "macs", **switches)
-            figures, total = count(self, rule, rows)
+            figures, total = count(self, rule)  # per layer: a folded block's figure is its layers' sum
+            if depth is not None:
+                figures = [sympy.Add(*[figures[i] for i in members]) for _, members in fold_groups(self.layers, depth)]
             note = f"{rule.name}: {rule.label} ({rule.unit}s); {rule.source}"
             if backward:
                 note += f"; forward + backward (an estimate: backward = 2 × forward): {3 * total}"

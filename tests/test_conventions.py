@@ -4,6 +4,8 @@ The VGG-16 figures are the tools' own output on torchvision's VGG-16 at 3×224×
 batch 1 (../shared/reference/counting-conventions.md); `torch` is checked against
 FlopCounterMode run here.
 """
+import json
+
 import pytest
 
 import symcount
@@ -67,3 +69,13 @@ def test_bad_convention_or_switch_is_a_clear_error():
         net.ops("macs", colour=True)
     with pytest.raises(symcount.SymcountError, match="unit is MAC or FLOP"):
         net.ops("macs", unit="joule")
+
+
+def test_a_folded_table_keeps_every_layers_figure():
+    # a regression: folded block rows once lost their BatchNorm and bias costs (torchinfo) and their
+    # receptive field; folding must not change the total, nor a block's field after its last layer
+    net = zoo.load("resnet18")
+    document = json.loads(net.table("json", depth=0, convention="torchinfo", receptive_field=True))
+    assert document["ops"]["total"] == sum(layer["ops"] for layer in document["layers"]) == net.ops("torchinfo")
+    stage = [layer for layer in document["layers"] if layer["name"] == "conv5_x"][0]
+    assert stage["rf_size"] == net.receptive_field[0].size

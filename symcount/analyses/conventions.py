@@ -41,9 +41,6 @@ class Convention:
     fold_bn: bool = False   # BatchNorm folded into the convolution before it: no cost of its own
     source: str = ""
 
-    def without(self, kinds) -> tuple:
-        return tuple(replace(r, kinds=r.kinds - kinds) for r in self.rules if r.kinds - kinds)
-
 
 CONV_FC = frozenset({"conv", "fc"})
 PRESETS = {c.name: c for c in (
@@ -158,9 +155,9 @@ def row_ops(row, chosen: Convention, folded_bias: bool = False) -> sympy.Expr:
     return cost
 
 
-def count(network, chosen: Convention, rows=None) -> tuple:
-    """([figure per row], total) for the network's rows (or the rows given)."""
-    rows = network.layers if rows is None else rows
+def count(network, chosen: Convention) -> tuple:
+    """([figure per layer row], total)."""
+    rows = network.layers
     figures = []
     for index, row in enumerate(rows):
         # a BatchNorm folded into the convolution before it turns into that convolution's bias

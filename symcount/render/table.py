@@ -73,7 +73,7 @@ class Extras:
     columns: tuple = ()
     notes: tuple = ()
     memory: object = None   # a symcount.analyses.memory.Memory to report after the table
-    json: dict = None       # more top-level JSON entries
+    documents: dict = None  # more top-level JSON entries
 
 
 def _extra_cell(value, values, separators):
@@ -191,7 +191,7 @@ def as_json(network, values, rows, extras=Extras()) -> str:
                 "values": {str(k): _plain(v) for k, v in values.items()},
                 "assumptions": [str(a) for a in network.assumptions],
                 "layers": layers, "totals": _record(network, values, QUANTITIES)}
-    for key, entry in (extras.json or {}).items():
+    for key, entry in (extras.documents or {}).items():
         document[key] = {k: plain(v) if not isinstance(v, (str, list)) else v for k, v in entry.items()}
     if extras.memory is not None:
         document["memory"] = {"dtype": extras.memory.dtype, "bytes_per_element": extras.memory.bytes_per_element,

@@ -68,6 +68,7 @@ class Row:
     path: tuple = ()     # the blocks it sits in, outermost first: ("conv2_x", "bottleneck1", "res1")
     field: tuple | None = None  # receptive field after this row: per spatial axis (size, stride, padding);
                                 # None once a layer sees the whole input (fc, gap, adaptive pooling)
+    transposed: object = None   # a transposed convolution's geometry (symcount.layers.kinds.Transposed)
 
     @property
     def qualified_name(self) -> str:
@@ -190,6 +191,9 @@ class _Builder:
                              "an automatic projection needs C×H×W shapes: write the shortcut, res(body | shortcut)",
                              node)
         strides = [sympy.Mul(*[row.windows[axis].stride for row in body_rows if row.windows]) for axis in (0, 1)]
+        if any(row.kind == "deconv" for row in body_rows):
+            raise self.error(ShapeError, "res: the body holds a transposed convolution, so no strided 1×1 projection "
+                             "can match its shape; write the shortcut: res(body | shortcut)", node)
         conv = Layer("conv", (("bias", False), ("kernel", (sympy.Integer(1),) * 2), ("out", target[0]),
                               ("pad", (sympy.Integer(0),) * 2), ("stride", tuple(strides))),
                      f"conv1-{target[0]}" + (f"/{strides[0]}" if strides[0] != 1 else "") + " (projection)",
@@ -225,7 +229,7 @@ class _Builder:
         self.field = rf.after(self.field, layer.kind, result.windows, len(result.output))
         self.rows.append(Row("", layer.kind, layer.text, shape, result.output, one, result.weights,
                              result.biases, result.non_trainable, sympy.Mul(*result.output), result.macs,
-                             result.exact, result.windows, tuple(self.scopes), self.field))
+                             result.exact, result.windows, tuple(self.scopes), self.field, result.transposed))
         if len(self.rows) > MAX_ROWS:
             raise self.error(LimitError, f"the network expands to more than {MAX_ROWS:,} layers", layer)
         return result.output
@@ -576,10 +580,12 @@ class Network:
             whole = self.receptive_field
             notes.append("receptive field (Araujo et al., Distill 2019): " + (
                 "none, the input is flat" if whole is None else
+                "not defined: the last layers that see part of the input follow a transposed convolution"
+                if whole == rf.UNDEFINED else
                 f"size {rf.describe(whole, 'size')}, effective stride {rf.describe(whole, 'stride')}, "
                 f"effective padding {rf.describe(whole, 'padding')}, after the last layer before fc or global "
                 "pooling; 'global' where a layer sees the whole input"))
-            documents["receptive_field"] = {} if whole is None else \
+            documents["receptive_field"] = {} if not isinstance(whole, tuple) else \
                 {name: rf.describe(whole, name) for name in ("size", "stride", "padding")}
         if memory is not None:
             report = self.memory(memory)

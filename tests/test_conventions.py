@@ -79,3 +79,33 @@ def test_a_folded_table_keeps_every_layers_figure():
     assert document["ops"]["total"] == sum(layer["ops"] for layer in document["layers"]) == net.ops("torchinfo")
     stage = [layer for layer in document["layers"] if layer["name"] == "conv5_x"][0]
     assert stage["rf_size"] == net.receptive_field[0].size
+
+
+# Measured by running each tool on the same PyTorch modules, batch 1 (torchinfo 1.8.0, thop
+# 0.1.1.post2209072238, ptflops 0.7.5 pytorch backend, fvcore 0.1.5.post20221221, calflops 0.3.2
+# for deepspeed, torch 2.15.0 FlopCounterMode):
+#   ConvTranspose2d(8, 6, 3, stride=2, padding=1, output_padding=1, groups=2),
+#   ConvTranspose2d(6, 4, 4, stride=2, padding=1, dilation=2, bias=False) on 1×8×5×7;
+# and Conv2d(8, 8, 1, bias=False) followed by one more module on 1×8×5×7.
+PRESET_ORDER = ("torchinfo", "thop", "ptflops", "fvcore", "torch", "deepspeed", "deepspeed_flops")
+SMALL_MEASURED = {
+    "deconv3-6/2[p=1, op=1, g=2] deconv4-4/2[p=1, d=2, b=false]":
+        (304_872, 304_032, 62_160, 61_320, 122_640, 56_280, 112_596),
+    "conv1-8[b=false] lrelu": (2240, 2240, 2520, 2240, 4480, 2240, 4760),
+    "conv1-8[b=false] instancenorm": (2240, 2800, 2520, 3360, 4480, 2240, 5600),
+    "conv1-8[b=false] instancenorm[affine]": (2256, 3360, 2800, 3640, 4480, 2240, 5880),
+    "conv1-8[b=false] conv3-4[p=1, padding_mode=reflect, b=false]": (12320,) * 4 + (24640, 12320, 24640),
+}
+
+
+@pytest.mark.parametrize("notation", sorted(SMALL_MEASURED))
+def test_transposed_convolution_leaky_relu_and_instance_norm_as_each_tool_counts(notation):
+    net = symcount.parse("input 8x5x7 " + notation)
+    assert tuple(net.ops(name) for name in PRESET_ORDER) == SMALL_MEASURED[notation]
+
+
+def test_transposed_convolution_figures_hold_symbolically():
+    net = symcount.parse("input 8xHxW deconv3-6/2[p=1, op=1, g=2] deconv4-4/2[p=1, d=2, b=false]")
+    at = {net.symbols["H"]: 5, net.symbols["W"]: 7}
+    measured = SMALL_MEASURED["deconv3-6/2[p=1, op=1, g=2] deconv4-4/2[p=1, d=2, b=false]"]
+    assert tuple(net.ops(name).xreplace(at) for name in PRESET_ORDER) == measured

@@ -103,6 +103,30 @@ def conv_layer(draw, channels):
 
 
 @st.composite
+def deconv_layer(draw, channels):
+    """A transposed convolution (PyTorch ConvTranspose2d) as the notation writes it."""
+    kh = draw(st.integers(1, 5))
+    kw = draw(st.one_of(st.just(kh), st.integers(1, 5)))
+    out = draw(st.integers(1, 12))
+    stride = draw(st.integers(1, 3))
+    dilation = draw(st.integers(1, 2))
+    extra = draw(st.integers(0, max(stride, dilation) - 1))
+    padding = draw(st.integers(0, 3))
+    common = [g for g in range(1, math.gcd(channels, out) + 1) if channels % g == 0 and out % g == 0]
+    groups = draw(st.sampled_from(common))
+    bias = draw(st.booleans())
+    keyword = draw(st.sampled_from(["deconv", "convt", "tconv", "upconv"]))
+    text = f"{keyword}{kh}" + (f"x{kw}" if kw != kh else "") + f"-{out}" + (f"/{stride}" if stride != 1 else "")
+    options = ([f"pad={padding}"] if padding else []) + ([f"op={extra}"] if extra else []) + \
+        ([f"d={dilation}"] if dilation != 1 else []) + ([f"g={groups}"] if groups != 1 else []) + \
+        ([] if bias else ["bias=false"])
+    if options:
+        text += "[" + ", ".join(options) + "]"
+    return Spec("deconv", text, dict(kh=kh, kw=kw, out=out, stride=stride, padding=padding, output_padding=extra,
+                                     dilation=dilation, groups=groups, bias=bias)), out
+
+
+@st.composite
 def pool_layer(draw):
     kind = draw(st.sampled_from(["maxpool", "avgpool"]))
     k = draw(st.integers(1, 4))
@@ -125,14 +149,16 @@ def random_network(draw):
     shape = (channels, draw(st.integers(1, 48)), draw(st.integers(1, 48)))
     texts, specs = [], []
     for _ in range(draw(st.integers(1, 6))):
-        choice = draw(st.sampled_from(["conv", "conv", "conv", "pool", "pool", "bn", "relu"]))
-        if choice == "conv":
-            spec, channels = draw(conv_layer(channels))
+        choice = draw(st.sampled_from(["conv", "conv", "conv", "deconv", "pool", "pool", "bn", "relu", "lrelu",
+                                       "instancenorm", "instancenorm[affine]"]))
+        if choice in ("conv", "deconv"):
+            spec, channels = draw(conv_layer(channels) if choice == "conv" else deconv_layer(channels))
             repeat = draw(st.sampled_from([1, 1, 1, 2, 3]))
             texts.append(spec.notation + (f"x{repeat}" if repeat > 1 else ""))
             specs += [spec] * repeat
         else:
-            spec = draw(pool_layer()) if choice == "pool" else Spec(choice, choice)
+            spec = draw(pool_layer()) if choice == "pool" else \
+                Spec("instancenorm", choice, {"affine": True}) if choice == "instancenorm[affine]" else Spec(choice, choice)
             texts.append(spec.notation)
             specs.append(spec)
     tail = draw(st.sampled_from(["none", "gap", "fc", "gap fc"]))
@@ -152,7 +178,7 @@ def test_random_networks_agree_with_pytorch(case):
     notation = f"input {'x'.join(map(str, shape))} {body}"
     try:
         layers, torch_flops = run(specs, shape)
-    except RuntimeError:
+    except (RuntimeError, ValueError):  # ValueError: InstanceNorm2d on 1×1
         with pytest.raises(symcount.ShapeError):
             symcount.parse(notation)
         return
@@ -170,10 +196,27 @@ def test_random_networks_symbolic_input_matches_pytorch(case):
     shape, body, specs = case
     try:
         layers, torch_flops = run(specs, shape)
-    except RuntimeError:
+    except (RuntimeError, ValueError):
         return
     symbolic = symcount.parse(body, input=f"{shape[0]}xHxW")
     values = {symbolic.symbols["H"]: shape[1], symbolic.symbols["W"]: shape[2]} if symbolic.symbols else {}
     assert symbolic.params.xreplace(values) == sum(layer.params for layer in layers)
     assert symbolic.macs.xreplace(values) * 2 == torch_flops
     assert tuple(d.xreplace(values) for d in symbolic.output_shape) == layers[-1].output
+
+
+@given(st.integers(1, 6), st.integers(1, 3), st.integers(1, 2), st.integers(1, 20), st.integers(1, 20))
+def test_transposed_same_padding_gives_input_times_stride(k, stride, dilation, height, width):
+    """pad=same (Keras/TensorFlow: o = i·s) matches PyTorch given the padding that the
+    docs derive: 2p - output_padding = k̂ - s, for k̂ >= s."""
+    keff = dilation * (k - 1) + 1
+    if keff < stride:
+        return
+    padding, extra = (keff - stride + 1) // 2, (keff - stride) % 2
+    if extra >= max(stride, dilation):
+        return
+    spec = Spec("deconv", "", dict(kh=k, kw=k, out=3, stride=stride, padding=padding, output_padding=extra,
+                                   dilation=dilation))
+    layers, _ = run([spec], (2, height, width))
+    net = symcount.parse(f"input 2x{height}x{width} deconv{k}-3/{stride}[pad=same, d={dilation}]")
+    assert net.output_shape == layers[0].output == (3, height * stride, width * stride)

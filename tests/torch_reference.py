@@ -35,6 +35,12 @@ def module_for(spec: Spec, x):
         return nn.Conv2d(x.shape[1], a["out"], (a["kh"], a["kw"]), stride=a.get("stride", 1),
                          padding=a["padding"], dilation=a.get("dilation", 1), groups=a.get("groups", 1),
                          bias=a.get("bias", True))
+    if spec.kind == "deconv":
+        return nn.ConvTranspose2d(x.shape[1], a["out"], (a["kh"], a["kw"]), stride=a.get("stride", 1),
+                                  padding=a.get("padding", 0), output_padding=a.get("output_padding", 0),
+                                  groups=a.get("groups", 1), bias=a.get("bias", True), dilation=a.get("dilation", 1))
+    if spec.kind == "instancenorm":
+        return nn.InstanceNorm2d(x.shape[1], affine=a.get("affine", False))
     if spec.kind == "maxpool":
         return nn.MaxPool2d(a["k"], a.get("stride", a["k"]), a.get("pad", 0), a.get("dilation", 1),
                             ceil_mode=a.get("ceil", False))
@@ -52,7 +58,7 @@ def module_for(spec: Spec, x):
         return nn.Flatten()
     if spec.kind == "lrn":
         return nn.LocalResponseNorm(5)
-    return {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "dropout": nn.Dropout,
+    return {"relu": nn.ReLU, "lrelu": nn.LeakyReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "dropout": nn.Dropout,
             "softmax": lambda: nn.Softmax(dim=1)}[spec.kind]()
 
 

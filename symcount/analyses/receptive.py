@@ -9,7 +9,10 @@ paddings p_l has, after layer L,
 so r_L = 1 + Σ (k_l - 1) Π_{i<l} s_i, S_L = Π s_l and P_L = Σ p_l Π_{i<l} s_i.  Symbols stay
 symbols.  Where paths meet (res, add, cat) the field is the largest over the paths (the
 paper's §3 on multi-path networks).  A layer that sees the whole input (fc, gap, adaptive
-pooling, flatten) ends the field: None from there on.
+pooling, flatten) ends the field: None from there on.  A transposed convolution has no
+field in these closed forms (its stride is a fraction, and how many input pixels an output
+pixel sees changes from one output position to the next): UNDEFINED from there on, until
+a layer that sees the whole input.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import sympy
 
 ONE, ZERO = sympy.Integer(1), sympy.Integer(0)
 GLOBAL_KINDS = frozenset({"fc", "gap", "adaptiveavgpool", "adaptivemaxpool", "flatten"})
+UNDEFINED = "n/a (transposed convolution)"  # the field after a transposed convolution
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ def after(field, kind, windows, output_rank):
     """The field after one layer with these sliding windows (one per axis, or none)."""
     if field is None or kind in GLOBAL_KINDS or output_rank != 3:
         return None
+    if field == UNDEFINED or kind == "deconv":
+        return UNDEFINED
     if not windows:
         return field  # the layer keeps every position where it is (activations, BatchNorm, ...)
     return tuple(Axis(a.size + (w.kernel - 1) * a.stride, a.stride * w.stride, a.padding + w.before * a.stride)
@@ -47,6 +53,8 @@ def widest(fields):
     """Where paths meet: the largest size, stride and padding over the paths."""
     if any(f is None for f in fields):
         return None
+    if UNDEFINED in fields:
+        return UNDEFINED
     return tuple(Axis(*[_max([getattr(f[axis], name) for f in fields]) for name in ("size", "stride", "padding")])
                  for axis in range(2))
 
@@ -66,7 +74,7 @@ class Growth:
         self.before, self.after = before, after_pass
 
     def advance(self, field, passes):
-        if field is None or self.before is None or self.after is None or passes == 0:
+        if not all(isinstance(f, tuple) for f in (field, self.before, self.after)) or passes == 0:
             return field
         advanced = []
         for axis, (b, a) in enumerate(zip(self.before, self.after)):
@@ -89,7 +97,7 @@ def of_network(rows):
 
 def describe(field, name):
     """One figure of a field: the expression where both axes agree, else "h×w" text."""
-    if field is None:
-        return None
+    if field is None or field == UNDEFINED:
+        return field
     h, w = (getattr(axis, name) for axis in field)
     return h if h == w else f"{h}×{w}"

@@ -4,6 +4,9 @@ A layer kind is data: its options (with aliases and value parsers) and one funct
 from (parameters, input shape, network padding) to a :class:`LayerResult`.  Counting
 rules (docs/conventions.md; ../shared/reference/conv-arithmetic.md "Counting"):
   conv  weights k_h·k_w·(C_in/g)·C_out, biases C_out, MACs H_o·W_o·C_out·k_h·k_w·C_in/g
+  deconv (transposed) the same weights and biases; MACs on the *input* positions,
+        H_i·W_i·C_in·k_h·k_w·C_out/g, as PyTorch computes it (torch/utils/flop_counter.py,
+        conv_flop_count with transposed=True)
   fc    weights in·out, biases out, MACs in·out (a flatten is implied before it)
   bn    γ and β trainable (reported as weights and biases), running mean and variance
         non-trainable
@@ -42,6 +45,7 @@ class LayerResult:
     macs: Expr
     exact: tuple = None     # the output under exact arithmetic (a sliding window's 54.25)
     windows: tuple = ()     # a Window per spatial axis, for sliding-window layers
+    transposed: object = None  # a Transposed, for a transposed convolution
 
     def __post_init__(self):
         if self.exact is None:
@@ -100,6 +104,16 @@ def _rule(value, what):
     raise LayerProblem(f"{what} takes one of {', '.join(ar.RULES)}", OptionError)
 
 
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _padding_mode(value, what):
+    form, v = value
+    if form == "word" and v in PADDING_MODES:
+        return v
+    raise LayerProblem(f"{what} takes one of {', '.join(PADDING_MODES)} (PyTorch's padding_mode)", OptionError)
+
+
 def _rate(value, what):
     form, v = value
     if form in ("decimal", "number") and 0 <= v <= 1:
@@ -123,8 +137,14 @@ OPTIONS = {spec.name: spec for spec in (
     OptionSpec("bias", ("b",), _flag, "whether the layer has biases"),
     OptionSpec("ceil", ("ceil_mode",), _flag, "round the output size up (PyTorch ceil_mode)"),
     OptionSpec("round", ("rounding",), _rule, "rounding rule of the output size: floor, exact, ceil or caffe"),
-    OptionSpec("affine", (), _flag, "whether BatchNorm has its trainable γ and β"),
+    OptionSpec("affine", (), _flag, "whether the normalisation has trainable γ and β (bn: yes by default, "
+                                    "instancenorm: no, as in PyTorch)"),
     OptionSpec("rate", ("p",), _rate, "dropout rate (does not change any count)"),
+    OptionSpec("slope", ("negative_slope",), _rate, "negative slope of a leaky ReLU (does not change any count)"),
+    OptionSpec("padding_mode", ("padmode",), _padding_mode,
+               "what the padding holds: zeros, reflect, replicate or circular (no count changes)"),
+    OptionSpec("output_padding", ("op", "outpad"), _pair,
+               "extra size on one side of a transposed convolution's output: n or (h, w)"),
 )}
 
 
@@ -198,10 +218,7 @@ def _conv(params, shape, defaults):
     groups = cin if depthwise else params.get("groups", ONE)
     _check_int(cout, "filters", 1)
     _check_int(groups, "groups", 1)
-    for channels, side in ((cin, "input"), (cout, "output")):
-        remainder = sympy.Mod(channels, groups)
-        if remainder.is_number and remainder != 0:
-            raise LayerProblem(f"groups={groups} does not divide the {side} channels {channels}")
+    _check_groups(cin, cout, groups)
     mode = params.get("pad", defaults.padding)
     (ho, wo), exact, windows = _windows(params, (h, w), (kh, kw), (ONE, ONE), mode,
                                         defaults.rule(params, defaults.conv))
@@ -209,6 +226,63 @@ def _conv(params, shape, defaults):
     biases = cout if params.get("bias", True) else ZERO
     return LayerResult((cout, ho, wo), per_position * cout, biases, ZERO, ho * wo * cout * per_position,
                        (cout,) + exact, windows)
+
+
+@dataclass(frozen=True)
+class Transposed:
+    """A transposed convolution's geometry per spatial axis, for counters that need it
+    (DeepSpeed's bias count evaluates the forward formula on it)."""
+    kernel: tuple
+    stride: tuple
+    padding: tuple
+    dilation: tuple
+    groups: Expr
+
+
+def _check_groups(cin, cout, groups):
+    for channels, side in ((cin, "input"), (cout, "output")):
+        remainder = sympy.Mod(channels, groups)
+        if remainder.is_number and remainder != 0:
+            raise LayerProblem(f"groups={groups} does not divide the {side} channels {channels}")
+
+
+def _deconv(params, shape, defaults):
+    """PyTorch's ConvTranspose2d: o = (i - 1)s - 2p + d(k - 1) + output_padding + 1
+    (../shared/reference/conv-arithmetic.md).  Padding defaults to 0, as in PyTorch and
+    Keras' 'valid', whatever the network's default for convolutions; pad=same is Keras'
+    and TensorFlow's o = i·s."""
+    cin, h, w = _spatial(shape, "a transposed convolution")
+    cout, groups = params["out"], params.get("groups", ONE)
+    _check_int(cout, "filters", 1)
+    _check_int(groups, "groups", 1)
+    _check_groups(cin, cout, groups)
+    mode = params.get("pad", (ZERO, ZERO))
+    if mode in ("half", "full"):
+        raise LayerProblem(f"a transposed convolution takes pad=n, (h, w), valid or same, not {mode}", OptionError)
+    strides, dilations = params.get("stride", (ONE, ONE)), params.get("dilation", (ONE, ONE))
+    extras = params.get("output_padding", (ZERO, ZERO))
+    outputs, paddings = [], []
+    for axis, (i, k, s, d, extra) in enumerate(zip((h, w), params["kernel"], strides, dilations, extras)):
+        for value, what, minimum in ((k, "kernel", 1), (s, "stride", 1), (d, "dilation", 1),
+                                     (extra, "output_padding", 0)):
+            _check_int(value, what, minimum)
+        # PyTorch: "output padding must be smaller than either stride or dilation"
+        if (sympy.Max(s, d) - extra).is_positive is False:
+            raise LayerProblem(f"output_padding {extra} must be smaller than the stride {s} or the dilation {d}")
+        if mode == "same":
+            outputs.append(i * s)
+            paddings.append(None)
+            continue
+        p = ZERO if mode == "valid" else mode[axis]
+        _check_int(p, "padding", 0)
+        outputs.append((i - 1) * s - 2 * p + ar.effective_kernel(k, d) + extra)
+        paddings.append(p)
+    kh, kw = params["kernel"]
+    per_position = kh * kw * cout / groups
+    biases = cout if params.get("bias", True) else ZERO
+    geometry = Transposed(params["kernel"], strides, tuple(paddings), dilations, groups)
+    return LayerResult((cout,) + tuple(outputs), per_position * cin, biases, ZERO, h * w * cin * per_position,
+                       transposed=geometry)
 
 
 def _pool(params, shape, defaults):
@@ -263,6 +337,16 @@ def _bn(params, shape, defaults):
     return LayerResult(tuple(shape), trainable, trainable, 2 * c, ZERO)
 
 
+def _instancenorm(params, shape, defaults):
+    """PyTorch's InstanceNorm2d: no parameters unless affine (its default is affine=False,
+    track_running_stats=False, as CycleGAN uses it)."""
+    c, h, w = _spatial(shape, "instance normalisation")
+    if h * w == 1:  # torch.nn.functional._verify_spatial_size
+        raise LayerProblem("instance normalisation needs more than one spatial element (PyTorch refuses 1×1)")
+    trainable = c if params.get("affine", False) else ZERO
+    return LayerResult(tuple(shape), trainable, trainable, ZERO, ZERO)
+
+
 def _same_shape(params, shape, defaults):
     return LayerResult(tuple(shape), ZERO, ZERO, ZERO, ZERO)
 
@@ -276,7 +360,9 @@ class Kind:
 
 
 KINDS = {kind.name: kind for kind in (
-    Kind("conv", ("pad", "stride", "dilation", "groups", "bias", "round"), _conv, "2-D convolution"),
+    Kind("conv", ("pad", "stride", "dilation", "groups", "bias", "round", "padding_mode"), _conv, "2-D convolution"),
+    Kind("deconv", ("pad", "stride", "dilation", "groups", "bias", "output_padding"), _deconv,
+         "2-D transposed convolution"),
     Kind("maxpool", ("pad", "stride", "dilation", "ceil", "round"), _pool, "max pooling"),
     Kind("avgpool", ("pad", "stride", "ceil", "round"), _pool, "average pooling"),
     Kind("gap", (), _gap, "global average pooling to C×1×1"),
@@ -285,9 +371,11 @@ KINDS = {kind.name: kind for kind in (
     Kind("flatten", (), _flatten, "flatten C×H×W to C·H·W"),
     Kind("fc", ("bias",), _fc, "fully connected (flatten implied)"),
     Kind("bn", ("affine",), _bn, "batch normalisation"),
+    Kind("instancenorm", ("affine",), _instancenorm, "instance normalisation"),
     Kind("lrn", (), _same_shape, "local response normalisation"),
     Kind("relu", (), _same_shape, "ReLU"),
     Kind("relu6", (), _same_shape, "ReLU6 (MobileNet v2)"),
+    Kind("lrelu", ("slope",), _same_shape, "leaky ReLU"),
     Kind("tanh", (), _same_shape, "tanh"),
     Kind("sigmoid", (), _same_shape, "sigmoid"),
     Kind("dropout", ("rate",), _same_shape, "dropout"),
@@ -295,7 +383,8 @@ KINDS = {kind.name: kind for kind in (
 )}
 
 # How a keyword of the grammar names a kind (keywords are case-insensitive).
-KEYWORDS = {"conv": "conv", "maxpool": "maxpool", "avgpool": "avgpool", "pool": "maxpool",
+KEYWORDS = {"conv": "conv", "deconv": "deconv", "convt": "deconv", "tconv": "deconv", "upconv": "deconv",
+            "instancenorm": "instancenorm", "inorm": "instancenorm", "lrelu": "lrelu", "leakyrelu": "lrelu", "maxpool": "maxpool", "avgpool": "avgpool", "pool": "maxpool",
             "fc": "fc", "dense": "fc", "linear": "fc", "gap": "gap", "flatten": "flatten",
             "bn": "bn", "batchnorm": "bn", "lrn": "lrn", "relu": "relu", "relu6": "relu6", "tanh": "tanh",
             "adaptiveavgpool": "adaptiveavgpool", "adaptivemaxpool": "adaptivemaxpool",

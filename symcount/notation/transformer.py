@@ -22,7 +22,7 @@ MAX_CALL_DEPTH = 32  # blocks calling blocks; deeper is a runaway (or a block ca
 BRANCH_KINDS = {"res": "res", "residual": "res", "add": "add", "cat": "cat", "concat": "cat"}
 # The grammar's keyword terminals: a block named so that one of these matches at its
 # start (conv2block, res_x is fine) would be read as that keyword where it is called.
-KEYWORD_TERMINALS = ("INPUT", "DEF", "RATIONAL", "CONV", "DEPTHWISE", "BRANCH_KIND", "POOL_KIND", "ADAPTIVE_POOL",
+KEYWORD_TERMINALS = ("INPUT", "DEF", "RATIONAL", "CONV", "DECONV", "DEPTHWISE", "BRANCH_KIND", "POOL_KIND", "ADAPTIVE_POOL",
                      "FC", "PLAIN_KIND")
 
 
@@ -166,6 +166,11 @@ class ToSpec(Transformer_NonRecursive):
     def conv(self, meta, children):
         _, kernel, out, *rest = children
         return _Core("conv", _strided({"kernel": kernel, "out": out}, rest), meta)
+
+    @v_args(meta=True)
+    def deconv(self, meta, children):
+        _, kernel, out, *rest = children
+        return _Core("deconv", _strided({"kernel": kernel, "out": out}, rest), meta)
 
     @v_args(meta=True)
     def pool(self, meta, children):

@@ -314,7 +314,9 @@ def _named(rows, shapes):
         for scope in row.path:
             if scope.uid not in labels:
                 blocks_seen[scope.base] = blocks_seen.get(scope.base, 0) + 1
-                labels[scope.uid] = f"{scope.base}{blocks_seen[scope.base]}" if scope.numbered else scope.base
+                separator = "_" if scope.base[-1].isdigit() else ""  # c7s1_2, not c7s12
+                labels[scope.uid] = f"{scope.base}{separator}{blocks_seen[scope.base]}" if scope.numbered \
+                    else scope.base
             path.append(labels[scope.uid])
             blocks.setdefault(tuple(path), shapes[scope.uid])
         layers_seen[row.kind] = layers_seen.get(row.kind, 0) + 1

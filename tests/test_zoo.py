@@ -13,8 +13,12 @@ import symcount
 from symcount import zoo
 from torch_zoo import build, trace
 
-STANDARD_INPUT = {"lenet5": (1, 32, 32), "alexnet": (3, 227, 227), "squeezenet1_0": (3, 227, 227)}
-OTHER_SIZE = {"lenet5": 40}  # another input size, reached through the symbolic closed forms
+STANDARD_INPUT = {"lenet5": (1, 32, 32), "alexnet": (3, 227, 227), "squeezenet1_0": (3, 227, 227),
+                  **{name: (3, 256, 256) for name in ("pix2pix_unet", "cyclegan_resnet", "cyclegan_patchgan")},
+                  "pix2pix_patchgan": (6, 256, 256)}
+OTHER_SIZE = {"lenet5": 40, "pix2pix_unet": 512}  # another input size, reached through the symbolic closed forms
+# A U-Net's skips meet only where the size divides by 2^8, so its symbolic input says so.
+SYMBOLIC_INPUT = {"pix2pix_unet": ("3x{256*a}x{256*b}", "a", "b", 256)}
 SETTINGS = {"mobilenet_v1": {"alpha": 1, "rho": 1}}  # the paper's standard multipliers
 
 
@@ -41,7 +45,8 @@ def test_the_zoo_has_every_entry_the_issue_names():
     assert set(zoo.names()) == {
         "lenet5", "alexnet", "alexnet_torchvision", "vgg11", "vgg11_lrn", "vgg13", "vgg16_c", "vgg16", "vgg19",
         "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "googlenet", "mobilenet_v1",
-        "mobilenet_v2", "squeezenet1_0", "squeezenet1_1", "densenet121"}
+        "mobilenet_v2", "squeezenet1_0", "squeezenet1_1", "densenet121",
+        "pix2pix_unet", "pix2pix_patchgan", "cyclegan_resnet", "cyclegan_patchgan"}
 
 
 @pytest.mark.parametrize("name", zoo.names())
@@ -62,10 +67,11 @@ def test_entry_matches_pytorch_at_its_standard_input(name):
 @pytest.mark.parametrize("name", zoo.names())
 def test_entry_on_a_symbolic_input_matches_pytorch_at_another_size(name):
     channels = standard_input(name)[0]
-    net = zoo.load(name, input=f"{channels}xHxW")
-    assert {"H", "W"} <= set(net.symbols)
+    shape, h, w, unit = SYMBOLIC_INPUT.get(name, (f"{channels}xHxW", "H", "W", 1))
+    net = zoo.load(name, input=shape)
+    assert {h, w} <= set(net.symbols)
     size = OTHER_SIZE.get(name, 256)
-    values = {net.symbols["H"]: size, net.symbols["W"]: size}
+    values = {net.symbols[h]: size // unit, net.symbols[w]: size // unit}
     if name == "mobilenet_v1":
         values[net.symbols["alpha"]] = 1
     model = build(name, (channels, size, size))
@@ -199,3 +205,31 @@ def test_squeezenet_against_table_1():
     rows = [row for row in net.folded(0) if row.kind in ("conv", "maxpool", "block", "gap")]
     assert [(row.output, row.params) for row in rows] == table
     assert net.params == 1_248_424
+
+
+def test_pix2pix_against_the_authors_printed_counts():
+    """The authors' code prints "[Network G] Total number of parameters : 54.408 M" and
+    "[Network D] ... 2.765 M" for unet_256 and the basic discriminator on one-channel images,
+    and 0.662 M for the discriminator with n_layers_D 2 (junyanz/pytorch-CycleGAN-and-pix2pix
+    issue #1152).  One channel in and out: the generator's input and last layer, the
+    discriminator's input (two images stacked)."""
+    generator = zoo.notation("pix2pix_unet").replace("input 3x", "input 1x").replace("deconv4-3/2", "deconv4-1/2")
+    assert round(int(symcount.parse(generator).params), -3) == 54_408_000
+    discriminator = zoo.notation("pix2pix_patchgan").replace("input 6x", "input 2x")
+    assert round(int(symcount.parse(discriminator).params), -3) == 2_765_000
+    two_layers = ("input 2x64x64 conv4-64/2[pad=1] lrelu conv4-128/2[pad=1, bias=false] bn lrelu "
+                  "conv4-256[pad=1, bias=false] bn lrelu conv4-1[pad=1]")
+    assert round(int(symcount.parse(two_layers).params), -3) == 662_000
+
+
+@pytest.mark.parametrize("name", ["pix2pix_patchgan", "cyclegan_patchgan"])
+def test_patchgan_is_70_by_70(name):
+    """Both papers call their discriminator a 70x70 PatchGAN: its receptive field."""
+    net = zoo.load(name)
+    assert [axis.size for axis in net.receptive_field] == [70, 70]
+
+
+def test_cyclegan_is_written_as_its_paper_writes_it():
+    text = zoo.notation("cyclegan_resnet")
+    assert "c7s1-64,d128,d256,R256,R256,R256,R256,R256,R256,R256,R256,R256,u128,u64" in text
+    assert "C128-C256" in zoo.notation("pix2pix_patchgan")

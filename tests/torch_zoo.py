@@ -256,15 +256,80 @@ def densenet121(shape, growth=32, blocks=(6, 12, 24, 16)):
     return Net(S(*layers), lambda n: S(nn.Linear(n, 1000), nn.Softmax(dim=1)), shape)
 
 
+# --------------------------------------------------------------------------- pix2pix and CycleGAN
+# As the authors' code builds them (junyanz/pytorch-CycleGAN-and-pix2pix, models/networks.py):
+# written from that code's structure (UnetSkipConnectionBlock, NLayerDiscriminator, ResnetGenerator,
+# ResnetBlock), with ReflectionPad2d modules as the code has them.
+class UnetBlock(nn.Module):
+    """UnetSkipConnectionBlock: down, the inner block, up; the input concatenated in front
+    except in the outermost block."""
+
+    def __init__(self, outer, inner, cin=None, sub=None, outermost=False, innermost=False, dropout=False):
+        super().__init__()
+        self.outermost = outermost
+        downconv = nn.Conv2d(cin or outer, inner, 4, 2, 1, bias=False)
+        if outermost:
+            layers = [downconv, sub, nn.ReLU(), nn.ConvTranspose2d(inner * 2, outer, 4, 2, 1), nn.Tanh()]
+        elif innermost:
+            layers = [nn.LeakyReLU(0.2), downconv, nn.ReLU(), nn.ConvTranspose2d(inner, outer, 4, 2, 1, bias=False),
+                      nn.BatchNorm2d(outer)]
+        else:
+            layers = [nn.LeakyReLU(0.2), downconv, nn.BatchNorm2d(inner), sub, nn.ReLU(),
+                      nn.ConvTranspose2d(inner * 2, outer, 4, 2, 1, bias=False), nn.BatchNorm2d(outer)]
+            layers += [nn.Dropout(0.5)] if dropout else []
+        self.model = S(*layers)
+
+    def forward(self, x):
+        return self.model(x) if self.outermost else torch.cat([x, self.model(x)], 1)
+
+
+def pix2pix_unet(shape, ngf=64, downs=8):
+    block = UnetBlock(ngf * 8, ngf * 8, innermost=True)
+    for _ in range(downs - 5):
+        block = UnetBlock(ngf * 8, ngf * 8, sub=block, dropout=True)
+    for outer in (ngf * 4, ngf * 2, ngf):
+        block = UnetBlock(outer, outer * 2, sub=block)
+    return UnetBlock(3, ngf, cin=shape[0], sub=block, outermost=True)
+
+
+def patchgan(norm, sigmoid):
+    def build(shape, ndf=64):
+        layers = [nn.Conv2d(shape[0], ndf, 4, 2, 1), nn.LeakyReLU(0.2)]
+        bias = norm is nn.InstanceNorm2d  # use_bias: only without BatchNorm's own shift
+        for cin, cout, stride in ((ndf, ndf * 2, 2), (ndf * 2, ndf * 4, 2), (ndf * 4, ndf * 8, 1)):
+            layers += [nn.Conv2d(cin, cout, 4, stride, 1, bias=bias), norm(cout), nn.LeakyReLU(0.2)]
+        layers += [nn.Conv2d(ndf * 8, 1, 4, 1, 1)] + ([nn.Sigmoid()] if sigmoid else [])
+        return S(*layers)
+    return build
+
+
+def cyclegan_resnet(shape, ngf=64, blocks=9):
+    def block(dim):
+        return Residual(S(nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3), nn.InstanceNorm2d(dim), nn.ReLU(),
+                          nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3), nn.InstanceNorm2d(dim)))
+    layers = [nn.ReflectionPad2d(3), nn.Conv2d(shape[0], ngf, 7), nn.InstanceNorm2d(ngf), nn.ReLU()]
+    for mult in (1, 2):
+        layers += [nn.Conv2d(ngf * mult, ngf * mult * 2, 3, 2, 1), nn.InstanceNorm2d(ngf * mult * 2), nn.ReLU()]
+    layers += [block(ngf * 4) for _ in range(blocks)]
+    for mult in (4, 2):
+        layers += [nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 3, 2, 1, output_padding=1),
+                   nn.InstanceNorm2d(ngf * mult // 2), nn.ReLU()]
+    layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, 3, 7), nn.Tanh()]
+    return S(*layers)
+
+
 BUILDERS = {"lenet5": lenet5, "alexnet": alexnet, "alexnet_torchvision": alexnet_torchvision,
             **{name: vgg(name) for name in VGG_TABLE}, **{name: resnet(name) for name in RESNET_TABLE},
             "googlenet": googlenet, "mobilenet_v1": mobilenet_v1, "mobilenet_v2": mobilenet_v2,
-            "squeezenet1_0": squeezenet("1_0"), "squeezenet1_1": squeezenet("1_1"), "densenet121": densenet121}
+            "squeezenet1_0": squeezenet("1_0"), "squeezenet1_1": squeezenet("1_1"), "densenet121": densenet121,
+            "pix2pix_unet": pix2pix_unet, "pix2pix_patchgan": patchgan(nn.BatchNorm2d, sigmoid=True),
+            "cyclegan_resnet": cyclegan_resnet, "cyclegan_patchgan": patchgan(nn.InstanceNorm2d, sigmoid=False)}
 
 # What symcount calls the layer each leaf module is (Identity is no layer there).
 KINDS = {nn.Flatten: "flatten", nn.Conv2d: "conv", nn.BatchNorm2d: "bn", nn.ReLU: "relu", nn.ReLU6: "relu6", nn.Tanh: "tanh",
          nn.MaxPool2d: "maxpool", nn.AvgPool2d: "avgpool", nn.AdaptiveAvgPool2d: "adaptiveavgpool",
-         nn.Linear: "fc", nn.Dropout: "dropout", nn.LocalResponseNorm: "lrn", nn.Softmax: "softmax"}
+         nn.Linear: "fc", nn.Dropout: "dropout", nn.LocalResponseNorm: "lrn", nn.Softmax: "softmax",
+         nn.ConvTranspose2d: "deconv", nn.InstanceNorm2d: "instancenorm", nn.LeakyReLU: "lrelu", nn.Sigmoid: "sigmoid"}
 
 
 def trace(model, input_shape):

@@ -5,8 +5,9 @@ checked against the table of layer kinds, and every layer keeps its text and pla
 """
 from __future__ import annotations
 
+import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy
 from lark import Token, Transformer_NonRecursive, v_args
@@ -19,6 +20,8 @@ from symcount.notation.spec import (Branches, Call, Definition, Layer, NetworkSp
 
 MAX_DIGITS = 40  # a longer literal is a typo, not a network
 MAX_CALL_DEPTH = 32  # blocks calling blocks; deeper is a runaway (or a block calling itself)
+# C64 or C64x2: a block's name, its one argument, and optionally a repeat count.
+SUFFIX_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*?)([0-9]+)(?:[xX×]([0-9]+))?")
 BRANCH_KINDS = {"res": "res", "residual": "res", "add": "add", "cat": "cat", "concat": "cat"}
 # The grammar's keyword terminals: a block named so that one of these matches at its
 # start (conv2block, res_x is fine) would be read as that keyword where it is called.
@@ -41,6 +44,7 @@ class _Stride:
 @dataclass(frozen=True)
 class _Count:
     value: object
+    end: int = 0  # where the text before the repeat ends
 
 
 @dataclass(frozen=True)
@@ -159,8 +163,9 @@ class ToSpec(Transformer_NonRecursive):
     def stride(self, children):
         return _Stride(children[0])
 
-    def repeat(self, children):
-        return _Count(children[1])
+    @v_args(meta=True)
+    def repeat(self, meta, children):
+        return _Count(children[1], meta.start_pos)
 
     @v_args(meta=True)
     def conv(self, meta, children):
@@ -294,10 +299,15 @@ class ToSpec(Transformer_NonRecursive):
     @v_args(meta=True)
     def call_item(self, meta, children):
         name = str(children[0])
+        tokens = [c for c in children[1:] if isinstance(c, Token)]
         args = tuple(c for c in children[1:] if not isinstance(c, (Token, _Count)))
         counts = [c for c in children if isinstance(c, _Count)]
-        end = meta.end_pos if not counts else self.source.rindex(")", meta.start_pos, meta.end_pos) + 1
-        call = Call(name, args, self.source[meta.start_pos:end], _span(meta))
+        if any(t.type == "DASH_ARGUMENT" for t in tokens):  # c7s1-64
+            args = (self.number([Token("INT", tokens[0][1:], line=tokens[0].line, column=tokens[0].column)]),)
+        elif not tokens:
+            args = None  # a bare name: C64 means C(64), resolved against the definitions
+        end = meta.end_pos if not counts else children[-1].end
+        call = Call(name, args, self.source[meta.start_pos:end].rstrip(), _span(meta))
         return Repeat((call,), counts[0].value, self.source[meta.start_pos:meta.end_pos], _span(meta)) \
             if counts else call
 
@@ -337,7 +347,9 @@ class ToSpec(Transformer_NonRecursive):
         expanded = []
         for item in items:
             if isinstance(item, Call):
-                expanded.append(self._call(item, definitions, stack))
+                call, count = self._resolve(item, definitions)
+                body = self._call(call, definitions, stack)
+                expanded.append(body if count is None else Repeat((body,), count, item.text, item.span))
             elif isinstance(item, Repeat):
                 expanded.append(Repeat(self._expand(item.body, definitions, stack), item.count, item.text,
                                        item.span, item.label, item.stage))
@@ -347,6 +359,31 @@ class ToSpec(Transformer_NonRecursive):
             else:
                 expanded.append(item)
         return tuple(expanded)
+
+    def _resolve(self, call, definitions):
+        """A call written as a bare name, as papers write their legends: the block itself
+        (no parameters), or C64 = C(64) and C64x2 = C(64) twice for a block of one parameter.
+        Returns the call with its arguments and a repeat count (None for none)."""
+        if call.args is not None:
+            return call, None
+        if call.name in definitions:
+            return replace(call, args=()), None
+        match = SUFFIX_CALL.fullmatch(call.name)
+        if match and match.group(1) in definitions and len(definitions[match.group(1)].params) == 1:
+            prefix, number, count = match.groups()
+            for digits in (number, count or ""):
+                if len(digits) > MAX_DIGITS:
+                    raise self._error(LimitError, f"number with {len(digits)} digits; at most {MAX_DIGITS} are "
+                                      "allowed", call.span, len(call.name))
+            return (replace(call, name=prefix, args=(sympy.Integer(int(number)),)),
+                    None if count is None else sympy.Integer(int(count)))
+        close = difflib.get_close_matches(call.name.lower(), list(KEYWORDS) + list(definitions), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        if match:
+            hint += (f"; to write {call.name} for {match.group(1)}({match.group(2)}), define a block of one "
+                     f"parameter: def {match.group(1)}(k) = (...)")
+        blocks = f"the defined blocks are {', '.join(definitions)}" if definitions else "no block is defined"
+        raise self._error(NotationError, f"unknown layer {call.name!r} ({blocks}){hint}", call.span, len(call.name))
 
     def _call(self, call, definitions, stack):
         if call.name not in definitions:

@@ -6,7 +6,7 @@
 
 See README.md and docs/ for the notation, the conventions and the CLI.
 """
-from symcount.errors import (LimitError, NotationError, OptionError, ShapeError, SymbolError,
+from symcount.errors import (ExportError, LimitError, NotationError, OptionError, ShapeError, SymbolError,
                              SymcountError)
 from symcount.network import Network, Row, parse
 from symcount.notation.spec import symbol
@@ -14,4 +14,4 @@ from symcount.notation.spec import symbol
 __version__ = "0.1.0"
 
 __all__ = ["parse", "Network", "Row", "symbol", "SymcountError", "NotationError", "OptionError",
-           "ShapeError", "SymbolError", "LimitError", "__version__"]
+           "ShapeError", "SymbolError", "LimitError", "ExportError", "__version__"]

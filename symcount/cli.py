@@ -42,6 +42,8 @@ the paper zoo (symcount zoo lists it; docs/zoo.md cites each paper):
 subcommands:
   symcount check NOTATION ...   fractional sizes, congruences, valid input sizes (exit 1 if not integral)
   symcount solve NOTATION --fact conv1=55x55 --bounds p=0..10   solve for unknown symbols
+  symcount export NOTATION --to torch    print a PyTorch nn.Module for the notation
+  symcount repl                 an interactive prompt (:help lists its commands)
 
 exit status: 0 ok, 2 bad input (with a message naming line, column and what was expected)
 """
@@ -234,6 +236,27 @@ def _solve(argv) -> int:
     return 0 if result.solutions else 1
 
 
+def _export(argv) -> int:
+    parser = _command_parser(
+        "symcount export", "Print the source of a PyTorch nn.Module that builds the network: the same shapes "
+                           "and parameter counts as symcount's table. Symbols must have values (--set).",
+        "examples:\n  symcount export resnet50 --to torch > resnet50.py\n"
+        "  symcount export \"conv3-64x2 pool fc10\" --input 3x32x32 --name Tiny\n"
+        "  symcount export \"conv3-{C}x2 pool fc10\" --input 3x32x32 --set C=64")
+    parser.add_argument("--to", choices=("torch",), default="torch", help="the framework (torch)")
+    parser.add_argument("--name", help="the class name (default: the zoo name, or Net)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="give a symbol a value, e.g. --set C=64 (repeatable)")
+    args = parser.parse_args(argv)
+    network = _network(args, parser)
+    values = _values(args.set)
+    if values:
+        network = network.subs(**values)
+    name = args.name or (args.notation if args.file is None and args.notation in zoo.entries() else "Net")
+    sys.stdout.write(network.to_torch(name))
+    return 0
+
+
 def _zoo(argv) -> int:
     parser = argparse.ArgumentParser(prog="symcount zoo", description="List the paper zoo, or print one "
                                      "entry's notation (to read, copy or change). Any command takes a zoo "
@@ -251,7 +274,7 @@ def _zoo(argv) -> int:
     return 0
 
 
-COMMANDS = {"check": _check, "solve": _solve, "zoo": _zoo}
+COMMANDS = {"check": _check, "solve": _solve, "export": _export, "zoo": _zoo}
 
 
 def main(argv=None) -> int:

@@ -54,3 +54,7 @@ class SymbolError(SymcountError):
 
 class LimitError(SymcountError):
     """Input too large to handle safely: nesting, number size, layers after expansion."""
+
+
+class ExportError(SymcountError):
+    """The network cannot be written as a framework's module exactly as symcount counts it."""

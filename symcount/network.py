@@ -107,6 +107,16 @@ def _subs(value, mapping):
     return value
 
 
+def projection_layers(channels, strides, span) -> tuple:
+    """The automatic shortcut of res(body) that changes the shape: a 1×1 convolution with
+    the body's strides, without bias, then BatchNorm."""
+    zero, one = sympy.Integer(0), sympy.Integer(1)
+    conv = Layer("conv", (("bias", False), ("kernel", (one, one)), ("out", channels), ("pad", (zero, zero)),
+                          ("stride", tuple(strides))),
+                 f"conv1-{channels}" + (f"/{strides[0]}" if strides[0] != 1 else "") + " (projection)", span)
+    return conv, Layer("bn", (), "bn (projection)", span)
+
+
 class _Builder:
     def __init__(self, spec: NetworkSpec, defaults: Defaults, mapping: dict):
         self.spec = spec
@@ -194,11 +204,7 @@ class _Builder:
         if any(row.kind == "deconv" for row in body_rows):
             raise self.error(ShapeError, "res: the body holds a transposed convolution, so no strided 1×1 projection "
                              "can match its shape; write the shortcut: res(body | shortcut)", node)
-        conv = Layer("conv", (("bias", False), ("kernel", (sympy.Integer(1),) * 2), ("out", target[0]),
-                              ("pad", (sympy.Integer(0),) * 2), ("stride", tuple(strides))),
-                     f"conv1-{target[0]}" + (f"/{strides[0]}" if strides[0] != 1 else "") + " (projection)",
-                     node.span)
-        bn = Layer("bn", (), "bn (projection)", node.span)
+        conv, bn = projection_layers(target[0], strides, node.span)
         out = self.items((conv, bn), shape)
         if out != target:
             raise self.error(ShapeError, f"res: a 1×1 projection with stride {strides[0]} gives {format_shape(out)}, "
@@ -542,6 +548,13 @@ class Network:
         return memory(self, dtype)
 
     # ------------------------------------------------------------ rendering
+    def to_torch(self, name: str = "Net") -> str:
+        """The source of a PyTorch nn.Module (class `name`) that builds this network with
+        the shapes and parameter counts of this table; ExportError where PyTorch cannot
+        express a layer exactly (symcount.render.torch_module)."""
+        from symcount.render.torch_module import to_torch
+        return to_torch(self, name)
+
     def folded(self, depth: int) -> tuple:
         """The rows with blocks nested deeper than `depth` shown as one row each, their
         counts summed: depth 0 gives one row per top-level block (per ResNet stage)."""

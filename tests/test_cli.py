@@ -133,3 +133,14 @@ def test_convention_column_and_backward_estimate():
     assert document["ops"]["total"] == 15_483_821_032
     assert "estimate" in document["ops"]["note"] and str(3 * 15_483_821_032) in document["ops"]["note"]
     assert symcount(VGG16, "--convention", "fvcore", "--switch", "unit").returncode == 2
+
+
+def test_export_prints_a_module_and_refuses_what_torch_cannot_build():
+    done = symcount("export", "input 3x32x32 conv3-{C}x2 pool fc10", "--set", "C=8", "--name", "tiny net")
+    assert done.returncode == 0 and "class TinyNet(nn.Module):" in done.stdout
+    assert "nn.Conv2d(3, 8, kernel_size=3, padding=1)" in done.stdout and "nn.Linear(2048, 10)" in done.stdout
+    zoo_entry = symcount("export", "resnet18", "--to", "torch")
+    assert zoo_entry.returncode == 0 and "class Resnet18(nn.Module):" in zoo_entry.stdout
+    refused = symcount("export", "input 3x32x32 conv3-{C}")
+    assert refused.returncode == 2 and "whole number for the filters" in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -23,9 +23,11 @@ _TERMINALS = {
     "INT": "a number", "LBRACE": "'{'", "RBRACE": "'}'", "X": "'x'", "MINUS": "'-'",
     "SLASH": "'/'", "LSQB": "'['", "RSQB": "']'", "LPAR": "'('", "RPAR": "')'",
     "EQUAL": "'='", "PLUS": "'+'", "STAR": "'*'", "NAME": "a name", "BARE_NAME": "a symbol name",
-    "DECIMAL": "a decimal number", "$END": "the end of the text", "INPUT": "'input'",
+    "DECIMAL": "a decimal number", "$END": "the end of the text", "INPUT": "'input'", "DEF": "'def'",
+    "RATIONAL": "'rational'", "BLOCK_NAME": "a block's name", "BRANCH_KIND": "res(, add( or cat(",
+    "LABEL": "a \"stage\": label", "PIPE": "'|'", "_DASH": "'-'", "DASH_ARGUMENT": "'-' and a number",
 }
-_LAYER_TERMINALS = {"CONV", "POOL_KIND", "FC", "PLAIN_KIND"}
+_LAYER_TERMINALS = {"CONV", "DECONV", "DEPTHWISE", "POOL_KIND", "ADAPTIVE_POOL", "FC", "PLAIN_KIND"}
 
 # Lark's match_examples: a broken text like one of these gets the label as its message.
 _EXAMPLES = {

@@ -1,0 +1,368 @@
+"""PyTorch source for a network: `symcount export --to torch`, `Network.to_torch()`.
+
+The exporter walks the parsed notation as the network builder does, with the same layer
+evaluation, and writes one `nn` module per layer: every number a module needs (channels,
+in-features, kernel, stride, padding) comes from symcount's own evaluation, so the module
+runs to the shapes and parameter counts of symcount's table.  What PyTorch cannot express
+exactly (a convolution rounded up, a symbolic channel count, asymmetric pooling padding)
+is an ExportError naming the layer, never a module that silently disagrees.
+"""
+from __future__ import annotations
+
+import keyword
+import re
+
+import sympy
+
+from symcount.errors import ExportError
+from symcount.layers import arithmetic as ar
+from symcount.layers.kinds import LayerProblem, evaluate
+from symcount.notation.spec import Branches, Layer
+
+MAX_MODULES = 100_000  # modules written out; a longer network is a runaway repeat
+INDENT = "    "
+
+
+HELPERS = {
+    "Residual": '''class Residual(nn.Module):
+    """res(body | shortcut): body(x) + shortcut(x); without a shortcut, body(x) + x."""
+
+    def __init__(self, body, shortcut=None):
+        super().__init__()
+        self.body, self.shortcut = body, shortcut
+
+    def forward(self, x):
+        return self.body(x) + (x if self.shortcut is None else self.shortcut(x))
+''',
+    "Add": '''class Add(nn.Module):
+    """add(a | b | ...): the sum of the branches' outputs."""
+
+    def __init__(self, *branches):
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+
+    def forward(self, x):
+        return sum(branch(x) for branch in self.branches)
+''',
+    "Concat": '''class Concat(nn.Module):
+    """cat(a | b | ...): the branches' outputs concatenated along the channels."""
+
+    def __init__(self, *branches):
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+
+    def forward(self, x):
+        return torch.cat([branch(x) for branch in self.branches], 1)
+''',
+}
+JOINS = {"res": "Residual", "add": "Add", "cat": "Concat"}
+ACTIVATIONS = {"relu": "nn.ReLU()", "relu6": "nn.ReLU6()", "tanh": "nn.Tanh()", "sigmoid": "nn.Sigmoid()",
+               "softmax": "nn.Softmax(dim=1)"}
+
+
+def _int(value, what, layer) -> int:
+    if not (isinstance(value, sympy.Basic) and value.is_Integer) and not isinstance(value, int):
+        raise ExportError(f"{layer.text}: a PyTorch module needs a whole number for {what}, got {value} "
+                          "(give the symbols values: --set NAME=VALUE, or net.subs(...))")
+    return int(value)
+
+
+def _pair(values, what, layer) -> str:
+    a, b = (_int(v, what, layer) for v in values)
+    return str(a) if a == b else f"({a}, {b})"
+
+
+def _literal(value) -> str:
+    """A rate or slope as Python source (exact rationals become decimals)."""
+    return repr(float(value))
+
+
+class _Writer:
+    """Walks the spec, keeping the shape, and returns source lines for each item."""
+
+    def __init__(self, network):
+        self.network = network
+        self.defaults = network.defaults
+        self.mapping = network._mapping
+        self.helpers: set = set()
+        self.modules = 0
+
+    # ------------------------------------------------------------ walking
+    def items(self, items, shape, depth):
+        lines, windows = [], []
+        for item in items:
+            if isinstance(item, Layer):
+                more, shape, used = self.layer(item, shape, depth)
+            elif isinstance(item, Branches):
+                more, shape, used = self.branches(item, shape, depth)
+            else:
+                more, shape, used = self.repeat(item, shape, depth)
+            lines += more
+            windows += used
+        return lines, shape, windows
+
+    def layer(self, layer, shape, depth):
+        params = dict(_subs(layer.params, self.mapping))
+        try:
+            result = evaluate(layer.kind, tuple(sorted(params.items())), shape, self.defaults)
+        except LayerProblem as problem:
+            raise ExportError(f"{layer.text}: {problem}") from None
+        self.modules += 1
+        if self.modules > MAX_MODULES:
+            raise ExportError(f"the network has more than {MAX_MODULES:,} modules; export writes every one")
+        pad = INDENT * depth
+        comment = f"  # {layer.text}" if layer.text else ""
+        modules = self.module(layer, params, shape, result)
+        lines = [f"{pad}{code}," for code in modules[:-1]] + [f"{pad}{modules[-1]},{comment}"]
+        return lines, result.output, list(result.windows)
+
+    def branches(self, node, shape, depth):
+        pad = INDENT * depth
+        join = JOINS[node.kind]
+        self.helpers.add(join)
+        parts, outputs, all_windows = [], [], []
+        for branch in node.branches:
+            lines, out, windows = self.items(branch, shape, depth + 2)
+            outputs.append(out)
+            all_windows += windows
+            parts.append(lines)
+        if node.kind == "res" and len(node.branches) == 1 and outputs[0] != shape:
+            # the builder's automatic projection (symcount.network), with the body's strides
+            from symcount.network import projection_layers
+            strides = [sympy.Mul(*[w.stride for w in all_windows[axis::2]]) for axis in (0, 1)]
+            lines, out, windows = self.items(projection_layers(outputs[0][0], strides, node.span), shape, depth + 2)
+            parts.append(lines)
+            outputs.append(out)
+            all_windows += windows
+        if node.kind == "cat":
+            output = (sympy.Add(*[o[0] for o in outputs]),) + outputs[0][1:]
+        else:
+            output = outputs[0]
+        if any(o[1:] != outputs[0][1:] for o in outputs) or (node.kind != "cat" and
+                                                             any(o != outputs[0] for o in outputs)):
+            raise ExportError(f"{node.text}: its branches' shapes do not meet "
+                              f"({', '.join('×'.join(map(str, o)) for o in outputs)})")
+        inner = INDENT * (depth + 1)
+        lines = [f"{pad}{join}(  # {_short(node.text)}"]
+        for part in parts:
+            if part:
+                lines += [f"{inner}nn.Sequential("] + part + [f"{inner}),"]
+            else:
+                lines.append(f"{inner}nn.Identity(),")
+        lines.append(f"{pad}),")
+        return lines, output, all_windows
+
+    def repeat(self, repeat, shape, depth):
+        count = _subs(repeat.count, self.mapping)
+        passes = _int(count, "the repeat count", repeat)
+        lines, windows, done = [], [], 0
+        while done < passes:
+            one, out, used = self.items(repeat.body, shape, depth + 1)
+            windows += used
+            if out == shape and passes - done > 1:
+                # every later pass is the same modules on the same shape: a loop writes them all
+                pad = INDENT * depth
+                lines += [f"{pad}*[nn.Sequential(  # {_short(repeat.text)}: {passes - done} passes"] + one + \
+                    [f"{pad}) for _ in range({passes - done})],"]
+                return lines, shape, windows
+            lines += [line[len(INDENT):] for line in one]  # a pass is not a module of its own
+            shape, done = out, done + 1
+        return lines, shape, windows
+
+    # ------------------------------------------------------------ one layer
+    def module(self, layer, params, shape, result) -> list:
+        kind = layer.kind
+        if kind == "conv":
+            return self.conv(layer, params, shape, result)
+        if kind == "deconv":
+            return [self.deconv(layer, params, shape, result)]
+        if kind in ("maxpool", "avgpool"):
+            return self.pool(layer, params, shape, result)
+        if kind == "fc":
+            linear = f"nn.Linear({_int(sympy.Mul(*shape), 'the input features', layer)}, " \
+                     f"{_int(params['out'], 'the units', layer)}" + \
+                     ("" if params.get("bias", True) else ", bias=False") + ")"
+            return (["nn.Flatten()"] if len(shape) > 1 else []) + [linear]
+        if kind in ("bn", "instancenorm"):
+            channels = _int(shape[0], "the channels", layer)
+            if kind == "bn":
+                name = "nn.BatchNorm2d" if len(shape) == 3 else "nn.BatchNorm1d"
+                return [f"{name}({channels}" + ("" if params.get("affine", True) else ", affine=False") + ")"]
+            return [f"nn.InstanceNorm2d({channels}" + (", affine=True" if params.get("affine") else "") + ")"]
+        if kind == "gap":
+            return ["nn.AdaptiveAvgPool2d(1)"]
+        if kind in ("adaptiveavgpool", "adaptivemaxpool"):
+            name = "nn.AdaptiveAvgPool2d" if kind == "adaptiveavgpool" else "nn.AdaptiveMaxPool2d"
+            return [f"{name}({_int(params['size'], 'the output size', layer)})"]
+        if kind == "flatten":
+            return ["nn.Flatten()"]
+        if kind == "lrn":
+            return ["nn.LocalResponseNorm(5)"]  # AlexNet's size; the notation gives none and it counts nothing
+        if kind == "lrelu":
+            return [f"nn.LeakyReLU({_literal(params['slope'])})" if "slope" in params else "nn.LeakyReLU()"]
+        if kind == "dropout":
+            return [f"nn.Dropout({_literal(params['rate'])})" if "rate" in params else "nn.Dropout()"]
+        return [ACTIVATIONS[kind]]
+
+    def _floor_matches(self, layer, shape, result, ceil=False):
+        """Whether PyTorch's rounding (floor, or ceil_mode) gives this layer's output sizes."""
+        rule = "ceil" if ceil else "floor"
+        for i, o, window in zip(shape[1:], result.output[1:], result.windows):
+            if sympy.simplify(ar.output_size(rule, i, window) - o) != 0:
+                return False
+        return True
+
+    def conv(self, layer, params, shape, result) -> list:
+        cin = _int(shape[0], "the input channels", layer)
+        cout = _int(result.output[0], "the filters", layer)
+        windows = result.windows
+        if not self._floor_matches(layer, shape, result):
+            raise ExportError(f"{layer.text}: PyTorch's Conv2d rounds output sizes down, and this layer's "
+                              f"rounding gives {'×'.join(map(str, result.output[1:]))}")
+        groups = cin if params.get("depthwise") else _int(params.get("groups", 1), "groups", layer)
+        kernel = _pair(params["kernel"], "the kernel", layer)
+        args = [str(cin), str(cout), f"kernel_size={kernel}"]
+        stride = _pair([w.stride for w in windows], "the stride", layer)
+        if stride != "1":
+            args.append(f"stride={stride}")
+        before = [_int(w.before, "the padding", layer) for w in windows]
+        after = [_int(w.after, "the padding", layer) for w in windows]
+        prefix = []
+        mode = params.get("padding_mode", "zeros")
+        if before == after:
+            if any(before):
+                args.append(f"padding={before[0] if before[0] == before[1] else tuple(before)}")
+        else:  # TensorFlow's 'same' puts the extra pixel after: pad explicitly
+            pad = {"zeros": "nn.ZeroPad2d", "reflect": "nn.ReflectionPad2d", "replicate": "nn.ReplicationPad2d",
+                   "circular": "nn.CircularPad2d"}[mode]
+            prefix = [f"{pad}(({before[1]}, {after[1]}, {before[0]}, {after[0]}))"]
+            mode = "zeros"
+        dilation = _pair(params.get("dilation", (1, 1)), "the dilation", layer)
+        if dilation != "1":
+            args.append(f"dilation={dilation}")
+        if groups != 1:
+            args.append(f"groups={groups}")
+        if not params.get("bias", True):
+            args.append("bias=False")
+        if mode != "zeros":
+            args.append(f"padding_mode={mode!r}")
+        return prefix + [f"nn.Conv2d({', '.join(args)})"]
+
+    def deconv(self, layer, params, shape, result) -> str:
+        cin = _int(shape[0], "the input channels", layer)
+        cout = _int(result.output[0], "the filters", layer)
+        geometry = result.transposed
+        args = [str(cin), str(cout), f"kernel_size={_pair(geometry.kernel, 'the kernel', layer)}"]
+        stride = _pair(geometry.stride, "the stride", layer)
+        if stride != "1":
+            args.append(f"stride={stride}")
+        paddings, extras = [], []
+        for k, s, d, p, extra in zip(geometry.kernel, geometry.stride, geometry.dilation, geometry.padding,
+                                     params.get("output_padding", (0, 0))):
+            if p is None:  # pad=same: 2p - output_padding = k̂ - s, with output_padding 0 or 1
+                span = _int(d * (k - 1) + 1 - s, "k̂ - s", layer)
+                if span < 0:
+                    raise ExportError(f"{layer.text}: 'same' needs a dilated kernel at least the stride; "
+                                      "PyTorch has no padding for it")
+                p, extra = (span + 1) // 2, span % 2
+                if extra and extra >= max(_int(s, "the stride", layer), _int(d, "the dilation", layer)):
+                    raise ExportError(f"{layer.text}: 'same' here needs an output_padding PyTorch refuses")
+            paddings.append(_int(p, "the padding", layer))
+            extras.append(_int(extra, "the output padding", layer))
+        if any(paddings):
+            args.append(f"padding={paddings[0] if paddings[0] == paddings[1] else tuple(paddings)}")
+        if any(extras):
+            args.append(f"output_padding={extras[0] if extras[0] == extras[1] else tuple(extras)}")
+        groups = _int(geometry.groups, "groups", layer)
+        if groups != 1:
+            args.append(f"groups={groups}")
+        if not params.get("bias", True):
+            args.append("bias=False")
+        dilation = _pair(geometry.dilation, "the dilation", layer)
+        if dilation != "1":
+            args.append(f"dilation={dilation}")
+        return f"nn.ConvTranspose2d({', '.join(args)})"
+
+    def pool(self, layer, params, shape, result) -> list:
+        windows = result.windows
+        if self._floor_matches(layer, shape, result):
+            ceil = False
+        elif self._floor_matches(layer, shape, result, ceil=True):
+            ceil = True
+        else:
+            raise ExportError(f"{layer.text}: neither of PyTorch's roundings (floor, ceil_mode) gives this "
+                              f"layer's {'×'.join(map(str, result.output[1:]))}")
+        before = [_int(w.before, "the padding", layer) for w in windows]
+        after = [_int(w.after, "the padding", layer) for w in windows]
+        if before != after:
+            raise ExportError(f"{layer.text}: PyTorch pools with the same padding on both sides; this one pads "
+                              f"{before} before and {after} after")
+        kernel = _int(params["kernel"][0], "the kernel", layer)
+        strides = [_int(w.stride, "the stride", layer) for w in windows]
+        args = [str(kernel)]
+        if strides != [kernel, kernel]:
+            args.append(f"stride={strides[0] if strides[0] == strides[1] else tuple(strides)}")
+        if any(before):
+            args.append(f"padding={before[0] if before[0] == before[1] else tuple(before)}")
+        name = "nn.MaxPool2d" if layer.kind == "maxpool" else "nn.AvgPool2d"
+        dilation = _pair(params.get("dilation", (1, 1)), "the dilation", layer)
+        if dilation != "1":
+            args.append(f"dilation={dilation}")
+        if ceil:
+            args.append("ceil_mode=True")
+        return [f"{name}({', '.join(args)})"]
+
+
+def _subs(value, mapping):
+    if not mapping:
+        return value
+    if isinstance(value, sympy.Basic):
+        return value.xreplace(mapping)
+    if isinstance(value, tuple):
+        return tuple(_subs(v, mapping) for v in value)
+    return value
+
+
+def _short(text: str, longest: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= longest else text[:longest - 1] + "…"
+
+
+def class_name(name: str) -> str:
+    """A valid Python class name from a zoo name or a user's choice: cyclegan_resnet → CycleganResnet."""
+    words = [word for word in re.split(r"[\W_]+", name) if word]
+    cleaned = "".join(word[0].upper() + word[1:] for word in words) or "Net"
+    if cleaned[0].isdigit() or keyword.iskeyword(cleaned):
+        cleaned = "Net" + cleaned
+    return cleaned
+
+
+def to_torch(network, name: str = "Net") -> str:
+    """The source of a module file: imports, the join helpers it uses, and class `name`."""
+    writer = _Writer(network)
+    lines, output, _ = writer.items(network.spec.items, network.input_shape, 3)
+    shape = "×".join(str(d) for d in network.input_shape)
+    written = [line.split("#")[0].strip() for line in network.spec.source.splitlines()]
+    first = _short(" ".join(line for line in written if line), 70)
+    source = ['"""PyTorch module written by symcount (symcount export --to torch).', "",
+              f"Notation: {first}",
+              f"Input {shape} → output {'×'.join(str(d) for d in output)}; "
+              f"{network.params} trainable parameters, as symcount counts them.", '"""',
+              "import torch", "from torch import nn", ""]
+    for helper in sorted(writer.helpers):
+        source += ["", HELPERS[helper]]
+    cls = class_name(name)
+    source += ["", f"class {cls}(nn.Module):",
+               f'{INDENT}"""Input {shape}."""', "",
+               f"{INDENT}def __init__(self):",
+               f"{INDENT * 2}super().__init__()",
+               f"{INDENT * 2}self.layers = nn.Sequential("] + lines + [
+               f"{INDENT * 2})", "",
+               f"{INDENT}def forward(self, x):",
+               f"{INDENT * 2}return self.layers(x)", ""]
+    if all(d.is_Integer for d in network.input_shape):
+        source += ["", "if __name__ == \"__main__\":",
+                   f"{INDENT}model = {cls}()",
+                   f"{INDENT}print(model(torch.zeros(1, {', '.join(str(d) for d in network.input_shape)})).shape, "
+                   "sum(p.numel() for p in model.parameters()))", ""]
+    return "\n".join(source)

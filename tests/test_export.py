@@ -1,0 +1,105 @@
+"""`symcount export --to torch` (issue 5, item 6): the module it prints, run in PyTorch,
+gives the same shapes and parameter counts.
+
+The outside truth is PyTorch running the exported source: every leaf module's output
+shape in forward order (forward hooks), the parameters it allocates, FlopCounterMode.
+For the zoo those must equal symcount's rows (themselves checked against hand-built
+models in test_zoo.py); for random notations they must equal the independent PyTorch
+build of tests/torch_reference.py.
+"""
+import pytest
+from hypothesis import given
+
+import symcount
+from symcount import zoo
+from symcount.render.torch_module import class_name
+from torch_reference import run, torch
+from torch_zoo import KINDS, trace
+from test_torch_crosscheck import random_network
+from test_zoo import SETTINGS, standard_input
+
+nn = torch.nn
+
+
+def load(source, name="Net"):
+    """The exported file's module, built on the meta device (shapes without compute)."""
+    namespace = {"__name__": "exported"}
+    exec(compile(source, "<exported>", "exec"), namespace)
+    with torch.device("meta"):
+        return namespace[name]().eval()
+
+
+def kinds_and_shapes(rows):
+    kind = {"gap": "adaptiveavgpool"}
+    return [(kind.get(row.kind, row.kind), tuple(int(d) for d in row.output)) for row in rows if row.kind != "flatten"]
+
+
+@pytest.mark.parametrize("name", zoo.names())
+def test_every_zoo_entry_exports_to_a_module_with_its_shapes_and_counts(name):
+    net = zoo.load(name, **SETTINGS.get(name, {}))
+    source = net.to_torch(name)
+    model = load(source, class_name(name))
+    layers, output, flops = trace(model, standard_input(name))
+    assert [layer for layer in layers if layer[0] != "flatten"] == kinds_and_shapes(net.layers)
+    assert output == net.output_shape
+    assert sum(p.numel() for p in model.parameters()) == net.params
+    assert sum(b.numel() for n, b in model.named_buffers() if "running" in n) == net.non_trainable
+    assert flops == 2 * net.macs
+
+
+@given(random_network())
+def test_random_notations_export_to_what_pytorch_builds_from_their_meaning(case):
+    shape, body, specs = case
+    notation = f"input {'x'.join(map(str, shape))} {body}"
+    try:
+        reference, reference_flops = run(specs, shape)
+    except (RuntimeError, ValueError):
+        return  # an impossible network: symcount refuses it (test_torch_crosscheck), nothing to export
+    model = load(symcount.parse(notation).to_torch())
+    seen = []
+    hooks = [m.register_forward_hook(lambda m, i, o: seen.append(tuple(o.shape[1:])))
+             for m in model.modules() if type(m) in KINDS and type(m) is not nn.Flatten]
+    from torch.utils.flop_counter import FlopCounterMode
+    with torch.device("meta"), FlopCounterMode(display=False) as counter:
+        model(torch.empty(1, *shape))
+    for hook in hooks:
+        hook.remove()
+    expected = [layer.output for spec, layer in zip(specs, reference) if spec.kind != "flatten"]
+    assert seen == expected, notation
+    assert sum(p.numel() for p in model.parameters()) == sum(layer.params for layer in reference), notation
+    assert counter.get_total_flops() == reference_flops, notation
+
+
+@pytest.mark.parametrize("notation", [
+    "input 3x32x32 conv3-8/2[pad=same] conv4-8[pad=same]",   # TensorFlow's asymmetric 'same'
+    "input 3x32x32 conv3-8/2[padding_mode=reflect, pad=same]",
+    "input 3x31x31 maxpool3/2[ceil] avgpool2[ceil] conv3-4",
+    "input 4x9x9 deconv3-6/2[pad=same] deconv4-2/2[pad=same]",
+    "input 3x16x16 res(conv3-8/2 bn relu) cat(conv1-4 | maxpool3/1[pad=1] | ) add(conv3-12 | conv1-12)",
+    "input 3x16x16 (conv3-8 relu)x1000 gap fc10",
+])
+def test_layouts_pytorch_writes_otherwise(notation):
+    net = symcount.parse(notation)
+    model = load(net.to_torch())
+    layers, output, flops = trace(model, net.input_shape)
+    assert output == net.output_shape
+    assert sum(p.numel() for p in model.parameters()) == net.params
+    assert flops == 2 * net.macs
+
+
+@pytest.mark.parametrize("notation,message", [
+    ("input 3x32x32 conv3-{C}", "whole number for the filters, got C"),
+    ("input 3x32x32 conv3-8x{n}", "whole number for the repeat count"),
+    ("input 3x33x33 conv2-8/2[round=ceil, pad=0]", "rounds output sizes down"),
+    ("input 3x15x15 maxpool2/2[round=exact]", "neither of PyTorch's roundings"),
+    ("input 3x8x8 deconv1-4/3[pad=same]", "'same' needs a dilated kernel at least the stride"),
+])
+def test_what_pytorch_cannot_express_is_an_export_error(notation, message):
+    with pytest.raises(symcount.ExportError, match=message):
+        symcount.parse(notation).to_torch()
+
+
+def test_symbols_given_values_export():
+    net = symcount.parse("input 3x32x32 conv3-{C}x2 pool fc10").subs(C=16)
+    model = load(net.to_torch())
+    assert sum(p.numel() for p in model.parameters()) == net.params

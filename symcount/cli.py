@@ -9,7 +9,7 @@ import argparse
 import re
 import sys
 
-from symcount import zoo
+from symcount import progress, zoo
 from symcount.errors import SymcountError
 from symcount.layers.arithmetic import RULES
 from symcount.network import FRAMEWORKS, parse
@@ -230,7 +230,8 @@ def _solve(argv) -> int:
     parser = _solve_parser()
     args = parser.parse_args(argv)
     network = _network(args, parser)
-    result = network.solve(args.fact, _bounds(args.bounds))
+    with progress.reporting(progress.Bar(sys.stderr) if sys.stderr.isatty() else None):
+        result = network.solve(args.fact, _bounds(args.bounds))
     render = reports.solve_json if args.format == "json" else reports.solve_text
     sys.stdout.write(render(network, result))
     return 0 if result.solutions else 1

@@ -67,3 +67,17 @@ def test_jupyter_latex_repr_gives_the_totals_as_math():
     latex = net._repr_latex_()
     assert latex.startswith("$\\begin{aligned}") and latex.endswith("\\end{aligned}$")
     assert latex.count("&=") == 5 and r"\left\lfloor" in latex
+
+
+def test_check_and_solve_results_show_themselves_in_jupyter():
+    # AlexNet's conv1 with half padding at 224: (224 + 2·5 - 11)/4 + 1 = 56.75 (by hand)
+    check = symcount.parse("input 3x224x224 conv11-96/4 pool fc10").check()
+    page = check._repr_html_()
+    assert "not integral" in page and "<td>227/4 = 56.75</td>" in page and "<table>" in page
+    assert check._repr_latex_().startswith("$\\begin{aligned}") and r"\pmod{8}" in check._repr_latex_()
+    # (227 + 2p - 11)/4 + 1 = 55 under floor for p = 0 (54 exactly) and p = 1 (54.5, floored)
+    solved = symcount.parse("input 3x227x227 conv11-96/4[pad={p}]").solve(["conv1=55x55"], {"p": range(0, 10)})
+    assert solved._repr_latex_() == r"$p \in \{0, 1\}$"
+    assert "<td>0</td></tr><tr><td>1</td>" in solved._repr_html_()
+    none = symcount.parse("input 3x227x227 conv11-96/4[pad={p}]").solve(["conv1=99x99"], {"p": range(0, 3)})
+    assert "no solution" in none._repr_latex_()

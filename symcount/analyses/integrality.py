@@ -104,6 +104,14 @@ class CheckResult:
     exact_totals: dict       # totals under exact arithmetic, as functions of the input symbols
     symbolic_input: bool
 
+    def _repr_html_(self) -> str:
+        from symcount.render.reports import check_html
+        return check_html(self)
+
+    def _repr_latex_(self) -> str:
+        from symcount.render.reports import check_latex
+        return check_latex(self)
+
     @property
     def integral(self) -> bool:
         """Numeric input: no layer is fractional.  Symbolic: every size is integral for

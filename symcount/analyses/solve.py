@@ -18,6 +18,7 @@ import sympy
 from symcount.analyses.sweep import compile_exact, validity_terms
 from symcount.errors import LimitError, SymbolError, SymcountError
 from symcount.notation.parse import parse_expr, parse_shape
+from symcount.progress import steps
 from symcount.notation.spec import Layer, walk
 
 TOTALS = ("params", "weights", "biases", "non_trainable", "activations", "macs")
@@ -42,6 +43,14 @@ class SolveResult:
     solutions: tuple     # dicts {name: int}
     searched: int
     explanation: str = ""
+
+    def _repr_html_(self) -> str:
+        from symcount.render.reports import solve_html
+        return solve_html(self)
+
+    def _repr_latex_(self) -> str:
+        from symcount.render.reports import solve_latex
+        return solve_latex(self)
 
 
 def parse_fact(text: str) -> Fact:
@@ -173,7 +182,7 @@ def solve(network, facts, bounds=None) -> SolveResult:
     sizes = compile_exact(symbols, validity_terms(network))
     solutions = []
     met_alone = [False] * len(facts)
-    for point in itertools.product(*ranges.values()):
+    for point in steps(itertools.product(*ranges.values()), combinations, "solve"):
         try:
             if not all(d > 0 for d in sizes(*point)):
                 continue

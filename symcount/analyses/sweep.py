@@ -15,6 +15,7 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from symcount.errors import SymbolError
 from symcount.network import QUANTITIES
+from symcount.progress import steps
 
 
 class _ExactPrinter(PythonCodePrinter):
@@ -103,7 +104,7 @@ def sweep(network, **columns) -> dict:
     result["valid"] = []
     for quantity in QUANTITIES:
         result[quantity] = []
-    for point in zip(*values) if values else [()] * length:
+    for point in steps(zip(*values) if values else [()] * length, length, "sweep"):
         valid = all(d > 0 for d in dimensions_of(*point))
         totals = totals_of(*point) if valid else (None,) * len(QUANTITIES)
         result["valid"].append(valid)

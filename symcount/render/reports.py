@@ -1,11 +1,14 @@
 """Render integrality checks and solutions as text or JSON."""
 from __future__ import annotations
 
+import html
 import json
 
 import sympy
 
 from symcount.analyses.solve import describe
+
+MAX_SHOWN = 50  # solutions listed in a notebook
 
 
 def _number(value) -> str:
@@ -115,3 +118,72 @@ def solve_json(network, result) -> str:
     return json.dumps({"unknowns": list(result.unknowns), "bounds": result.bounds,
                        "solutions": list(result.solutions), "searched": result.searched,
                        "explanation": result.explanation}, indent=2) + "\n"
+
+
+# --------------------------------------------------------------------------- Jupyter
+def _cell(value) -> str:
+    return html.escape(_number(value) if isinstance(value, sympy.Basic) else str(value))
+
+
+def _html_table(headings, rows) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headings)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def check_html(result) -> str:
+    """A check result as Jupyter shows it: the verdict, then tables of what was found."""
+    verdict = "every layer is integral" if result.integral else "some layers are not integral"
+    parts = [f"<p><b>symcount check</b>: {verdict}</p>"]
+    if result.findings:
+        parts.append(_html_table(
+            ["layer", "notation", "axis", "input", "exact", "floor", "ceil", "rounded", "padding that fixes it"],
+            [[_cell(f.name), _cell(f.text), _cell(f.axis), _cell(f.input), _cell(f.exact), _cell(f.floor),
+              _cell(f.ceil), _cell(f.rounded),
+              "" if f.padding is None else html.escape(f"total {f.padding.total} ({f.padding.before} before, "
+                                                       f"{f.padding.after} after)")]
+             for f in result.findings]))
+    conditions = _tightening(result.conditions)
+    if conditions:
+        parts.append(_html_table(["layer", "notation", "axis", "condition"],
+                                 [[_cell(c.name), _cell(c.text), _cell(c.axis), _cell(c)] for c in conditions]))
+    items = [f"{r.symbol} ≡ {r.residue} (mod {r.modulus}) and {r.symbol} ≥ {r.minimum}" if r.solvable
+             else f"{r.symbol}: {r.note}" for r in result.symbols]
+    if items:
+        parts.append("<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in items) + "</ul>")
+    if result.exact_totals and (result.symbolic_input or result.findings):
+        parts.append(_html_table(["total (exact arithmetic)", "value"],
+                                 [[_cell(q), _cell(v)] for q, v in result.exact_totals.items()]))
+    return "\n".join(parts)
+
+
+def check_latex(result) -> str:
+    """The conditions on the input symbols and the exact totals, as formulas."""
+    lines = [rf"{r.symbol} &\equiv {r.residue} \pmod{{{r.modulus}}},\quad {r.symbol} \geq {r.minimum}"
+             for r in result.symbols if r.solvable]
+    if result.exact_totals and (result.symbolic_input or result.findings):
+        lines += [rf"\text{{{q}}} &= {sympy.latex(v)}" for q, v in result.exact_totals.items()]
+    if not lines:
+        lines = [r"&\text{every layer is integral}" if result.integral else r"&\text{not integral}"]
+    return "$\\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}$"
+
+
+def solve_html(result) -> str:
+    shown = result.solutions[:MAX_SHOWN]
+    parts = [f"<p><b>symcount solve</b>: searched {result.searched:,} combinations; "
+             f"{html.escape(describe(result))}</p>"]
+    if shown:
+        parts.append(_html_table(list(result.unknowns), [[str(s[n]) for n in result.unknowns] for s in shown]))
+        if len(result.solutions) > MAX_SHOWN:
+            parts.append(f"<p>… and {len(result.solutions) - MAX_SHOWN:,} more</p>")
+    return "\n".join(parts)
+
+
+def solve_latex(result) -> str:
+    if not result.solutions:
+        return r"$\text{no solution within the bounds}$"
+    per_symbol = {name: sorted({s[name] for s in result.solutions}) for name in result.unknowns}
+    more = r", \ldots"
+    parts = [rf"{name} \in \{{{', '.join(map(str, values[:MAX_SHOWN]))}{more if len(values) > MAX_SHOWN else ''}\}}"
+             for name, values in per_symbol.items()]
+    return "$" + r",\quad ".join(parts) + "$"

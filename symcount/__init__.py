@@ -10,8 +10,9 @@ from symcount.errors import (ExportError, LimitError, NotationError, OptionError
                              SymcountError)
 from symcount.network import Network, Row, parse
 from symcount.notation.spec import symbol
+from symcount import progress  # noqa: E402  (symcount.progress.reporting for long solves)
 
 __version__ = "0.1.0"
 
-__all__ = ["parse", "Network", "Row", "symbol", "SymcountError", "NotationError", "OptionError",
+__all__ = ["parse", "Network", "Row", "symbol", "progress", "SymcountError", "NotationError", "OptionError",
            "ShapeError", "SymbolError", "LimitError", "ExportError", "__version__"]

@@ -258,6 +258,15 @@ def _export(argv) -> int:
     return 0
 
 
+def _repl(argv) -> int:
+    argparse.ArgumentParser(prog="symcount repl", description="An interactive prompt: type notation lines, a "
+                            "zoo name, or :help. Definitions, the input (:input 3xHxW), symbol values "
+                            "(:set H=224) and settings are kept between lines; errors are shown without "
+                            "leaving.", epilog="docs/repl.md describes every command.").parse_args(argv)
+    from symcount.repl import run
+    return run()
+
+
 def _zoo(argv) -> int:
     parser = argparse.ArgumentParser(prog="symcount zoo", description="List the paper zoo, or print one "
                                      "entry's notation (to read, copy or change). Any command takes a zoo "
@@ -275,7 +284,7 @@ def _zoo(argv) -> int:
     return 0
 
 
-COMMANDS = {"check": _check, "solve": _solve, "export": _export, "zoo": _zoo}
+COMMANDS = {"check": _check, "solve": _solve, "export": _export, "repl": _repl, "zoo": _zoo}
 
 
 def main(argv=None) -> int:

@@ -40,9 +40,15 @@ QUANTITIES = ("weights", "biases", "params", "non_trainable", "activations", "ma
 COUNTED = ("weights", "biases", "non_trainable", "activations", "macs")  # a Row's stored counts
 
 
+def dimension_text(dim) -> str:
+    """A dimension as text; a sum in parentheses, so 6×(H - 4)×(W - 4) reads as one shape."""
+    text = str(dim)
+    return f"({text})" if isinstance(dim, sympy.Add) else text
+
+
 def format_shape(shape, longest: int = 60) -> str:
     """3×224×224; a dimension longer than `longest` characters is cut (error messages)."""
-    texts = [str(d) for d in shape]
+    texts = [dimension_text(d) for d in shape]
     return "×".join(t if len(t) <= longest else t[:longest - 1] + "…" for t in texts)
 
 

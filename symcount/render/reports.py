@@ -7,6 +7,7 @@ import json
 import sympy
 
 from symcount.analyses.solve import describe
+from symcount.network import format_shape
 
 MAX_SHOWN = 50  # solutions listed in a notebook
 
@@ -26,7 +27,7 @@ def _number(value) -> str:
 
 def check_text(network, result) -> str:
     lines = []
-    shape = "×".join(str(d) for d in network.input_shape)
+    shape = format_shape(network.input_shape)
     rules = network.defaults
     lines.append(f"input {shape}; rounding {rules.conv} (convolution), {rules.pool} (pooling)")
     if not result.symbolic_input:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from symcount.network import QUANTITIES
+from symcount.network import QUANTITIES, dimension_text
 
 HEADINGS = {"weights": "weights", "biases": "biases", "params": "params",
             "non_trainable": "non-trainable", "activations": "activations", "macs": "MACs"}
@@ -36,7 +36,7 @@ def _cell(expr, values: dict, separators: bool = True) -> str:
 
 
 def _shape(shape, values: dict) -> str:
-    text = "×".join(str(d) for d in shape)
+    text = "×".join(dimension_text(d) for d in shape)
     if values and not all(d.is_number for d in shape):
         return text + " = " + "×".join(str(d.xreplace(values)) for d in shape)
     return text

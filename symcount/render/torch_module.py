@@ -17,6 +17,7 @@ import sympy
 from symcount.errors import ExportError
 from symcount.layers import arithmetic as ar
 from symcount.layers.kinds import LayerProblem, evaluate
+from symcount.network import format_shape, projection_layers
 from symcount.notation.spec import Branches, Layer
 
 MAX_MODULES = 100_000  # modules written out; a longer network is a runaway repeat
@@ -128,7 +129,6 @@ class _Writer:
             parts.append(lines)
         if node.kind == "res" and len(node.branches) == 1 and outputs[0] != shape:
             # the builder's automatic projection (symcount.network), with the body's strides
-            from symcount.network import projection_layers
             strides = [sympy.Mul(*[w.stride for w in all_windows[axis::2]]) for axis in (0, 1)]
             lines, out, windows = self.items(projection_layers(outputs[0][0], strides, node.span), shape, depth + 2)
             parts.append(lines)
@@ -141,7 +141,7 @@ class _Writer:
         if any(o[1:] != outputs[0][1:] for o in outputs) or (node.kind != "cat" and
                                                              any(o != outputs[0] for o in outputs)):
             raise ExportError(f"{node.text}: its branches' shapes do not meet "
-                              f"({', '.join('×'.join(map(str, o)) for o in outputs)})")
+                              f"({', '.join(format_shape(o) for o in outputs)})")
         inner = INDENT * (depth + 1)
         lines = [f"{pad}{join}(  # {_short(node.text)}"]
         for part in parts:
@@ -218,7 +218,7 @@ class _Writer:
         windows = result.windows
         if not self._floor_matches(layer, shape, result):
             raise ExportError(f"{layer.text}: PyTorch's Conv2d rounds output sizes down, and this layer's "
-                              f"rounding gives {'×'.join(map(str, result.output[1:]))}")
+                              f"rounding gives {format_shape(result.output[1:])}")
         groups = cin if params.get("depthwise") else _int(params.get("groups", 1), "groups", layer)
         kernel = _pair(params["kernel"], "the kernel", layer)
         args = [str(cin), str(cout), f"kernel_size={kernel}"]
@@ -291,7 +291,7 @@ class _Writer:
             ceil = True
         else:
             raise ExportError(f"{layer.text}: neither of PyTorch's roundings (floor, ceil_mode) gives this "
-                              f"layer's {'×'.join(map(str, result.output[1:]))}")
+                              f"layer's {format_shape(result.output[1:])}")
         before = [_int(w.before, "the padding", layer) for w in windows]
         after = [_int(w.after, "the padding", layer) for w in windows]
         if before != after:
@@ -341,12 +341,12 @@ def to_torch(network, name: str = "Net") -> str:
     """The source of a module file: imports, the join helpers it uses, and class `name`."""
     writer = _Writer(network)
     lines, output, _ = writer.items(network.spec.items, network.input_shape, 3)
-    shape = "×".join(str(d) for d in network.input_shape)
+    shape = format_shape(network.input_shape)
     written = [line.split("#")[0].strip() for line in network.spec.source.splitlines()]
     first = _short(" ".join(line for line in written if line), 70)
     source = ['"""PyTorch module written by symcount (symcount export --to torch).', "",
               f"Notation: {first}",
-              f"Input {shape} → output {'×'.join(str(d) for d in output)}; "
+              f"Input {shape} → output {format_shape(output)}; "
               f"{network.params} trainable parameters, as symcount counts them.", '"""',
               "import torch", "from torch import nn", ""]
     for helper in sorted(writer.helpers):

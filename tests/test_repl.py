@@ -1,0 +1,148 @@
+"""`symcount repl` (issue 5, item 5): a prompt that keeps definitions, the input, symbol
+values and settings between lines, completes words, keeps a history, and shows errors
+without leaving."""
+import io
+import subprocess
+import sys
+
+import pytest
+
+import symcount
+from symcount import zoo
+from symcount.repl import Session, history_path, run
+
+
+def test_definitions_input_and_values_are_kept_between_lines():
+    session = Session()
+    assert session.handle("def C(k) = (conv4-{k}/2[pad=1] bn lrelu)") == "defined C"
+    assert session.handle(":input 3xHxW") == "input 3xHxW"
+    symbolic = session.handle("C64-C128")
+    assert "floor(H/4)" in symbolic
+    session.handle(":set H=256 W=256")
+    table = session.handle("C64-C128")
+    # the same as the one-shot API with the same text, input and values
+    net = symcount.parse("def C(k) = (conv4-{k}/2[pad=1] bn lrelu) C64-C128", input="3xHxW")
+    assert table == net.table(values=net.values(H=256, W=256))
+    assert "128×64×64" in table
+
+
+def test_settings_change_the_next_lines():
+    session = Session()
+    session.handle(":rounding exact")
+    assert "96×217/4×217/4" in session.handle("input 3x224x224 conv11-96/4[pad=0]")  # the seed: 54.25
+    session.handle(":rounding")
+    session.handle(":format json")
+    assert session.handle("input 3x8x8 conv3-4").lstrip().startswith("{")
+    session.handle(":format text")
+    session.handle(":convention torchinfo")
+    assert "torchinfo" in session.handle("input 3x8x8 conv3-4")
+
+
+def test_commands_act_on_the_last_network():
+    session = Session()
+    with pytest.raises(symcount.SymcountError, match="no network yet"):
+        session.handle(":check")
+    session.handle("input 3x227x227 conv11-96/4[pad={p}]")
+    assert "p ∈ {0…1}" in session.handle(":solve conv1=55x55 p=0..10")
+    session.handle(":set p=0")
+    assert "class Alex(nn.Module)" in session.handle(":export alex")
+    session.handle("input 3xSxS conv3-8 pool fc10")
+    swept = session.handle(":sweep S=32..64:32")
+    assert swept.splitlines()[0].split() == ["S", "params", "MACs"]
+    # fc10 after 8×16×16 at S=32: 2048·10 + 10; conv 3·3·3·8 + 8 (by hand)
+    assert swept.splitlines()[1].split()[1] == f"{2048 * 10 + 10 + 224:,}"
+
+
+def test_a_zoo_name_is_a_line():
+    session = Session()
+    assert session.handle("lenet5") == zoo.load("lenet5").table()
+
+
+def test_completion_of_keywords_zoo_names_blocks_symbols_and_commands():
+    session = Session()
+    session.handle("def bottleneck(c) = (conv1-{c})")
+    session.handle("input 3xHxW conv3-{width}")
+    assert "conv" in session.completions("co")
+    assert {"resnet18", "resnet50"} <= set(session.completions("resn"))
+    assert session.completions("bott") == ["bottleneck"]
+    assert "width" in session.completions("wi")
+    assert session.completions(":se") == [":set"]
+
+
+def test_errors_are_shown_and_the_prompt_goes_on():
+    stdin = io.StringIO("conv3-64 sofmax\n:bogus\ninput 3x8x8 conv3-4\n")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert run(stdin, stdout, stderr) == 0
+    assert "unknown layer 'sofmax'" in stderr.getvalue() and "did you mean 'softmax'" in stderr.getvalue()
+    assert "unknown command :bogus" in stderr.getvalue()
+    assert "4×8×8" in stdout.getvalue() and "Traceback" not in stderr.getvalue()
+
+
+def test_an_entry_may_span_lines_until_its_parentheses_close():
+    stdin = io.StringIO("def R(k) = res(conv3-{k}\n   conv3-{k})\ninput 3x8x8 R3\n:quit\nconv3-1\n")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    run(stdin, stdout, stderr)
+    assert stderr.getvalue() == ""
+    assert stdout.getvalue().startswith("defined R\n") and "conv3-1" not in stdout.getvalue()
+
+
+def test_the_command_line_starts_it_and_history_is_kept(tmp_path):
+    readline = pytest.importorskip("readline")
+    done = subprocess.run([sys.executable, "-m", "symcount", "repl"], input="input 3x8x8 conv3-4\n:quit\n",
+                          capture_output=True, text=True, timeout=120,
+                          env={"SYMCOUNT_HISTORY": str(tmp_path / "history"), "PATH": ""})
+    assert done.returncode == 0 and "4×8×8" in done.stdout
+    # history: the same readline calls the interactive prompt makes, on a file of our own
+    import os
+    os.environ["SYMCOUNT_HISTORY"] = str(tmp_path / "history")
+    try:
+        from symcount.repl import _line_editing
+        readline.clear_history()
+        save = _line_editing(Session())
+        readline.add_history("conv3-64x2 pool fc10")
+        save()
+        assert (tmp_path / "history").read_text().splitlines()[-1] == "conv3-64x2 pool fc10"
+        assert history_path() == str(tmp_path / "history")
+    finally:
+        del os.environ["SYMCOUNT_HISTORY"]
+
+
+def test_on_a_terminal_tab_completes_and_history_is_written(tmp_path):
+    """The prompt as a user meets it: on a pseudo-terminal, `lenet<TAB>` completes to the
+    zoo name, and leaving writes the history file."""
+    pty = pytest.importorskip("pty")
+    pytest.importorskip("readline")
+    import os
+    import select
+    import time
+    controller, terminal = pty.openpty()
+    history = tmp_path / "history"
+    env = {**os.environ, "SYMCOUNT_HISTORY": str(history), "TERM": "dumb"}
+    process = subprocess.Popen([sys.executable, "-m", "symcount", "repl"], stdin=terminal, stdout=terminal,
+                               stderr=terminal, env=env, close_fds=True)
+    os.close(terminal)
+    received = b""
+
+    def read_until(marker, seconds=60):
+        nonlocal received
+        deadline = time.monotonic() + seconds
+        while marker not in received and time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 0.5)
+            if ready:
+                try:
+                    received += os.read(controller, 65536)
+                except OSError:
+                    break
+        return marker in received
+
+    try:
+        assert read_until(b"symcount> ")
+        os.write(controller, b"lenet\t\n")
+        assert read_until(b"fc2"), received.decode(errors="replace")[-2000:]
+        os.write(controller, b":quit\n")
+        process.wait(timeout=60)
+    finally:
+        process.kill()
+        os.close(controller)
+    assert process.returncode == 0
+    assert history.read_text().splitlines()[-2:] == ["lenet5", ":quit"]

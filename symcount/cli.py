@@ -23,7 +23,9 @@ notation (docs/notation.md has every form):
   conv3-64[pad=0, groups=2, dilation=2, bias=false]  options after a layer
   pool  maxpool3/2[ceil]  avgpool2  gap             pooling (pool = 2x2 max, stride 2)
   fc4096  FC-4096  dense256                         fully connected (flatten implied)
-  bn lrn relu tanh sigmoid dropout softmax flatten  no change of shape
+  deconv4-64/2[pad=1]  deconv3-64/2[pad=1, op=1]  transposed convolution (PyTorch ConvTranspose2d)
+  bn instancenorm lrn relu lrelu tanh sigmoid dropout softmax flatten   no change of shape
+  def C(k) = (conv4-{k}/2[pad=1] bn lrelu)  then  C64-C128-C256   blocks, as papers write legends
   conv3-64x2  (conv3-64 pool)x2  conv3-64x{n}       repetition
   input 3x224x224  input 3xHxW                      input shape (first item)
   conv3-{C}  conv3-{2*C}  fc{N}                     symbols and arithmetic in braces

@@ -25,6 +25,7 @@ from symcount.render.table import FORMATS
 PROMPT, MORE = "symcount> ", "     ...> "
 WORDS = sorted(set(KEYWORDS) | {"input", "def", "rational", "res", "residual", "add", "cat", "concat", "dw"})
 DEFINITION = re.compile(r"\s*def\s+([A-Za-z_]\w*)", re.IGNORECASE)
+MAX_SWEEP = 10_000  # points :sweep prints
 BOUND = re.compile(r"^([A-Za-z_]\w*)=(\d+)\.\.(\d+)(?::(\d+))?$")
 
 
@@ -244,6 +245,9 @@ def _sweep(session, rest):
     lengths = {len(c) for c in columns.values() if isinstance(c, range)}
     if not lengths:
         raise SymcountError(":sweep needs a range, e.g. :sweep H=32..512:32")
+    if max(lengths) > MAX_SWEEP:
+        raise SymcountError(f":sweep prints one line per point; {max(lengths):,} is more than {MAX_SWEEP:,} "
+                            "(use a step: H=32..4096:32)")
     for name, value in list(columns.items()):
         if not isinstance(value, range):
             columns[name] = [int(parse_expr(str(value)))] * max(lengths)

@@ -146,3 +146,10 @@ def test_on_a_terminal_tab_completes_and_history_is_written(tmp_path):
         os.close(controller)
     assert process.returncode == 0
     assert history.read_text().splitlines()[-2:] == ["lenet5", ":quit"]
+
+
+def test_a_huge_sweep_is_refused_not_run():
+    session = Session()
+    session.handle("input 3xSxS conv3-8")
+    with pytest.raises(symcount.SymcountError, match="more than 10,000"):
+        session.handle(":sweep S=1..100000000")

@@ -220,3 +220,13 @@ def test_transposed_same_padding_gives_input_times_stride(k, stride, dilation, h
     layers, _ = run([spec], (2, height, width))
     net = symcount.parse(f"input 2x{height}x{width} deconv{k}-3/{stride}[pad=same, d={dilation}]")
     assert net.output_shape == layers[0].output == (3, height * stride, width * stride)
+
+
+def test_a_transposed_convolution_to_size_0_is_refused_where_pytorch_gives_an_empty_tensor():
+    """Found by hypothesis: o = (1 - 1) - 2·2 + 3 + 1 = 0.  PyTorch returns an empty tensor;
+    symcount refuses a size 0 for every layer (docs/notation.md)."""
+    with torch.device("meta"):
+        empty = nn.ConvTranspose2d(1, 1, 4, padding=2, bias=False)(torch.empty(1, 1, 1, 2))
+    assert tuple(empty.shape) == (1, 1, 0, 1)
+    with pytest.raises(symcount.ShapeError, match="size 0"):
+        symcount.parse("input 1x1x2 deconv4-1[pad=2, bias=false]")

@@ -79,6 +79,8 @@ def run(specs, input_shape):
             for spec in specs:
                 module = module_for(spec, x).eval()
                 x = module(x)
+                if 0 in x.shape:  # ConvTranspose2d gives an empty tensor where symcount refuses a size 0
+                    raise RuntimeError(f"{spec.notation} gives an empty output {tuple(x.shape)}")
                 trainable = [p for p in module.parameters()]
                 stats = [b for name, b in module.named_buffers() if name.endswith(("running_mean", "running_var"))]
                 weights = sum(p.numel() for n, p in module.named_parameters() if n.endswith("weight"))

@@ -255,8 +255,9 @@ def _export(argv) -> int:
     values = _values(args.set)
     if values:
         network = network.subs(**values)
-    name = args.name or (args.notation if args.file is None and args.notation in zoo.entries() else "Net")
-    sys.stdout.write(network.to_torch(name))
+    entry = zoo.get(args.notation) if args.file is None and args.notation in zoo.entries() else None
+    title = f"{entry.title} (symcount zoo: {entry.name})" if entry else None
+    sys.stdout.write(network.to_torch(args.name or (entry.name if entry else "Net"), title))
     return 0
 
 

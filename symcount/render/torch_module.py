@@ -337,15 +337,16 @@ def class_name(name: str) -> str:
     return cleaned
 
 
-def to_torch(network, name: str = "Net") -> str:
-    """The source of a module file: imports, the join helpers it uses, and class `name`."""
+def to_torch(network, name: str = "Net", title: str | None = None) -> str:
+    """The source of a module file: imports, the join helpers it uses, and class `name`;
+    `title` describes it (default: the notation's first words)."""
     writer = _Writer(network)
     lines, output, _ = writer.items(network.spec.items, network.input_shape, 3)
     shape = format_shape(network.input_shape)
     written = [line.split("#")[0].strip() for line in network.spec.source.splitlines()]
-    first = _short(" ".join(line for line in written if line), 70)
+    first = title or "Notation: " + _short(" ".join(line for line in written if line), 70)
     source = ['"""PyTorch module written by symcount (symcount export --to torch).', "",
-              f"Notation: {first}",
+              first,
               f"Input {shape} → output {format_shape(output)}; "
               f"{network.params} trainable parameters, as symcount counts them.", '"""',
               "import torch", "from torch import nn", ""]

@@ -79,7 +79,8 @@ PRESETS = {c.name: c for c in (
                source="ptflops 0.7.5 (pytorch backend), ptflops/pytorch_ops.py: conv_flops_counter_hook and "
                       "linear_flops_counter_hook (bias included), relu_flops_counter_hook, pool_flops_counter_hook, "
                       "bn_flops_counter_hook; MODULES_MAPPING and FUNCTIONAL_MAPPING both count an nn.ReLU or "
-                      "pooling module, which calls the patched F.relu / F.max_pool2d: counted twice (a leaky ReLU once); "
+                      "pooling module, which calls the patched F.relu / F.max_pool2d: counted twice (a leaky ReLU "
+                      "once); "
                       "deconv_flops_counter_hook: input positions, bias per output element"),
     Convention("deepspeed", "MACs", "MAC", frozenset(), transposed="deepspeed",
                source="DeepSpeed flops profiler (and calflops), deepspeed/profiling/flops_profiler/profiler.py: "
@@ -159,30 +160,29 @@ def _positions(shape) -> sympy.Expr:
     return sympy.Mul(*shape[1:])
 
 
-def _deepspeed_transposed(row, with_bias: bool) -> sympy.Expr:
-    """DeepSpeed's _conv_trans_flops_compute (calflops copies it), as measured: the MACs
-    per input position use weight.shape[1] // groups = (C_out/g) // g filters per channel
-    (a grouped layer loses a factor g, floored), and the bias counts weight.shape[1] = C_out/g
-    adds at each position of the *forward* convolution's output, floor((i + 2p - k̂)/s) + 1."""
+def _deepspeed_transposed(row) -> tuple:
+    """DeepSpeed's _conv_trans_flops_compute (calflops copies it), as measured: (MACs, bias adds).
+    The MACs per input position use weight.shape[1] // groups = (C_out/g) // g filters per
+    channel (a grouped layer loses a factor g, floored), and the bias counts weight.shape[1] =
+    C_out/g adds at each position of the *forward* convolution's output, floor((i + 2p - k̂)/s) + 1."""
     geometry = row.transposed
     per_group = row.output[0] / geometry.groups
     macs = _positions(row.input) * sympy.Mul(*geometry.kernel) * row.input[0] * sympy.floor(per_group / geometry.groups)
-    if not with_bias or row.biases == 0:
-        return macs * row.count
     sizes = [sympy.floor((i + 2 * p - (d * (k - 1) + 1)) / s) + 1 if p is not None else i  # (pad=same: i)
              for i, k, s, p, d in zip(row.input[1:], geometry.kernel, geometry.stride, geometry.padding,
                                       geometry.dilation)]
-    return macs * row.count, per_group * sympy.Mul(*sizes) * row.count
+    bias = per_group * sympy.Mul(*sizes) if row.biases != 0 else sympy.Integer(0)
+    return macs * row.count, bias * row.count
 
 
 def _transposed_ops(row, chosen: Convention, factor: int) -> sympy.Expr:
+    """A transposed convolution's figure: on its input positions (PyTorch), its output
+    positions (torchinfo, thop), or as DeepSpeed computes it."""
+    if chosen.transposed == "deepspeed":
+        macs, bias = _deepspeed_transposed(row)
+        return factor * macs + (bias if "conv" in chosen.bias else 0)
     if chosen.transposed == "output":
         cost = factor * row.weights * _positions(row.output)
-    elif chosen.transposed == "deepspeed":
-        if "conv" in chosen.bias and row.biases != 0:
-            macs, bias = _deepspeed_transposed(row, True)
-            return factor * macs + bias
-        return factor * _deepspeed_transposed(row, False)
     else:
         cost = factor * row.macs
     if row.kind in chosen.bias and row.biases != 0:

@@ -384,7 +384,8 @@ KINDS = {kind.name: kind for kind in (
 
 # How a keyword of the grammar names a kind (keywords are case-insensitive).
 KEYWORDS = {"conv": "conv", "deconv": "deconv", "convt": "deconv", "tconv": "deconv", "upconv": "deconv",
-            "instancenorm": "instancenorm", "inorm": "instancenorm", "lrelu": "lrelu", "leakyrelu": "lrelu", "maxpool": "maxpool", "avgpool": "avgpool", "pool": "maxpool",
+            "instancenorm": "instancenorm", "inorm": "instancenorm", "lrelu": "lrelu", "leakyrelu": "lrelu",
+            "maxpool": "maxpool", "avgpool": "avgpool", "pool": "maxpool",
             "fc": "fc", "dense": "fc", "linear": "fc", "gap": "gap", "flatten": "flatten",
             "bn": "bn", "batchnorm": "bn", "lrn": "lrn", "relu": "relu", "relu6": "relu6", "tanh": "tanh",
             "adaptiveavgpool": "adaptiveavgpool", "adaptivemaxpool": "adaptivemaxpool",

@@ -25,8 +25,8 @@ SUFFIX_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*?)([0-9]+)(?:[xX×]([0-9]+))?"
 BRANCH_KINDS = {"res": "res", "residual": "res", "add": "add", "cat": "cat", "concat": "cat"}
 # The grammar's keyword terminals: a block named so that one of these matches at its
 # start (conv2block, res_x is fine) would be read as that keyword where it is called.
-KEYWORD_TERMINALS = ("INPUT", "DEF", "RATIONAL", "CONV", "DECONV", "DEPTHWISE", "BRANCH_KIND", "POOL_KIND", "ADAPTIVE_POOL",
-                     "FC", "PLAIN_KIND")
+KEYWORD_TERMINALS = ("INPUT", "DEF", "RATIONAL", "CONV", "DECONV", "DEPTHWISE", "BRANCH_KIND", "POOL_KIND",
+                     "ADAPTIVE_POOL", "FC", "PLAIN_KIND")
 
 
 def _reads_as_keyword(name: str) -> bool:

@@ -103,13 +103,14 @@ class _Scope:
     numbered: bool = True  # bottleneck1, res2; a stage label keeps its own name
 
 
-def _subs(value, mapping):
+def substitute(value, mapping):
+    """A value (expression, or nested tuples of them) with symbols replaced by `mapping`."""
     if not mapping:
         return value
     if isinstance(value, sympy.Basic):
         return value.xreplace(mapping)
     if isinstance(value, tuple):
-        return tuple(_subs(v, mapping) for v in value)
+        return tuple(substitute(v, mapping) for v in value)
     return value
 
 
@@ -219,7 +220,7 @@ class _Builder:
         return out
 
     def layer(self, layer: Layer, shape):
-        params = _subs(layer.params, self.mapping)
+        params = substitute(layer.params, self.mapping)
         try:
             result = evaluate(layer.kind, params, shape, self.defaults)
         except LayerProblem as problem:
@@ -247,7 +248,7 @@ class _Builder:
         return result.output
 
     def repeat(self, repeat: Repeat, shape):
-        count = _subs(repeat.count, self.mapping)
+        count = substitute(repeat.count, self.mapping)
         if count.is_integer is False or count.is_negative:
             raise self.error(ShapeError, f"a repeat count must be a whole number >= 0, got {count}", repeat)
         done = 0
@@ -418,14 +419,15 @@ class Network:
         self.spec = spec
         self.defaults = defaults
         mapping = dict(mapping or {})
-        self.input_shape = tuple(sympy.Integer(d) if isinstance(d, int) else d for d in _subs(input_shape, mapping))
+        self.input_shape = tuple(sympy.Integer(d) if isinstance(d, int) else d
+                                 for d in substitute(input_shape, mapping))
         self._mapping = mapping
         self._check_input()
         builder = _Builder(spec, defaults, mapping)
         builder.field = rf.start(self.input_shape)
         self.output_shape = builder.items(spec.items, self.input_shape)
         self.layers, self.blocks = _named(builder.rows, builder.shapes)
-        self.assumptions = tuple(_subs(a, mapping) for a in builder.assumptions)
+        self.assumptions = tuple(substitute(a, mapping) for a in builder.assumptions)
         self.symbols = {s.name: s for s in sorted(_free_symbols(spec, input_shape), key=lambda s: s.name)
                         if s not in mapping}
 

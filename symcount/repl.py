@@ -87,9 +87,13 @@ class Session:
         source = text + ("\n" + "\n".join(self.definitions.values()) if self.definitions else "")
         return parse(source, input=self.input, **self.settings)
 
+    def applicable(self, network) -> dict:
+        """The values set for symbols this network has."""
+        return {name: value for name, value in self.values.items() if name in network.symbols}
+
     def evaluate(self, text: str) -> str:
         network = self.build(text)
-        values = {name: value for name, value in self.values.items() if name in network.symbols}
+        values = self.applicable(network)
         if values:
             network.subs(**values)  # every layer checked at these values
         self.network = network
@@ -102,7 +106,7 @@ class Session:
 
     def at_values(self):
         network = self.last()
-        values = {name: value for name, value in self.values.items() if name in network.symbols}
+        values = self.applicable(network)
         return network.subs(**values) if values else network
 
     # ------------------------------------------------------------ completion

@@ -14,7 +14,7 @@ import symcount
 from symcount import zoo
 from symcount.render.torch_module import class_name
 from torch_reference import run, torch
-from torch_zoo import KINDS, trace
+from torch_zoo import trace
 from test_torch_crosscheck import random_network
 from test_zoo import SETTINGS, standard_input
 
@@ -56,18 +56,11 @@ def test_random_notations_export_to_what_pytorch_builds_from_their_meaning(case)
     except (RuntimeError, ValueError):
         return  # an impossible network: symcount refuses it (test_torch_crosscheck), nothing to export
     model = load(symcount.parse(notation).to_torch())
-    seen = []
-    hooks = [m.register_forward_hook(lambda m, i, o: seen.append(tuple(o.shape[1:])))
-             for m in model.modules() if type(m) in KINDS and type(m) is not nn.Flatten]
-    from torch.utils.flop_counter import FlopCounterMode
-    with torch.device("meta"), FlopCounterMode(display=False) as counter:
-        model(torch.empty(1, *shape))
-    for hook in hooks:
-        hook.remove()
+    layers, _, exported_flops = trace(model, shape)
     expected = [layer.output for spec, layer in zip(specs, reference) if spec.kind != "flatten"]
-    assert seen == expected, notation
+    assert [output for kind, output in layers if kind != "flatten"] == expected, notation
     assert sum(p.numel() for p in model.parameters()) == sum(layer.params for layer in reference), notation
-    assert counter.get_total_flops() == reference_flops, notation
+    assert exported_flops == reference_flops, notation
 
 
 @pytest.mark.parametrize("notation", [

@@ -17,7 +17,7 @@ import sympy
 from symcount.errors import ExportError
 from symcount.layers import arithmetic as ar
 from symcount.layers.kinds import LayerProblem, evaluate
-from symcount.network import format_shape, projection_layers
+from symcount.network import format_shape, projection_layers, substitute
 from symcount.notation.spec import Branches, Layer
 
 MAX_MODULES = 100_000  # modules written out; a longer network is a runaway repeat
@@ -103,7 +103,7 @@ class _Writer:
         return lines, shape, windows
 
     def layer(self, layer, shape, depth):
-        params = dict(_subs(layer.params, self.mapping))
+        params = dict(substitute(layer.params, self.mapping))
         try:
             result = evaluate(layer.kind, tuple(sorted(params.items())), shape, self.defaults)
         except LayerProblem as problem:
@@ -153,7 +153,7 @@ class _Writer:
         return lines, output, all_windows
 
     def repeat(self, repeat, shape, depth):
-        count = _subs(repeat.count, self.mapping)
+        count = substitute(repeat.count, self.mapping)
         passes = _int(count, "the repeat count", repeat)
         lines, windows, done = [], [], 0
         while done < passes:
@@ -311,16 +311,6 @@ class _Writer:
         if ceil:
             args.append("ceil_mode=True")
         return [f"{name}({', '.join(args)})"]
-
-
-def _subs(value, mapping):
-    if not mapping:
-        return value
-    if isinstance(value, sympy.Basic):
-        return value.xreplace(mapping)
-    if isinstance(value, tuple):
-        return tuple(_subs(v, mapping) for v in value)
-    return value
 
 
 def _short(text: str, longest: int = 60) -> str:

@@ -46,3 +46,9 @@ def test_unknown_paper_forms_are_clear_errors(text, message):
 def test_a_huge_suffix_is_refused_not_evaluated():
     with pytest.raises(symcount.LimitError):
         symcount.parse("input 3x64x64 " + LEGEND + "C" + "9" * 60)
+
+
+@pytest.mark.parametrize("alias,name", [("inorm", "instancenorm"), ("leakyrelu", "lrelu"), ("convt4-8/2", "deconv4-8/2"),
+                                        ("tconv4-8/2", "deconv4-8/2"), ("upconv4-8/2", "deconv4-8/2")])
+def test_keyword_aliases_are_the_same_layer(alias, name):
+    assert layers(alias) == layers(name)

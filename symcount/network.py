@@ -15,7 +15,8 @@ import sympy
 from symcount.analyses import receptive as rf
 from symcount.errors import LimitError, ShapeError, SymbolError, SymcountError
 from symcount.layers.arithmetic import RULES
-from symcount.layers.kinds import Defaults, LayerProblem, evaluate
+from symcount.layers.kinds import Defaults, evaluate
+from symcount.layers.requirements import LayerProblem, Needs, Requirement
 from symcount.notation.parse import parse_expr, parse_notation, parse_shape
 from symcount.notation.spec import Branches, Layer, NetworkSpec, Repeat, walk
 
@@ -33,8 +34,9 @@ FRAMEWORKS = {
     "pytorch": Defaults(),
     "onnx": Defaults(),
     "caffe": Defaults(pool="caffe"),           # Caffe pooling rounds up (pooling_layer.cpp)
-    "tensorflow": Defaults(padding="same"),    # 'same' as Keras models write paper convolutions
-    "keras": Defaults(padding="same"),
+    # 'same' as Keras models write paper convolutions; Keras' transposed-convolution rule
+    "tensorflow": Defaults(padding="same", deconv="keras"),
+    "keras": Defaults(padding="same", deconv="keras"),
 }
 QUANTITIES = ("weights", "biases", "params", "non_trainable", "activations", "macs")
 COUNTED = ("weights", "biases", "non_trainable", "activations", "macs")  # a Row's stored counts
@@ -131,6 +133,7 @@ class _Builder:
         self.mapping = mapping
         self.rows: list[Row] = []
         self.assumptions: list = []
+        self.requirements: list[Requirement] = []  # what the symbols must meet (layers.requirements)
         self.scopes: list[_Scope] = []
         self.shapes: dict[int, tuple] = {}  # scope uid -> (input, output) of that block
         self.uids = 0
@@ -176,15 +179,14 @@ class _Builder:
             self.field = entry
             outputs.append(self.items(branch, shape))
             fields.append(self.field)
-        self.field = entry
-        if node.kind == "res" and len(node.branches) == 1 and outputs[0] != shape:
-            outputs.append(self.projection(node, shape, outputs[0], self.rows[first:]))
-        elif node.kind == "res" and len(node.branches) == 1:
-            outputs.append(shape)  # the identity shortcut
+        body_field, self.field = self.field, entry
+        if node.kind == "res" and len(node.branches) == 1:
+            strides = self._shortcut_strides(node, shape, outputs[0], entry, body_field, self.rows[first:])
+            outputs.append(shape if strides is None else self.projection(node, shape, outputs[0], strides))
         fields.append(self.field)
         self.field = rf.widest(fields)
         texts = [" ".join(getattr(i, "text", "") for i in b) or "identity" for b in node.branches]
-        texts += ["projection shortcut"] * (len(outputs) - len(texts))
+        texts += ["the shortcut"] * (len(outputs) - len(texts))
         if node.kind == "cat":
             if any(len(o) != 3 for o in outputs) or any(o[1:] != outputs[0][1:] for o in outputs):
                 raise self._mismatch(node, "concatenated", outputs, texts, "sizes")
@@ -199,18 +201,44 @@ class _Builder:
         return self.error(ShapeError, f"{node.kind}: branches with different {what} cannot be {verb}: "
                           f"{described}", node)
 
-    def projection(self, node: Branches, shape, target, body_rows):
-        """The automatic shortcut of res(body) when the body changes the shape: a 1×1
-        convolution with the body's stride, without bias, then BatchNorm (ResNet's
-        option B, torchvision's downsample)."""
-        if len(shape) != 3 or len(target) != 3:
-            raise self.error(ShapeError, f"res: the body changes {format_shape(shape)} to {format_shape(target)}; "
+    def _shortcut_strides(self, node, shape, output, entry, body_field, body_rows):
+        """None for res(body)'s identity shortcut, else the strides of its 1×1 projection.
+
+        As torchvision's ResNet decides its downsample: a projection exactly where the body
+        has a stride other than 1 or changes the channels, from the block's structure and
+        never from the input size, so a closed form holds at every size (even 1×1)."""
+        if len(shape) != 3 or len(output) != 3:
+            if output == shape:
+                return None
+            raise self.error(ShapeError, f"res: the body changes {format_shape(shape)} to {format_shape(output)}; "
                              "an automatic projection needs C×H×W shapes: write the shortcut, res(body | shortcut)",
                              node)
-        strides = [sympy.Mul(*[row.windows[axis].stride for row in body_rows if row.windows]) for axis in (0, 1)]
         if any(row.kind == "deconv" for row in body_rows):
             raise self.error(ShapeError, "res: the body holds a transposed convolution, so no strided 1×1 projection "
                              "can match its shape; write the shortcut: res(body | shortcut)", node)
+        if isinstance(entry, tuple) and not isinstance(body_field, tuple):
+            raise self.error(ShapeError, "res: the body sees its whole input (fc, gap or adaptive pooling), so no "
+                             "1×1 projection can match its shape; write the shortcut: res(body | shortcut)", node)
+        if isinstance(entry, tuple):
+            strides = [after.stride / before.stride for before, after in zip(entry, body_field)]
+        else:  # after a global layer the field is gone: multiply the strides of the body's own layers
+            strides = [sympy.Mul(*[row.windows[axis].stride ** row.count for row in body_rows
+                                   if row.windows and not row.text.endswith("(projection)")]) for axis in (0, 1)]
+        changes = [s - 1 for s in strides] + [output[0] - shape[0]]
+        if any(change.is_zero is False for change in changes):
+            return strides
+        if all(change.is_zero for change in changes):
+            return None
+        free = sorted({str(s) for change in changes for s in change.free_symbols})
+        raise self.error(ShapeError, f"res: whether the shortcut is the identity or a 1×1 projection depends on "
+                         f"{', '.join(free)} (the body has stride {strides[0]}×{strides[1]} and gives {output[0]} "
+                         f"channels from {shape[0]}); write the projection, res(body | conv1-{{...}}[bias=false] bn), or "
+                         "numbers that decide it", node)
+
+    def projection(self, node: Branches, shape, target, strides):
+        """The automatic shortcut of res(body) that changes the shape: a 1×1 convolution
+        with the body's stride, without bias, then BatchNorm (ResNet's option B,
+        torchvision's downsample)."""
         conv, bn = projection_layers(target[0], strides, node.span)
         out = self.items((conv, bn), shape)
         if out != target:
@@ -223,21 +251,22 @@ class _Builder:
         params = substitute(layer.params, self.mapping)
         try:
             result = evaluate(layer.kind, params, shape, self.defaults)
+            needs = Needs()
+            for position, dim in enumerate(result.output):
+                needs.require(dim - 1, "nonnegative", f"gives a size {dim} < 1 (output {format_shape(result.output)}) "
+                              f"from input {format_shape(shape)}")
+                if position == 0 or len(result.output) == 1:  # a fractional spatial size is exact rounding's point
+                    needs.require(dim, "whole", f"gives a fractional size {dim} (output {format_shape(result.output)})")
         except LayerProblem as problem:
-            raise self.error(problem.error, f"{layer.text}: {problem}; its input is {format_shape(shape)}",
+            text = str(problem)
+            where = "" if text.startswith("gives") else f"; its input is {format_shape(shape)}"
+            raise self.error(problem.error, f"{layer.text}{' ' if text.startswith('gives') else ': '}{text}{where}",
                              layer) from None
         except ZeroDivisionError as problem:  # e.g. a divisor in {C/g} substituted by 0
             raise self.error(ShapeError, f"{layer.text}: cannot be evaluated ({problem}); "
                              f"its input is {format_shape(shape)}", layer) from None
-        for position, dim in enumerate(result.output):
-            if dim.is_positive is False:
-                raise self.error(ShapeError, f"{layer.text} gives a size {dim} <= 0 "
-                                 f"(output {format_shape(result.output)}) from input {format_shape(shape)}",
-                                 layer)
-            # a fractional spatial size is the point of exact rounding; channels must be whole
-            if dim.is_integer is False and (position == 0 or len(result.output) == 1):
-                raise self.error(ShapeError, f"{layer.text} gives a fractional size {dim} "
-                                 f"(output {format_shape(result.output)})", layer)
+        self.requirements.extend(result.requires)
+        self.requirements.extend(needs.open)
         one = sympy.Integer(1)
         self.field = rf.after(self.field, layer.kind, result.windows, len(result.output))
         self.rows.append(Row("", layer.kind, layer.text, shape, result.output, one, result.weights,
@@ -249,8 +278,12 @@ class _Builder:
 
     def repeat(self, repeat: Repeat, shape):
         count = substitute(repeat.count, self.mapping)
-        if count.is_integer is False or count.is_negative:
-            raise self.error(ShapeError, f"a repeat count must be a whole number >= 0, got {count}", repeat)
+        needs = Needs()
+        try:
+            needs.whole(count, "a repeat count", 0)
+        except LayerProblem:
+            raise self.error(ShapeError, f"a repeat count must be a whole number >= 0, got {count}", repeat) from None
+        self.requirements.extend(needs.open)
         done = 0
         while not (count.is_number and done >= count):
             first, first_uid, before = len(self.rows), self.uids + 1, self.field
@@ -310,6 +343,8 @@ class _Builder:
                                  for row in one_pass]
             if not remaining.is_number and peeled:
                 self.assumptions.append(sympy.Ge(repeat.count, peeled))
+                self.requirements.append(Requirement(repeat.count - peeled, "nonnegative",
+                                                     f"the repeat count {repeat.count} must be at least {peeled}"))
         self.field = growth.advance(self.field, remaining - 1)
         return shape
 
@@ -422,21 +457,33 @@ class Network:
         self.input_shape = tuple(sympy.Integer(d) if isinstance(d, int) else d
                                  for d in substitute(input_shape, mapping))
         self._mapping = mapping
-        self._check_input()
         builder = _Builder(spec, defaults, mapping)
+        builder.requirements.extend(self._check_input())
         builder.field = rf.start(self.input_shape)
         self.output_shape = builder.items(spec.items, self.input_shape)
         self.layers, self.blocks = _named(builder.rows, builder.shapes)
         self.assumptions = tuple(substitute(a, mapping) for a in builder.assumptions)
+        kept = {}  # one requirement per (expression, test): the first layer to need it says why
+        for requirement in builder.requirements:
+            requirement = replace(requirement, expression=substitute(requirement.expression, mapping))
+            kept.setdefault((requirement.expression, requirement.test), requirement)
+        self.requirements = tuple(kept.values())
         self.symbols = {s.name: s for s in sorted(_free_symbols(spec, input_shape), key=lambda s: s.name)
                         if s not in mapping}
 
-    def _check_input(self):
+    def _check_input(self) -> list:
+        """The input's own requirements: C×H×W or N, each a whole number >= 1."""
         if len(self.input_shape) not in (1, 3):
             raise ShapeError(f"an input is C×H×W or a flat N, got {format_shape(self.input_shape)}")
-        for dim in self.input_shape:
-            if dim.is_positive is False or dim.is_integer is False:
-                raise ShapeError(f"input dimensions must be whole numbers > 0, got {format_shape(self.input_shape)}")
+        needs = Needs()
+        try:
+            for dim in self.input_shape:
+                message = f"input dimensions must be whole numbers > 0, got {format_shape(self.input_shape)}"
+                needs.require(dim, "whole", message)
+                needs.require(dim - 1, "nonnegative", message)
+        except LayerProblem as problem:
+            raise ShapeError(str(problem)) from None
+        return needs.open
 
     # ------------------------------------------------------------ totals
     def _total(self, quantity: str) -> Expr:

@@ -75,7 +75,7 @@ def test_padding_valid_for_the_whole_network():
     (["conv3-64 poo"], "unknown layer 'poo'"),
     (["conv3-64[padd=1]"], "unknown option 'padd'"),
     (["input 3x8x8 conv3-64[groups=2]"], "does not divide"),
-    (["input 3x4x4 conv5-8[pad=0]"], "<= 0"),
+    (["input 3x4x4 conv5-8[pad=0]"], "< 1"),
     (["conv3-64", "--input", "3xHxW", "--set", "Q=1"], "unknown symbol Q"),
     (["conv3-64", "--set", "H"], "--set takes NAME=VALUE"),
     (["-f", "/nonexistent/net.txt"], "cannot read"),

@@ -1,8 +1,8 @@
-"""Counting conventions (issue 5, item 1): each preset gives its tool's figure.
+"""Counting conventions: each preset gives its tool's figure.
 
 The VGG-16 figures are the tools' own output on torchvision's VGG-16 at 3×224×224,
-batch 1 (../shared/reference/counting-conventions.md); `torch` is checked against
-FlopCounterMode run here.
+batch 1 (recorded again with every zoo network in tests/fixtures/counters); `torch` is
+checked against FlopCounterMode run here.
 """
 import json
 

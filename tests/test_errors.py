@@ -51,7 +51,7 @@ def test_size_below_one_names_the_layer_and_its_input():
     with pytest.raises(symcount.ShapeError) as caught:
         symcount.parse("input 3x8x8 conv3-16[pad=0] pool pool pool")
     error = caught.value
-    assert "pool gives a size 0 <= 0" in str(error) and "from input 16×1×1" in str(error)
+    assert "pool gives a size 0 < 1" in str(error) and "from input 16×1×1" in str(error)
     assert (error.line, error.column) == (1, 39)  # the third pool
 
 

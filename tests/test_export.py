@@ -1,4 +1,4 @@
-"""`symcount export --to torch` (issue 5, item 6): the module it prints, run in PyTorch,
+"""`symcount export --to torch`: the module it prints, run in PyTorch,
 gives the same shapes and parameter counts.
 
 The outside truth is PyTorch running the exported source: every leaf module's output
@@ -68,6 +68,7 @@ def test_random_notations_export_to_what_pytorch_builds_from_their_meaning(case)
     "input 3x32x32 conv3-8/2[padding_mode=reflect, pad=same]",
     "input 3x31x31 maxpool3/2[ceil] avgpool2[ceil] conv3-4",
     "input 4x9x9 deconv3-6/2[pad=same] deconv4-2/2[pad=same]",
+    "input 3x8x8 deconv1-4/3[pad=same] deconv2-4/3",              # a kernel below the stride: output_padding
     "input 3x16x16 res(conv3-8/2 bn relu) cat(conv1-4 | maxpool3/1[pad=1] | ) add(conv3-12 | conv1-12)",
     "input 3x16x16 (conv3-8 relu)x1000 gap fc10",
 ])
@@ -85,7 +86,7 @@ def test_layouts_pytorch_writes_otherwise(notation):
     ("input 3x32x32 conv3-8x{n}", "whole number for the repeat count"),
     ("input 3x33x33 conv2-8/2[round=ceil, pad=0]", "rounds output sizes down"),
     ("input 3x15x15 maxpool2/2[round=exact]", "neither of PyTorch's roundings"),
-    ("input 3x8x8 deconv1-4/3[pad=same]", "'same' needs a dilated kernel at least the stride"),
+    ("input 3x8x8 deconv2-4/1[pad=same]", "output_padding of 1, which PyTorch refuses"),
 ])
 def test_what_pytorch_cannot_express_is_an_export_error(notation, message):
     with pytest.raises(symcount.ExportError, match=message):

@@ -1,4 +1,4 @@
-"""Integral shapes (issue 3): fractional sizes, congruences, rounding rules, solving."""
+"""Integral shapes: fractional sizes, congruences, rounding rules, solving."""
 import json
 import math
 import subprocess

@@ -1,4 +1,4 @@
-"""Memory per image (issue 5, item 2): weights' bytes and activations both ways, against
+"""Memory per image: weights' bytes and activations both ways, against
 the tools' figures on torchvision's VGG-16 and against PyTorch's own tensors."""
 import math
 

@@ -1,4 +1,4 @@
-"""Multi-path notation (issue 4, item 1): res, add, cat, defined blocks, depthwise; against PyTorch."""
+"""Multi-path notation: res, add, cat, defined blocks, depthwise; against PyTorch."""
 import pytest
 
 import symcount

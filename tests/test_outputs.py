@@ -1,4 +1,4 @@
-"""Outputs for papers and notebooks (issue 5, item 5): LaTeX, HTML and Jupyter's reprs."""
+"""Outputs for papers and notebooks: LaTeX, HTML and Jupyter's reprs."""
 import re
 from html.parser import HTMLParser
 

@@ -1,4 +1,4 @@
-"""Blocks called as papers write their legends (issue 5, item 4): C64, C64x2, c7s1-64,
+"""Blocks called as papers write their legends: C64, C64x2, c7s1-64,
 items chained by dashes (C64-C128), bare calls of parameterless blocks.  Each form must
 mean exactly what docs/notation.md says it means: the same network as the spelled-out one."""
 import pytest

@@ -1,4 +1,4 @@
-"""The progress indicator on long solves and sweeps (issue 5, item 5)."""
+"""The progress indicator on long solves and sweeps."""
 import io
 
 import symcount

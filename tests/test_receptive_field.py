@@ -1,4 +1,4 @@
-"""Receptive fields (issue 5, item 3): the closed forms against a brute-force measurement.
+"""Receptive fields: the closed forms against a brute-force measurement.
 
 PyTorch measures a field directly: with positive weights, the input pixels whose gradient
 reaches one output unit are exactly its receptive field, from u·S − P to u·S − P + r − 1

@@ -1,4 +1,4 @@
-"""`symcount repl` (issue 5, item 5): a prompt that keeps definitions, the input, symbol
+"""`symcount repl`: a prompt that keeps definitions, the input, symbol
 values and settings between lines, completes words, keeps a history, and shows errors
 without leaving."""
 import io

@@ -1,4 +1,4 @@
-"""The classic questions in ../shared/seeds/, answered with their own published numbers."""
+"""The classic questions people ask about VGG-16, AlexNet and a Lasagne MNIST net, answered with their own published numbers."""
 import pytest
 
 import symcount
@@ -41,7 +41,7 @@ def test_vgg16_per_layer_weights_and_memory_from_cs231n(vgg16):
 
 
 def test_vgg16_without_biases(vgg16):
-    # issue 2: without any bias 138,344,128 (seeds/000's complaint: conv layers "should have no bias")
+    # without any bias 138,344,128 (seeds/000's complaint: conv layers "should have no bias")
     assert vgg16.weights == 138_344_128
     no_bias = VGG16.replace("conv3-64x2", "conv3-64[bias=false]x2").replace("-128x2", "-128[bias=false]x2") \
         .replace("-256x3", "-256[bias=false]x3").replace("-512x3", "-512[bias=false]x3") \
@@ -52,7 +52,7 @@ def test_vgg16_without_biases(vgg16):
 
 
 def test_vgg16_macs_and_weight_file_size(vgg16):
-    # ../shared/reference/counting-conventions.md: calflops / DeepSpeed MACs 15,470,264,320
+    # calflops / DeepSpeed MACs on torchvision's VGG-16 (tests/fixtures/counters): 15,470,264,320
     assert vgg16.macs == 15_470_264_320
     # seeds/001: 138,357,544 × 4 bytes = 553,430,176
     assert vgg16.params * 4 == 553_430_176
@@ -74,7 +74,7 @@ ALEXNET_PAPER = ("input 3x227x227 conv11-96/4[pad=0] relu lrn maxpool3/2 conv5-2
 
 
 def test_alexnet_paper_grouped():
-    # issue 2 and the paper (two GPUs as groups=2): 60,965,224 parameters; seeds/002:
+    # the paper (two GPUs as groups=2): 60,965,224 parameters; seeds/002:
     # conv1 55x55x48*2 = 290,400 neurons, and (227-11)/4 + 1 = 55 (CS231n's answer)
     net = symcount.parse(ALEXNET_PAPER)
     assert net.params == 60_965_224

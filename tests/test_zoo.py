@@ -1,4 +1,4 @@
-"""The paper zoo (issue 4, items 2 and 3): every entry against PyTorch and against its paper.
+"""The paper zoo: every entry against PyTorch and against its paper.
 
 PyTorch: tests/torch_zoo.py builds each network by hand from its paper's table; the
 parameter count, every layer's output shape (in forward order) and FlopCounterMode/2

@@ -5,8 +5,7 @@ multiply-accumulate or two floating-point operations), on whether a bias add cou
 on which elementwise layers (activations, pooling, normalisation) cost anything.  A
 :class:`Convention` says all of it as data; ``count(network, convention)`` gives each
 row's figure and the total, symbolic where the network is.  Every preset names the file
-and function of the tool it reproduces (../shared/reference/counting-conventions.md,
-docs/conventions.md), and the VGG-16 figures in tests/test_conventions.py come from
+and function of the tool it reproduces (docs/conventions.md), and the VGG-16 figures in tests/test_conventions.py come from
 running those tools.
 """
 from __future__ import annotations

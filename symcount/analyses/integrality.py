@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import sympy
 from sympy.ntheory.modular import solve_congruence
 
+from symcount.analyses.compiled import validity
 from symcount.errors import SymbolError
 from symcount.notation.spec import symbol
 
@@ -254,12 +255,15 @@ def check(network) -> CheckResult:
 
 def valid_sizes(network, **ranges) -> list:
     """The values in the one range given (e.g. S=range(100, 400)) that make every layer
-    integral with every size >= 1."""
+    integral and meet every other requirement of the network (symcount.layers.requirements)."""
     if len(ranges) != 1:
         raise SymbolError("valid_sizes takes one symbol, e.g. valid_sizes(S=range(100, 400))")
     (name, values), = ranges.items()
-    report = _symbol_report(network, name)
-    return [v for v in values if report.admits(v)]
+    report, valid = _symbol_report(network, name)
+    return [v for v in values if report.admits(v) and valid(v)]
+
+
+MAX_STEPS = 100_000  # integral sizes tried past the first before smallest_valid gives up
 
 
 def smallest_valid(network, **at_least) -> int:
@@ -267,15 +271,28 @@ def smallest_valid(network, **at_least) -> int:
     if len(at_least) != 1:
         raise SymbolError("smallest_valid takes one symbol, e.g. smallest_valid(S=224)")
     (name, value), = at_least.items()
-    return _symbol_report(network, name).smallest_at_least(int(value))
+    report, valid = _symbol_report(network, name)
+    candidate = report.smallest_at_least(int(value))
+    for _ in range(MAX_STEPS):
+        if valid(candidate):
+            return candidate
+        candidate += report.modulus
+    raise SymbolError(f"no size of {name} from {value} on meets every requirement within {MAX_STEPS:,} steps")
 
 
-def _symbol_report(network, name) -> SymbolReport:
+def _symbol_report(network, name):
+    """The symbol's congruence report, and the exact network's requirements as a test of
+    one value of it (other symbols must be absent: they have no value here)."""
     result = check(network)
     for report in result.symbols:
         if report.symbol == name:
             if not report.solvable:
                 raise SymbolError(f"no congruence for {name}: {report.note}")
-            return report
+            twin, _ = _twin(network)
+            if set(twin.symbols) != {name}:
+                others = ", ".join(sorted(set(twin.symbols) - {name}))
+                raise SymbolError(f"give the other symbols values first ({others}): net.subs(...)")
+            test = validity(twin)
+            return report, lambda value: test(value)
     known = ", ".join(r.symbol for r in result.symbols) or "none"
     raise SymbolError(f"{name} is not a spatial input symbol of this network; its spatial symbols: {known}")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from symcount.analyses.sweep import compile_exact, validity_terms
+from symcount.analyses.compiled import compile_exact, validity
 from symcount.errors import LimitError, SymbolError, SymcountError
 from symcount.notation.parse import parse_expr, parse_shape
 from symcount.progress import steps
@@ -179,12 +179,12 @@ def solve(network, facts, bounds=None) -> SolveResult:
     symbols = list(network.symbols.values())
     expressions = compile_exact(symbols, [expr for expr, _ in pairs])
     stated = [value for _, value in pairs]
-    sizes = compile_exact(symbols, validity_terms(network))
+    valid_at = validity(network)
     solutions = []
     met_alone = [False] * len(facts)
     for point in steps(itertools.product(*ranges.values()), combinations, "solve"):
         try:
-            if not all(d > 0 for d in sizes(*point)):
+            if not valid_at(*point):
                 continue
             values = list(expressions(*point))
         except ZeroDivisionError:

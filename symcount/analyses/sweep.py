@@ -1,60 +1,16 @@
 """Evaluate a network's totals for many symbol values at once, exactly.
 
-The totals are compiled once with ``sympy.lambdify`` into plain Python.  The printer
-below writes floor(n/d) as ``n // d`` and rationals as ``Fraction``, so the sweep is
-integer-exact however large the numbers (the default printer would use floats).
-A row where some layer's size is <= 0, or where a folded symbolic repeat's assumption
-(n >= 1) fails, gets None totals and ``valid`` False.
+The totals are compiled once into plain Python that stays exact however large the
+numbers (symcount.analyses.compiled).  A point where the network is invalid (a size
+below 1, groups that do not divide the channels, ... : the network's requirements,
+which a numeric input or ``subs`` would refuse) gets None totals and ``valid`` False.
 """
 from __future__ import annotations
 
-from fractions import Fraction
-
-import sympy
-from sympy.printing.pycode import PythonCodePrinter
-
+from symcount.analyses.compiled import compile_exact, plain, validity
 from symcount.errors import SymbolError
 from symcount.network import QUANTITIES
 from symcount.progress import steps
-
-
-class _ExactPrinter(PythonCodePrinter):
-    def _fraction(self, expr):
-        numerator, denominator = sympy.fraction(sympy.together(expr))
-        return self._print(numerator), self._print(denominator)
-
-    def _print_floor(self, expr):
-        numerator, denominator = self._fraction(expr.args[0])
-        return f"(({numerator}) // ({denominator}))"
-
-    def _print_ceiling(self, expr):
-        numerator, denominator = self._fraction(expr.args[0])
-        return f"(-((-({numerator})) // ({denominator})))"
-
-    def _print_Rational(self, expr):
-        return f"Fraction({expr.p}, {expr.q})"
-
-    def _print_Half(self, expr):
-        return "Fraction(1, 2)"
-
-    def _print_Min(self, expr):
-        return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
-
-    def _print_Max(self, expr):
-        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
-
-
-def compile_exact(symbols, exprs):
-    """A Python function of `symbols` returning `exprs` (a tuple), exact on integers."""
-    printer = _ExactPrinter({"fully_qualified_modules": False, "inline": True,
-                             "allow_unknown_functions": True})
-    return sympy.lambdify(list(symbols), tuple(exprs), modules=[{"Fraction": Fraction}], printer=printer)
-
-
-def _plain(value):
-    if isinstance(value, Fraction) and value.denominator == 1:
-        return int(value)
-    return value
 
 
 def _columns(network, columns: dict) -> tuple[list, int]:
@@ -77,37 +33,27 @@ def _columns(network, columns: dict) -> tuple[list, int]:
     return values, length
 
 
-def validity_terms(network) -> list:
-    """Expressions that are all > 0 exactly where the network's formulas hold: every size,
-    and every assumption of a folded symbolic repeat (n >= k becomes n - k + 1 > 0)."""
-    terms = {d for row in network.layers for d in row.output + row.input if not d.is_number}
-    terms.update(a.lhs - a.rhs + 1 for a in network.assumptions)
-    return sorted(terms, key=sympy.default_sort_key)
-
-
 def _compiled(network):
-    """(totals function, dimensions function), compiled once per network."""
-    cached = network.__dict__.get("_sweep_functions")
+    """The totals function, compiled once per network."""
+    cached = network.__dict__.get("_sweep_totals")
     if cached is None:
         symbols = list(network.symbols.values())
-        totals = compile_exact(symbols, [getattr(network, q) for q in QUANTITIES])
-        dimensions = compile_exact(symbols, validity_terms(network))
-        cached = network.__dict__["_sweep_functions"] = (totals, dimensions)
+        cached = network.__dict__["_sweep_totals"] = compile_exact(symbols, [getattr(network, q) for q in QUANTITIES])
     return cached
 
 
 def sweep(network, **columns) -> dict:
     """{symbol: [...], 'valid': [...], 'weights': [...], ..., 'macs': [...]}."""
     values, length = _columns(network, columns)
-    totals_of, dimensions_of = _compiled(network)
+    totals_of, valid_at = _compiled(network), validity(network)
     result = {name: column for name, column in zip(network.symbols, values)}
     result["valid"] = []
     for quantity in QUANTITIES:
         result[quantity] = []
     for point in steps(zip(*values) if values else [()] * length, length, "sweep"):
-        valid = all(d > 0 for d in dimensions_of(*point))
+        valid = valid_at(*point)
         totals = totals_of(*point) if valid else (None,) * len(QUANTITIES)
         result["valid"].append(valid)
         for quantity, total in zip(QUANTITIES, totals):
-            result[quantity].append(_plain(total))
+            result[quantity].append(plain(total))
     return result

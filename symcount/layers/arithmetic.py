@@ -1,12 +1,12 @@
 """Output-size arithmetic of sliding windows, exact and symbolic, under each rounding rule.
 
-Formulas and sources: ../shared/reference/conv-arithmetic.md and docs/conventions.md.
+Formulas and sources: docs/conventions.md.
 With span = i + p_before + p_after - k̂ (k̂ = d(k-1) + 1, the effective kernel):
   floor   o = floor(span / s) + 1                  PyTorch Conv2d/MaxPool2d, Caffe convolution, ONNX
   exact   o = span / s + 1                         the papers' arithmetic, rationals kept (217/4 + 1)
-  ceil    o = min(ceil(span / s), floor((i + p_before - 1) / s)) + 1
+  ceil    o = ceil(span / s) + 1, less 1 where (o - 1)s >= i + p_before
                                                    PyTorch ceil_mode (aten/.../Pool.h)
-  caffe   o = ceil(span / s) + 1, clipped as ceil only when p_before > 0
+  caffe   o = ceil(span / s) + 1, less 1 as ceil only when some axis is padded
                                                    Caffe pooling (pooling_layer.cpp)
   same    o = ceil(i / s), total padding max((o-1)s + k̂ - i, 0) split floor/ceil
                                                    TensorFlow/Keras (kernel_shape_util.cc)
@@ -62,26 +62,41 @@ def ceil_div(numerator: Expr, denominator: Expr) -> Expr:
     return sympy.ceiling(numerator / denominator)
 
 
-def output_size(rule: str, i: Expr, window: Window) -> Expr:
-    """The output size along one axis under one of RULES."""
+def _clipped(span: Expr, i: Expr, window: Window) -> Expr:
+    """ceil(span / s) + 1, less one where that last window would start in the padding,
+    (o - 1)s >= i + p_before: PyTorch's pooling_output_shape and Caffe's pooling_layer.cpp
+    drop one window there.  While p_after <= k̂ - 1 (always for pooling) that is the min
+    below; past it the last window always starts in the padding, so it is always dropped."""
+    s, up = window.stride, ceil_div(span, window.stride)
+    within = sympy.Min(up, floor_div(i + window.before - 1, s)) + 1
+    beyond = up
+    fits = window.kernel - 1 - window.after
+    if fits.is_nonnegative:
+        return within
+    if fits.is_negative:
+        return beyond
+    return sympy.Piecewise((within, fits >= 0), (beyond, True))
+
+
+def output_size(rule: str, i: Expr, window: Window, padded: Expr = None) -> Expr:
+    """The output size along one axis under one of RULES.  `padded` is the layer's padding
+    summed over every axis: Caffe clips when any axis is padded (`if (pad_h_ || pad_w_)`)."""
     span = i + window.before + window.after - window.kernel
     s = window.stride
     if rule == "exact":
         return span / s + 1
     if rule == "floor":
         return floor_div(span, s) + 1
-    # PyTorch drops a last window that would start in the right padding, (o - 1)s >= i + p:
-    # with p <= k̂/2 that is the min below (the latest start allowed is i + p - 1).
-    clipped = sympy.Min(ceil_div(span, s), floor_div(i + window.before - 1, s)) + 1
     if rule == "ceil":
-        return clipped
-    if rule == "caffe":  # Caffe clips only when it pads
+        return _clipped(span, i, window)
+    if rule == "caffe":
+        padded = window.before + window.after if padded is None else padded
         unclipped = ceil_div(span, s) + 1
-        if window.before == 0:
+        if padded == 0:
             return unclipped
-        if window.before.is_positive:
-            return clipped
-        return sympy.Piecewise((clipped, window.before > 0), (unclipped, True))
+        if padded.is_positive:
+            return _clipped(span, i, window)
+        return sympy.Piecewise((_clipped(span, i, window), padded > 0), (unclipped, True))
     raise ValueError(f"unknown rounding rule {rule!r}")
 
 

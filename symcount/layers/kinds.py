@@ -2,7 +2,7 @@
 
 A layer kind is data: its options (with aliases and value parsers) and one function
 from (parameters, input shape, network padding) to a :class:`LayerResult`.  Counting
-rules (docs/conventions.md; ../shared/reference/conv-arithmetic.md "Counting"):
+rules (docs/conventions.md, "Counting"):
   conv  weights k_h·k_w·(C_in/g)·C_out, biases C_out, MACs H_o·W_o·C_out·k_h·k_w·C_in/g
   deconv (transposed) the same weights and biases; MACs on the *input* positions,
         H_i·W_i·C_in·k_h·k_w·C_out/g, as PyTorch computes it (torch/utils/flop_counter.py,
@@ -14,26 +14,19 @@ Biases are not MACs; pooling, normalisation and activations cost no MACs here.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Callable
 
 import sympy
 
-from symcount.errors import OptionError, ShapeError
+from symcount.errors import OptionError
 from symcount.layers import arithmetic as ar
+from symcount.layers.requirements import LayerProblem, Needs
 
 Expr = sympy.Expr
 ZERO = sympy.Integer(0)
 ONE = sympy.Integer(1)
-
-
-class LayerProblem(Exception):
-    """Raised inside evaluation; the network builder adds the layer's place and input."""
-
-    def __init__(self, message: str, error: type = ShapeError):
-        super().__init__(message)
-        self.error = error
 
 
 @dataclass(frozen=True)
@@ -46,6 +39,7 @@ class LayerResult:
     exact: tuple = None     # the output under exact arithmetic (a sliding window's 54.25)
     windows: tuple = ()     # a Window per spatial axis, for sliding-window layers
     transposed: object = None  # a Transposed, for a transposed convolution
+    requires: tuple = ()    # Requirements its symbols leave open (symcount.layers.requirements)
 
     def __post_init__(self):
         if self.exact is None:
@@ -150,14 +144,6 @@ OPTIONS = {spec.name: spec for spec in (
 
 # --------------------------------------------------------------------------- kinds
 
-def _check_int(value, what, minimum):
-    """Reject a parameter that is certainly not an integer >= minimum."""
-    if value.is_integer is False:
-        raise LayerProblem(f"{what} must be a whole number, got {value}")
-    if (value - minimum).is_negative:
-        raise LayerProblem(f"{what} must be at least {minimum}, got {value}")
-
-
 def _spatial(shape, kind):
     if len(shape) != 3:
         raise LayerProblem(f"{kind} needs a C×H×W input")
@@ -169,12 +155,14 @@ class Defaults:
     """The network-wide choices a layer falls back on (hashable: part of the cache key).
 
     padding: the convolutions' default padding; conv, pool: the rounding rule of each;
-    forced: apply conv/pool to every layer, ignoring its own round/ceil options (the
-    integrality analysis evaluates everything exactly).
+    deconv: whose output-size rule a transposed convolution with valid or same padding
+    follows, "pytorch" or "keras"; forced: apply conv/pool to every layer, ignoring its
+    own round/ceil options (the integrality analysis evaluates everything exactly).
     """
     padding: object = "half"
     conv: str = "floor"
     pool: str = "floor"
+    deconv: str = "pytorch"
     forced: bool = False
 
     def rule(self, params, kind_rule: str) -> str:
@@ -185,43 +173,44 @@ class Defaults:
         return "ceil" if params.get("ceil") else kind_rule
 
 
-def _windows(params, i_pair, k_pair, default_stride, mode, rule):
+def _windows(params, i_pair, k_pair, default_stride, mode, rule, needs):
     """Output, exact output and Window of each spatial axis of a conv or pooling layer."""
-    sh, sw = params.get("stride", default_stride)
-    dh, dw = params.get("dilation", (ONE, ONE))
-    outputs, exacts, windows = [], [], []
-    for axis, (i, k, s, d) in enumerate(zip(i_pair, k_pair, (sh, sw), (dh, dw))):
+    strides = params.get("stride", default_stride)
+    dilations = params.get("dilation", (ONE, ONE))
+    windows, same = [], []
+    for axis, (i, k, s, d) in enumerate(zip(i_pair, k_pair, strides, dilations)):
         for value, what in ((k, "kernel"), (s, "stride"), (d, "dilation")):
-            _check_int(value, what, 1)
+            needs.whole(value, what, 1)
         keff = ar.effective_kernel(k, d)
         if mode == "same":
-            out, window = ar.same_window(i, keff, s)
-            outputs.append(i / s if rule == "exact" else out)
-            exacts.append(i / s)
-            windows.append(window)
+            same.append(ar.same_window(i, keff, s)[0])
+            windows.append(ar.same_window(i, keff, s)[1])
             continue
         before, after = ar.padding_for(mode if isinstance(mode, str) else mode[axis], keff)
-        _check_int(before, "padding", 0)
-        _check_int(after, "padding", 0)
-        window = ar.Window(keff, s, before, after)
-        outputs.append(ar.output_size(rule, i, window))
-        exacts.append(ar.output_size("exact", i, window))
-        windows.append(window)
-    return tuple(outputs), tuple(exacts), tuple(windows)
+        needs.whole(before, "padding", 0)
+        needs.whole(after, "padding", 0)
+        windows.append(ar.Window(keff, s, before, after))
+    if mode == "same":
+        exacts = tuple(i / w.stride for i, w in zip(i_pair, windows))
+        return (exacts if rule == "exact" else tuple(same)), exacts, tuple(windows)
+    padded = sympy.Add(*[w.before + w.after for w in windows])  # Caffe clips when any axis is padded
+    outputs = tuple(ar.output_size(rule, i, w, padded) for i, w in zip(i_pair, windows))
+    exacts = tuple(ar.output_size("exact", i, w) for i, w in zip(i_pair, windows))
+    return outputs, exacts, tuple(windows)
 
 
-def _conv(params, shape, defaults):
+def _conv(params, shape, defaults, needs):
     cin, h, w = _spatial(shape, "a convolution")
     kh, kw = params["kernel"]
     depthwise = params.get("depthwise", False)  # dw3: one filter per input channel
     cout = cin if depthwise else params["out"]
     groups = cin if depthwise else params.get("groups", ONE)
-    _check_int(cout, "filters", 1)
-    _check_int(groups, "groups", 1)
-    _check_groups(cin, cout, groups)
+    needs.whole(cout, "filters", 1)
+    needs.whole(groups, "groups", 1)
+    _check_groups(cin, cout, groups, needs)
     mode = params.get("pad", defaults.padding)
     (ho, wo), exact, windows = _windows(params, (h, w), (kh, kw), (ONE, ONE), mode,
-                                        defaults.rule(params, defaults.conv))
+                                        defaults.rule(params, defaults.conv), needs)
     per_position = kh * kw * cin / groups
     biases = cout if params.get("bias", True) else ZERO
     return LayerResult((cout, ho, wo), per_position * cout, biases, ZERO, ho * wo * cout * per_position,
@@ -230,124 +219,139 @@ def _conv(params, shape, defaults):
 
 @dataclass(frozen=True)
 class Transposed:
-    """A transposed convolution's geometry per spatial axis, for counters that need it
-    (DeepSpeed's bias count evaluates the forward formula on it)."""
+    """A transposed convolution's geometry per spatial axis as PyTorch's ConvTranspose2d
+    takes it, o = (i - 1)s - 2p + k̂ + output_padding, whatever rule gave the size (for
+    counters that need it, such as DeepSpeed's bias count, and for the exporter)."""
     kernel: tuple
     stride: tuple
     padding: tuple
     dilation: tuple
     groups: Expr
+    output_padding: tuple = (ZERO, ZERO)
 
 
-def _check_groups(cin, cout, groups):
+def _check_groups(cin, cout, groups, needs):
     for channels, side in ((cin, "input"), (cout, "output")):
-        remainder = sympy.Mod(channels, groups)
-        if remainder.is_number and remainder != 0:
-            raise LayerProblem(f"groups={groups} does not divide the {side} channels {channels}")
+        needs.divides(groups, channels, f"groups={groups} does not divide the {side} channels {channels}")
 
 
-def _deconv(params, shape, defaults):
+def _keras_transposed(keff, s, extra, same):
+    """Keras' Conv2DTranspose as PyTorch's (padding, output_padding) on one axis
+    (keras/src/backend/common/backend_utils.py, _get_output_shape_given_tf_padding):
+    valid: (i - 1)s + max(k̂, s), or (i - 1)s + k̂ + output_padding where one is given;
+    same: i·s, or (i - 1)s + k̂ mod 2 + output_padding where one is given."""
+    if same and extra is None:  # 2p - output_padding = k̂ - s
+        p = sympy.Max(sympy.ceiling((keff - s) / 2), 0)
+        return p, 2 * p - (keff - s)
+    if same:
+        return sympy.floor(keff / 2), extra
+    return ZERO, sympy.Max(s - keff, 0) if extra is None else extra
+
+
+def _deconv(params, shape, defaults, needs):
     """PyTorch's ConvTranspose2d: o = (i - 1)s - 2p + d(k - 1) + output_padding + 1
-    (../shared/reference/conv-arithmetic.md).  Padding defaults to 0, as in PyTorch and
-    Keras' 'valid', whatever the network's default for convolutions; pad=same is Keras'
-    and TensorFlow's o = i·s."""
+    (docs/conventions.md).  Padding defaults to 0 whatever the network's default for
+    convolutions.  pad=same is Keras' rule, and so is valid padding under the keras and
+    tensorflow frameworks (a kernel smaller than the stride leaves a gap there)."""
     cin, h, w = _spatial(shape, "a transposed convolution")
     cout, groups = params["out"], params.get("groups", ONE)
-    _check_int(cout, "filters", 1)
-    _check_int(groups, "groups", 1)
-    _check_groups(cin, cout, groups)
-    mode = params.get("pad", (ZERO, ZERO))
+    needs.whole(cout, "filters", 1)
+    needs.whole(groups, "groups", 1)
+    _check_groups(cin, cout, groups, needs)
+    mode = params.get("pad", "valid" if defaults.deconv == "keras" else (ZERO, ZERO))
     if mode in ("half", "full"):
         raise LayerProblem(f"a transposed convolution takes pad=n, (h, w), valid or same, not {mode}", OptionError)
     strides, dilations = params.get("stride", (ONE, ONE)), params.get("dilation", (ONE, ONE))
-    extras = params.get("output_padding", (ZERO, ZERO))
-    outputs, paddings = [], []
-    for axis, (i, k, s, d, extra) in enumerate(zip((h, w), params["kernel"], strides, dilations, extras)):
+    given = params.get("output_padding")
+    outputs, paddings, extras = [], [], []
+    for axis, (i, k, s, d) in enumerate(zip((h, w), params["kernel"], strides, dilations)):
+        extra = None if given is None else given[axis]
         for value, what, minimum in ((k, "kernel", 1), (s, "stride", 1), (d, "dilation", 1),
-                                     (extra, "output_padding", 0)):
-            _check_int(value, what, minimum)
-        # PyTorch: "output padding must be smaller than either stride or dilation"
-        if (sympy.Max(s, d) - extra).is_positive is False:
-            raise LayerProblem(f"output_padding {extra} must be smaller than the stride {s} or the dilation {d}")
-        if mode == "same":
-            outputs.append(i * s)
-            paddings.append(None)
-            continue
-        p = ZERO if mode == "valid" else mode[axis]
-        _check_int(p, "padding", 0)
-        outputs.append((i - 1) * s - 2 * p + ar.effective_kernel(k, d) + extra)
+                                     (ZERO if extra is None else extra, "output_padding", 0)):
+            needs.whole(value, what, minimum)
+        if extra is not None:  # PyTorch: "output padding must be smaller than either stride or dilation"
+            needs.require(sympy.Max(s, d) - extra - 1, "nonnegative",
+                          f"output_padding {extra} must be smaller than the stride {s} or the dilation {d}")
+        keff = ar.effective_kernel(k, d)
+        if mode == "same" or (mode == "valid" and defaults.deconv == "keras"):
+            p, extra = _keras_transposed(keff, s, extra, mode == "same")
+        else:
+            p = ZERO if mode == "valid" else mode[axis]
+            extra = ZERO if extra is None else extra
+            needs.whole(p, "padding", 0)
+        outputs.append((i - 1) * s - 2 * p + keff + extra)
         paddings.append(p)
+        extras.append(extra)
     kh, kw = params["kernel"]
     per_position = kh * kw * cout / groups
     biases = cout if params.get("bias", True) else ZERO
-    geometry = Transposed(params["kernel"], strides, tuple(paddings), dilations, groups)
+    geometry = Transposed(params["kernel"], strides, tuple(paddings), dilations, groups, tuple(extras))
     return LayerResult((cout,) + tuple(outputs), per_position * cin, biases, ZERO, h * w * cin * per_position,
                        transposed=geometry)
 
 
-def _pool(params, shape, defaults):
+def _pool(params, shape, defaults, needs):
     c, h, w = _spatial(shape, "a pooling layer")
-    k = params["kernel"][0]
+    k = params["kernel"]
     pad = params.get("pad", (ZERO, ZERO))
     if pad == "half":
-        pad = (sympy.floor(k / 2),) * 2
+        pad = tuple(sympy.floor(kk / 2) for kk in k)
     elif pad == "valid":
         pad = (ZERO, ZERO)
     elif pad == "full":
         raise LayerProblem("pooling takes pad=n, (h, w), half, same or valid, not full", OptionError)
     if pad != "same":
-        for p in pad:
+        for p, kk in zip(pad, k):
             # PyTorch pool2d_shape_check: "pad should be at most half of effective kernel size"
-            if (sympy.floor(k / 2) - p).is_negative:
-                raise LayerProblem(f"padding {p} is more than half the kernel {k}")
+            needs.require(sympy.floor(kk / 2) - p, "nonnegative", f"padding {p} is more than half the kernel {kk}")
     # PyTorch's pooling stride defaults to the kernel
-    out, exact, windows = _windows(params, (h, w), params["kernel"], params["kernel"], pad,
-                                   defaults.rule(params, defaults.pool))
+    out, exact, windows = _windows(params, (h, w), k, k, pad, defaults.rule(params, defaults.pool), needs)
     return LayerResult((c,) + out, ZERO, ZERO, ZERO, ZERO, (c,) + exact, windows)
 
 
-def _gap(params, shape, defaults):
+def _gap(params, shape, defaults, needs):
     c, _, _ = _spatial(shape, "global average pooling")
     return LayerResult((c, ONE, ONE), ZERO, ZERO, ZERO, ZERO)
 
 
-def _adaptive(params, shape, defaults):
-    """PyTorch's AdaptiveAvgPool2d/AdaptiveMaxPool2d: C×o×o whatever the input size."""
+def _adaptive(params, shape, defaults, needs):
+    """PyTorch's AdaptiveAvgPool2d/AdaptiveMaxPool2d: C×h×w whatever the input size."""
     c, _, _ = _spatial(shape, "adaptive pooling")
-    size = params["size"]
-    _check_int(size, "the output size", 1)
-    return LayerResult((c, size, size), ZERO, ZERO, ZERO, ZERO)
+    for size in params["size"]:
+        needs.whole(size, "the output size", 1)
+    return LayerResult((c,) + tuple(params["size"]), ZERO, ZERO, ZERO, ZERO)
 
 
-def _flatten(params, shape, defaults):
+def _flatten(params, shape, defaults, needs):
     return LayerResult((sympy.Mul(*shape),), ZERO, ZERO, ZERO, ZERO)
 
 
-def _fc(params, shape, defaults):
+def _fc(params, shape, defaults, needs):
     fan_in = sympy.Mul(*shape)
     out = params["out"]
-    _check_int(out, "units", 1)
+    needs.whole(out, "units", 1)
     biases = out if params.get("bias", True) else ZERO
     return LayerResult((out,), fan_in * out, biases, ZERO, fan_in * out)
 
 
-def _bn(params, shape, defaults):
+def _bn(params, shape, defaults, needs):
     c = shape[0]
     trainable = c if params.get("affine", True) else ZERO
     return LayerResult(tuple(shape), trainable, trainable, 2 * c, ZERO)
 
 
-def _instancenorm(params, shape, defaults):
+def _instancenorm(params, shape, defaults, needs):
     """PyTorch's InstanceNorm2d: no parameters unless affine (its default is affine=False,
     track_running_stats=False, as CycleGAN uses it)."""
     c, h, w = _spatial(shape, "instance normalisation")
-    if h * w == 1:  # torch.nn.functional._verify_spatial_size
-        raise LayerProblem("instance normalisation needs more than one spatial element (PyTorch refuses 1×1)")
+    # torch.nn.functional._verify_spatial_size: more than one spatial element
+    needs.require(h * w - 2, "nonnegative",
+                  "instance normalisation needs more than one spatial element (PyTorch refuses 1×1)")
     trainable = c if params.get("affine", False) else ZERO
     return LayerResult(tuple(shape), trainable, trainable, ZERO, ZERO)
 
 
-def _same_shape(params, shape, defaults):
+def _same_shape(params, shape, defaults, needs):
     return LayerResult(tuple(shape), ZERO, ZERO, ZERO, ZERO)
 
 
@@ -412,4 +416,6 @@ def parse_option(kind: str, written: str, value) -> tuple:
 @lru_cache(maxsize=8192)
 def evaluate(kind: str, params: tuple, shape: tuple, defaults: Defaults) -> LayerResult:
     """Evaluate one layer on one input shape; cached, as deep nets repeat layers."""
-    return KINDS[kind].evaluate(dict(params), shape, defaults)
+    needs = Needs()
+    result = KINDS[kind].evaluate(dict(params), shape, defaults, needs)
+    return replace(result, requires=tuple(needs.open)) if needs.open else result

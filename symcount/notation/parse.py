@@ -36,8 +36,6 @@ _EXAMPLES = {
          "conv relu"],
     "'x' after a layer or group is followed by a repeat count, as in conv3-64x2 or (conv3-64 pool)x{n}":
         ["conv3-64x", "conv3-64x relu", "conv3-64x fc10", "conv3-64x foo", "(relu)x", "poolx", "(relu)x fc10"],
-    "pooling kernels are square: write maxpool3/2, not maxpool3x3/2":
-        ["maxpool3x3/2", "pool2x2/2", "avgpool3x3/1"],
     "a '(' group is not closed: write (conv3-64 pool)x2":
         ["(conv3-64", "(relu pool", "((relu)x2"],
     "a '{' expression is not closed: write {2*C}":

@@ -181,8 +181,8 @@ class ToSpec(Transformer_NonRecursive):
     def pool(self, meta, children):
         keyword, *rest = children
         kernels = [c for c in rest if not isinstance(c, _Stride)]
-        kernel = kernels[0] if kernels else sympy.Integer(2)
-        return _Core(KEYWORDS[keyword.lower()], _strided({"kernel": (kernel, kernel)}, rest), meta)
+        kernel = kernels[0] if kernels else (sympy.Integer(2), sympy.Integer(2))
+        return _Core(KEYWORDS[keyword.lower()], _strided({"kernel": kernel}, rest), meta)
 
     @v_args(meta=True)
     def depthwise(self, meta, children):

@@ -193,7 +193,7 @@ class _Writer:
             return ["nn.AdaptiveAvgPool2d(1)"]
         if kind in ("adaptiveavgpool", "adaptivemaxpool"):
             name = "nn.AdaptiveAvgPool2d" if kind == "adaptiveavgpool" else "nn.AdaptiveMaxPool2d"
-            return [f"{name}({_int(params['size'], 'the output size', layer)})"]
+            return [f"{name}({_pair(params['size'], 'the output size', layer)})"]
         if kind == "flatten":
             return ["nn.Flatten()"]
         if kind == "lrn":
@@ -256,19 +256,12 @@ class _Writer:
         stride = _pair(geometry.stride, "the stride", layer)
         if stride != "1":
             args.append(f"stride={stride}")
-        paddings, extras = [], []
-        for k, s, d, p, extra in zip(geometry.kernel, geometry.stride, geometry.dilation, geometry.padding,
-                                     params.get("output_padding", (0, 0))):
-            if p is None:  # pad=same: 2p - output_padding = k̂ - s, with output_padding 0 or 1
-                span = _int(d * (k - 1) + 1 - s, "k̂ - s", layer)
-                if span < 0:
-                    raise ExportError(f"{layer.text}: 'same' needs a dilated kernel at least the stride; "
-                                      "PyTorch has no padding for it")
-                p, extra = (span + 1) // 2, span % 2
-                if extra and extra >= max(_int(s, "the stride", layer), _int(d, "the dilation", layer)):
-                    raise ExportError(f"{layer.text}: 'same' here needs an output_padding PyTorch refuses")
-            paddings.append(_int(p, "the padding", layer))
-            extras.append(_int(extra, "the output padding", layer))
+        paddings = [_int(p, "the padding", layer) for p in geometry.padding]
+        extras = [_int(extra, "the output padding", layer) for extra in geometry.output_padding]
+        for extra, s, d in zip(extras, geometry.stride, geometry.dilation):
+            if extra and extra >= max(_int(s, "the stride", layer), _int(d, "the dilation", layer)):
+                raise ExportError(f"{layer.text}: this size needs an output_padding of {extra}, which PyTorch "
+                                  "refuses (it must be smaller than the stride or the dilation)")
         if any(paddings):
             args.append(f"padding={paddings[0] if paddings[0] == paddings[1] else tuple(paddings)}")
         if any(extras):
@@ -297,10 +290,10 @@ class _Writer:
         if before != after:
             raise ExportError(f"{layer.text}: PyTorch pools with the same padding on both sides; this one pads "
                               f"{before} before and {after} after")
-        kernel = _int(params["kernel"][0], "the kernel", layer)
+        kernels = [_int(k, "the kernel", layer) for k in params["kernel"]]
         strides = [_int(w.stride, "the stride", layer) for w in windows]
-        args = [str(kernel)]
-        if strides != [kernel, kernel]:
+        args = [_pair(params["kernel"], "the kernel", layer)]
+        if strides != kernels:
             args.append(f"stride={strides[0] if strides[0] == strides[1] else tuple(strides)}")
         if any(before):
             args.append(f"padding={before[0] if before[0] == before[1] else tuple(before)}")

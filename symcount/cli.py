@@ -81,10 +81,11 @@ def _parser() -> argparse.ArgumentParser:
                              "(0: one row per top-level block, e.g. per ResNet stage)")
     parser.add_argument("-c", "--convention", metavar="NAME",
                         help="add a column with a counter's figure: macs, torchinfo, fvcore, thop, ptflops, "
-                             "deepspeed (= calflops), deepspeed_flops, torch (FlopCounterMode); docs/conventions.md")
+                             "fvcore_train, deepspeed, deepspeed_flops, calflops, calflops_flops, torch (FlopCounterMode); "
+                             "docs/conventions.md")
     parser.add_argument("--switch", action="append", default=[], metavar="NAME=VALUE",
                         help="change the convention: unit=MAC|FLOP, bias=, activations=, pooling=, normalization=, "
-                             "fold_bn= (true or false); repeatable")
+                             "fold_bn= (true or false), functional=none|all|relu,gap; repeatable")
     parser.add_argument("--backward", action="store_true",
                         help="also give forward + backward, estimating the backward pass as 2 x the forward")
     parser.add_argument("-m", "--memory", nargs="?", const="float32", metavar="DTYPE",
@@ -201,8 +202,7 @@ def _table(argv) -> int:
         network.subs(**values)  # checks every layer at these values
     sys.stdout.write(network.table(args.format, network.values(**values), depth=args.depth,
                                    convention=args.convention, backward=args.backward, memory=args.memory,
-                                   receptive_field=args.receptive_field,
-                                   **_switches(args.switch)))
+                                   receptive_field=args.receptive_field, switches=_switches(args.switch)))
     return 0
 
 
@@ -212,9 +212,7 @@ def _switches(pairs) -> dict:
         name, sep, value = (part.strip() for part in pair.partition("="))
         if not sep or not name or not value:
             raise SymcountError(f"--switch takes NAME=VALUE, got {pair!r}")
-        lowered = value.lower()
-        switches[name] = True if lowered in ("true", "yes", "on", "1") else \
-            False if lowered in ("false", "no", "off", "0") else value
+        switches[name] = value  # the convention checks names and values
     return switches
 
 

@@ -77,6 +77,7 @@ class Row:
     field: tuple | None = None  # receptive field after this row: per spatial axis (size, stride, padding);
                                 # None once a layer sees the whole input (fc, gap, adaptive pooling)
     transposed: object = None   # a transposed convolution's geometry (symcount.layers.kinds.Transposed)
+    functional: bool = False    # written [functional]: the model calls it as a function (F.relu), not a module
 
     @property
     def qualified_name(self) -> str:
@@ -271,7 +272,8 @@ class _Builder:
         self.field = rf.after(self.field, layer.kind, result.windows, len(result.output))
         self.rows.append(Row("", layer.kind, layer.text, shape, result.output, one, result.weights,
                              result.biases, result.non_trainable, sympy.Mul(*result.output), result.macs,
-                             result.exact, result.windows, tuple(self.scopes), self.field, result.transposed))
+                             result.exact, result.windows, tuple(self.scopes), self.field, result.transposed,
+                             bool(layer.get("functional"))))
         if len(self.rows) > MAX_ROWS:
             raise self.error(LimitError, f"the network expands to more than {MAX_ROWS:,} layers", layer)
         return result.output
@@ -582,8 +584,9 @@ class Network:
     def ops(self, convention: str = "macs", backward: bool = False, **switches) -> Expr:
         """The headline figure of a counter: net.ops("torchinfo"), net.ops("torch"),
         net.ops("thop", bias=True).  Presets: macs (the default), torchinfo, fvcore, thop,
-        ptflops, deepspeed (= calflops), deepspeed_flops, torch (FlopCounterMode); switches:
-        unit, bias, activations, pooling, normalization, fold_bn (docs/conventions.md).
+        fvcore_train, ptflops, deepspeed, deepspeed_flops, calflops, calflops_flops, torch
+        (FlopCounterMode); switches: unit, bias, activations, pooling, normalization, fold_bn,
+        functional (docs/conventions.md).
         backward=True adds an estimate of the backward pass, twice the forward."""
         from symcount.analyses.conventions import convention as chosen, count
         total = count(self, chosen(convention, **switches))[1]
@@ -619,13 +622,15 @@ class Network:
 
     def table(self, format: str = "text", values: dict | None = None, depth: int | None = None,
               convention: str | None = None, backward: bool = False, memory: str | None = None,
-              receptive_field: bool = False, **switches) -> str:
+              receptive_field: bool = False, switches: dict | None = None, **more_switches) -> str:
         """The table as text, markdown, json or csv; `values` ({"H": 224} or {Symbol: 224})
         shows numbers beside the formulas; `depth` folds blocks nested deeper; `convention`
         (and its switches) adds a column with that counter's figure per row; `memory`
         ("float32", ...) adds the memory report (not in csv); `receptive_field` adds each
-        row's receptive field size, effective stride and effective padding."""
+        row's receptive field size, effective stride and effective padding.  Switches are
+        keyword arguments, or a dict `switches` (whatever their names)."""
         from symcount.analyses.conventions import convention as chosen, count
+        switches = {**(switches or {}), **more_switches}
         from symcount.render.table import Column, Extras, render
         values = values or {}
         if any(isinstance(name, str) for name in values):
@@ -638,6 +643,10 @@ class Network:
             if depth is not None:
                 figures = [sympy.Add(*[figures[i] for i in members]) for _, members in fold_groups(self.layers, depth)]
             note = f"{rule.name}: {rule.label} ({rule.unit}s); {rule.source}"
+            if not rule.buffers:  # what the tool's own footer says: parameters only, buffers apart
+                shown = self.params.xreplace(values) if values else self.params
+                note += (f"; its footer: Total params: {shown}, Trainable params: {shown}, Non-trainable params: 0 "
+                         "(BatchNorm's running statistics are buffers there, not parameters)")
             if backward:
                 note += f"; forward + backward (an estimate: backward = 2 × forward): {3 * total}"
             columns.append(Column("ops", f"{rule.name.split(' ')[0]} {rule.label}", tuple(figures), total))

@@ -349,10 +349,13 @@ def _line_editing(session):
 
 
 def run(stdin=None, stdout=None, stderr=None) -> int:
-    """The prompt; with a terminal, line editing, history and completion.  Returns 0."""
+    """The prompt; with a terminal, line editing, history and completion.  Returns 0, or,
+    reading entries that are not typed at a terminal, 2 if any entry failed (after all of
+    them), so a replayed session fails as a script would."""
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     interactive = stdin.isatty() and stdout.isatty()
     session = Session()
+    failed = False
     save = _line_editing(session) if interactive else (lambda: None)
     if interactive:
         stdout.write("symcount: type notation (conv3-64x2 pool fc10), a zoo name, or :help. Ctrl-D leaves.\n")
@@ -377,14 +380,15 @@ def run(stdin=None, stdout=None, stderr=None) -> int:
             except EOFError:
                 if interactive:
                     stdout.write("\n")
-                return 0
+                return 2 if failed and not interactive else 0
             try:
                 answer = session.handle(entry)
             except Quit:
-                return 0
+                return 2 if failed and not interactive else 0
             except SymcountError as error:
                 stderr.write(f"error: {error}\n")
                 stderr.flush()
+                failed = True
                 continue
             except KeyboardInterrupt:
                 stderr.write("interrupted\n")

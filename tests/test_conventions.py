@@ -31,6 +31,7 @@ def test_switches_reproduce_the_other_measured_figures():
     net = symcount.parse(VGG16_TORCHVISION)
     # ptflops without its double count of functional ReLU and pooling calls
     assert net.ops("ptflops", activations=True, pooling=True) == 15_503_523_304
+    assert net.ops("ptflops", functional="all") == 15_503_523_304  # the same: every call counted once
     # ptflops' aten backend counts mm and convolution with their bias, nothing else
     assert net.ops("macs", bias=True) == 15_483_821_032
     assert net.ops("deepspeed", unit="FLOP") == net.ops("torch") == 30_940_528_640
@@ -82,12 +83,12 @@ def test_a_folded_table_keeps_every_layers_figure():
 
 
 # Measured by running each tool on the same PyTorch modules, batch 1 (torchinfo 1.8.0, thop
-# 0.1.1.post2209072238, ptflops 0.7.5 pytorch backend, fvcore 0.1.5.post20221221, calflops 0.3.2
-# for deepspeed, torch 2.15.0 FlopCounterMode):
+# 0.1.1.post2209072238, ptflops 0.7.5 pytorch backend, fvcore 0.1.5.post20221221, calflops 0.3.2,
+# torch 2.15.0 FlopCounterMode):
 #   ConvTranspose2d(8, 6, 3, stride=2, padding=1, output_padding=1, groups=2),
 #   ConvTranspose2d(6, 4, 4, stride=2, padding=1, dilation=2, bias=False) on 1×8×5×7;
 # and Conv2d(8, 8, 1, bias=False) followed by one more module on 1×8×5×7.
-PRESET_ORDER = ("torchinfo", "thop", "ptflops", "fvcore", "torch", "deepspeed", "deepspeed_flops")
+PRESET_ORDER = ("torchinfo", "thop", "ptflops", "fvcore", "torch", "calflops", "calflops_flops")
 SMALL_MEASURED = {
     "deconv3-6/2[p=1, op=1, g=2] deconv4-4/2[p=1, d=2, b=false]":
         (304_872, 304_032, 62_160, 61_320, 122_640, 56_280, 112_596),

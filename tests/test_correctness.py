@@ -179,3 +179,31 @@ def test_valid_sizes_and_smallest_valid_use_the_same_requirements():
     expected = [s for s in range(0, 40) if s >= 1 and (s - 5) % 4 == 0 and Fraction(s - 5, 4) + 1 >= 1]
     assert net.valid_sizes(S=range(0, 40)) == expected
     assert net.smallest_valid(S=0) == expected[0] == 5
+
+
+# --------------------------------------------------------------- small contract breaks
+def run_cli(*args, stdin=""):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "symcount", *args], input=stdin, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_a_bad_switch_value_is_an_error():
+    done = run_cli("vgg16", "--switch", "bias=maybe")
+    assert done.returncode == 2 and "the switch bias is true or false, got 'maybe'" in done.stderr
+    assert "Traceback" not in done.stderr
+    with pytest.raises(symcount.SymcountError, match="true or false"):
+        symcount.parse("input 3x8x8 conv3-4").ops("thop", bias="maybe")
+
+
+def test_a_switch_named_like_a_table_argument_is_refused_not_a_traceback():
+    done = run_cli("vgg16", "--switch", "depth=1")
+    assert done.returncode == 2 and "unknown switch depth" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_replayed_repl_session_fails_when_an_entry_fails_and_goes_on_to_the_end():
+    done = run_cli("repl", stdin="input 3x8x8 conv3-4\nconv3-\ninput 3x8x8 fc10\n")
+    assert done.returncode == 2
+    assert "4×8×8" in done.stdout and "10" in done.stdout.splitlines()[-1]  # the entry after the error ran
+    assert run_cli("repl", stdin="input 3x8x8 conv3-4\n").returncode == 0

@@ -31,8 +31,12 @@ def test_unknown_option_lists_the_accepted_ones():
 def test_option_a_layer_does_not_take():
     with pytest.raises(symcount.OptionError, match="for fc"):
         symcount.parse("fc10[groups=2]")
-    with pytest.raises(symcount.OptionError, match="relu takes no options"):
+    with pytest.raises(symcount.OptionError, match="unknown option 'inplace' for relu; it accepts: functional"):
         symcount.parse("relu[inplace]")
+    with pytest.raises(symcount.OptionError, match="bn takes no options|for bn"):
+        symcount.parse("input 3x8x8 bn[inplace]")
+    with pytest.raises(symcount.OptionError, match="flatten takes no options"):
+        symcount.parse("input 3x8x8 flatten[inplace]")
 
 
 def test_option_given_twice():

@@ -72,7 +72,7 @@ def test_completion_of_keywords_zoo_names_blocks_symbols_and_commands():
 def test_errors_are_shown_and_the_prompt_goes_on():
     stdin = io.StringIO("conv3-64 sofmax\n:bogus\ninput 3x8x8 conv3-4\n")
     stdout, stderr = io.StringIO(), io.StringIO()
-    assert run(stdin, stdout, stderr) == 0
+    assert run(stdin, stdout, stderr) == 2  # not a terminal: it went on to the end, and reports the failures
     assert "unknown layer 'sofmax'" in stderr.getvalue() and "did you mean 'softmax'" in stderr.getvalue()
     assert "unknown command :bogus" in stderr.getvalue()
     assert "4×8×8" in stdout.getvalue() and "Traceback" not in stderr.getvalue()

@@ -150,7 +150,7 @@ def resnet(name):
                 module, cin = block(cin, c, 2 if stage and not i else 1)
                 layers.append(module)
         layers.append(nn.AdaptiveAvgPool2d(1))
-        return Net(S(*layers), lambda n: S(nn.Linear(n, 1000), nn.Softmax(dim=1)), shape)
+        return Net(S(*layers), lambda n: nn.Linear(n, 1000), shape)  # torchvision: no softmax
     return build
 
 
@@ -253,7 +253,7 @@ def densenet121(shape, growth=32, blocks=(6, 12, 24, 16)):
             layers += [nn.BatchNorm2d(c), nn.ReLU(), conv(c, c // 2, 1, bias=False), nn.AvgPool2d(2)]
             c //= 2
     layers += [nn.BatchNorm2d(c), nn.ReLU(), nn.AdaptiveAvgPool2d(1)]
-    return Net(S(*layers), lambda n: S(nn.Linear(n, 1000), nn.Softmax(dim=1)), shape)
+    return Net(S(*layers), lambda n: nn.Linear(n, 1000), shape)  # torchvision: no softmax
 
 
 # --------------------------------------------------------------------------- pix2pix and CycleGAN

@@ -20,16 +20,22 @@ ACTIVATIONS = frozenset({"relu", "relu6", "lrelu", "tanh", "sigmoid", "softmax"}
 POOLING = frozenset({"maxpool", "avgpool", "gap", "adaptiveavgpool", "adaptivemaxpool"})
 NORMALISATION = frozenset({"bn", "instancenorm"})
 INSTANCE = frozenset({"instancenorm"})
+CALLABLE = ACTIVATIONS | POOLING  # kinds a model may call as a function (F.relu) or as a module (nn.ReLU)
 
 
 @dataclass(frozen=True)
 class Rule:
     """kinds cost `factor` × the elements of their input or output (per row), or
-    `affine_factor` for a layer with parameters (an affine normalisation) where given."""
+    `affine_factor` for a layer with parameters (an affine normalisation) where given, or
+    `functional_factor` for a layer the model calls as a function (F.relu, not nn.ReLU).
+    side: "input", "output", "thop_adaptive" ((prod(in/out) + 1) × output elements),
+    "thop_softmax" ((3n - 1) per softmax over n channels) or "lrn" (the elementwise
+    operations LocalResponseNorm(5) is made of: 3 × input + the channel-padded input)."""
     kinds: frozenset
-    side: str          # "input", "output", or "thop_adaptive" ((prod(in/out) + 1) × output elements)
+    side: str
     factor: int = 1
     affine_factor: int | None = None
+    functional_factor: int | None = None
 
 
 @dataclass(frozen=True)
@@ -43,62 +49,112 @@ class Convention:
     fold_bn: bool = False   # BatchNorm folded into the convolution before it: no cost of its own
     source: str = ""
     transposed: str = "input"  # a transposed convolution's MACs on its "input" positions (PyTorch),
-                               # its "output" positions (weights × H_o·W_o), or "deepspeed" (see below)
+                               # its "output" positions (weights × H_o·W_o), or "calflops" (see below)
+    functional: frozenset | None = None  # kinds taken as functional calls; None: as each layer is written
+    buffers: bool = True    # whether the tool reports BatchNorm's running statistics as non-trainable
 
 
 CONV_FC = frozenset({"conv", "deconv", "fc"})
-# Transposed convolutions, leaky ReLU and instance normalisation: measured with each tool on
-# small models (torchinfo 1.8.0, thop 0.1.1.post2209072238, ptflops 0.7.5, fvcore 0.1.5.post20221221,
-# calflops 0.3.2, torch 2.15.0; tests/test_conventions.py holds the figures).
+# Every preset's figure on torchvision's networks, and on small modules for transposed
+# convolutions, ReLU6, LRN, softmax and functional calls, was recorded by running the tool
+# (tests/fixtures/counters/counts.json, with the versions and the command).
+_PTFLOPS = ("ptflops 0.7.5 (pytorch backend), ptflops/pytorch_engine.py patch_functional and "
+            "ptflops/pytorch_ops.py: conv_flops_counter_hook and linear_flops_counter_hook (bias included), "
+            "bn_flops_counter_hook (2 x input); an nn.ReLU or pooling module is counted by its hook and again by "
+            "the patched F.relu / F.max_pool2d it calls (twice), a functional call once; nn.ReLU6 calls "
+            "F.hardtanh, which is not patched (once); F.softmax and LRN's Tensor.mul, Tensor.add and "
+            "F.avg_pool3d through the patched functions; deconv_flops_counter_hook: input positions, bias "
+            "per output element")
+_DEEPSPEED_FLOPS = ("2 x MACs, plus a convolution's bias (not a linear layer's), the input elements of "
+                    "_relu_flops_compute (F.relu, F.relu6; nn.ReLU6 calls the unpatched F.hardtanh: 0), "
+                    "_pool_flops_compute, _softmax_flops_compute and LRN's patched Tensor.mul, Tensor.add and "
+                    "F.avg_pool3d, 2 x the input of _batch_norm_flops_compute (inference, affine), 4 (5 if affine) "
+                    "x the input of _instance_norm_flops_compute")
+_ELEMENTWISE_FLOPS = (Rule(frozenset({"relu", "lrelu", "softmax"}), "input"), Rule(frozenset({"relu6"}), "input", 0,
+                                                                                   functional_factor=1),
+                      Rule(POOLING, "input"), Rule(frozenset({"lrn"}), "lrn"),
+                      Rule(NORMALISATION - INSTANCE, "input", 2), Rule(INSTANCE, "input", 4, 5))
 PRESETS = {c.name: c for c in (
     Convention("macs", "MACs", "MAC", frozenset(),
                source="symcount's default: multiply-accumulates of convolutions and fully connected layers, "
                       "no bias (docs/conventions.md)"),
-    Convention("torchinfo", "Mult-Adds", "MAC", CONV_FC, bn_params=True, transposed="output",
-               source="torchinfo 1.8, torchinfo/layer_info.py, LayerInfo.calculate_macs: each parameter "
+    Convention("torchinfo", "Mult-Adds", "MAC", CONV_FC, bn_params=True, transposed="output", buffers=False,
+               source="torchinfo 1.8.0, torchinfo/layer_info.py, LayerInfo.calculate_macs: each parameter "
                       "times the output positions (any class named Conv*, ConvTranspose2d too) or once "
-                      "(others); a normalisation costs its parameters"),
-    Convention("fvcore", "flops (MACs)", "MAC", frozenset(),
+                      "(others); a normalisation costs its parameters; its 'Non-trainable params' are "
+                      "parameters with requires_grad=False, so BatchNorm's running statistics are not among them"),
+    Convention("fvcore", "flops", "MAC", frozenset(),
                (Rule(frozenset({"gap", "adaptiveavgpool"}), "input"), Rule(NORMALISATION - INSTANCE, "input", 2),
                 Rule(INSTANCE, "input", 4, 5)),
-               source="fvcore, fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS and fvcore/nn/jit_handles.py: "
-                      "conv_flop_jit, linear/addmm, batchnorm_flop_jit (inference: 2 x input if affine), "
-                      "adaptive_avg_pool2d elementwise_flop_counter(1, 0), instance_norm 4 (5 if affine) x "
-                      "input; ReLU and max pooling ignored; transposed convolutions on input positions"),
+               source="fvcore 0.1.5.post20221221 in eval mode, fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS and "
+                      "fvcore/nn/jit_handles.py: conv_flop_jit, linear/addmm, batchnorm_flop_jit (eval: 2 x input "
+                      "if affine), adaptive_avg_pool2d elementwise_flop_counter(1, 0), instance_norm 4 (5 if "
+                      "affine) x input; ReLU, max pooling, softmax and LRN ignored; transposed convolutions on "
+                      "input positions"),
+    Convention("fvcore_train", "flops", "MAC", frozenset(),
+               (Rule(frozenset({"gap", "adaptiveavgpool"}), "input"), Rule(NORMALISATION - INSTANCE, "input", 5),
+                Rule(INSTANCE, "input", 4, 5)),
+               source="fvcore as above with the model in train mode: batchnorm_flop_jit counts a BatchNorm "
+                      "that updates its running statistics as norm_flop_counter(1), 5 x input"),
     Convention("thop", "MACs", "MAC", frozenset(),
-               (Rule(frozenset({"avgpool"}), "output"), Rule(frozenset({"gap", "adaptiveavgpool"}), "thop_adaptive"),
-                Rule(NORMALISATION - INSTANCE, "output", 4), Rule(INSTANCE, "output", 2, 4)), transposed="output",
-               source="thop 0.1.1, thop/vision/basic_hooks.py and calc_func.py: count_convNd (no bias), "
-                      "count_linear, count_avgpool (output elements), count_adap_avgpool ((kernel + 1) x "
-                      "output), count_normalization (2 x elements, x2 if affine); zero_ops for ReLU, max pooling"),
+               (Rule(frozenset({"avgpool"}), "output", functional_factor=0),
+                Rule(frozenset({"gap", "adaptiveavgpool"}), "thop_adaptive", functional_factor=0),
+                Rule(NORMALISATION - INSTANCE, "output", 4), Rule(INSTANCE, "output", 2, 4),
+                Rule(frozenset({"softmax"}), "thop_softmax", functional_factor=0)), transposed="output",
+               source="thop 0.1.1.post2209072238, thop/profile.py register_hooks and thop/vision/basic_hooks.py: "
+                      "count_convNd (no bias), count_linear, count_avgpool (output elements), count_adap_avgpool "
+                      "((kernel + 1) x output), count_normalization (2 x elements, x2 if affine), count_softmax "
+                      "((3n - 1) per softmax over n); zero_ops for ReLU and max pooling; hooks see modules only, "
+                      "so a functional call (F.adaptive_avg_pool2d) costs nothing"),
     Convention("ptflops", "MACs", "MAC", CONV_FC,
-               (Rule(ACTIVATIONS - {"tanh", "sigmoid", "softmax", "lrelu"}, "output", 2), Rule(POOLING, "input", 2),
-                Rule(frozenset({"softmax"}), "input"), Rule(frozenset({"lrelu"}), "output"),
+               (Rule(frozenset({"relu"}), "output", 2, functional_factor=1), Rule(frozenset({"relu6"}), "output"),
+                Rule(POOLING, "input", 2, functional_factor=1), Rule(frozenset({"softmax"}), "input"),
+                Rule(frozenset({"lrelu"}), "output"), Rule(frozenset({"lrn"}), "lrn"),
                 Rule(NORMALISATION - INSTANCE, "input", 2), Rule(INSTANCE, "input", 1, 2)),
-               source="ptflops 0.7.5 (pytorch backend), ptflops/pytorch_ops.py: conv_flops_counter_hook and "
-                      "linear_flops_counter_hook (bias included), relu_flops_counter_hook, pool_flops_counter_hook, "
-                      "bn_flops_counter_hook; MODULES_MAPPING and FUNCTIONAL_MAPPING both count an nn.ReLU or "
-                      "pooling module, which calls the patched F.relu / F.max_pool2d: counted twice (a leaky ReLU "
-                      "once); "
-                      "deconv_flops_counter_hook: input positions, bias per output element"),
-    Convention("deepspeed", "MACs", "MAC", frozenset(), transposed="deepspeed",
-               source="DeepSpeed flops profiler (and calflops), deepspeed/profiling/flops_profiler/profiler.py: "
-                      "_conv_flops_compute and _linear_flops_compute return (flops, macs); macs have no bias and "
-                      "activations, pooling and normalisation have 0 MACs; transposed convolutions: see "
-                      "_deepspeed_transposed"),
-    Convention("deepspeed_flops", "FLOPs", "FLOP", frozenset({"conv"}),
-               (Rule(ACTIVATIONS - {"tanh", "sigmoid"}, "input"), Rule(POOLING, "input"),
-                Rule(NORMALISATION - INSTANCE, "input", 2), Rule(INSTANCE, "input", 4, 5)), transposed="deepspeed",
-               source="the same file's FLOPs: 2 x MACs, plus a convolution's bias (not a linear layer's), "
-                      "the input elements of _relu_flops_compute, _pool_flops_compute, _softmax_flops_compute, "
-                      "2 x the input of _batch_norm_flops_compute (inference, affine), 4 (5 if affine) x the input of "
-                      "_instance_norm_flops_compute; _conv_trans_flops_compute: see _deepspeed_transposed"),
+               source=_PTFLOPS),
+    Convention("deepspeed", "MACs", "MAC", frozenset(),
+               source="DeepSpeed 0.19.8 flops profiler, deepspeed/profiling/flops_profiler/profiler.py: "
+                      "_conv_flops_compute, _conv_trans_flops_compute and _linear_flops_compute return (flops, "
+                      "macs); macs have no bias, transposed convolutions on input positions, and activations, "
+                      "pooling and normalisation have 0 MACs"),
+    Convention("deepspeed_flops", "FLOPs", "FLOP", frozenset({"conv", "deconv"}), _ELEMENTWISE_FLOPS,
+               source="the same file's FLOPs: " + _DEEPSPEED_FLOPS + "; a transposed convolution's bias per output "
+                      "element"),
+    Convention("calflops", "MACs", "MAC", frozenset(), transposed="calflops",
+               source="calflops 0.3.2, calflops/pytorch_ops.py, DeepSpeed's profiler before its fixes: the same "
+                      "MACs as deepspeed except transposed convolutions (see _calflops_transposed)"),
+    Convention("calflops_flops", "FLOPs", "FLOP", frozenset({"conv"}), _ELEMENTWISE_FLOPS, transposed="calflops",
+               source="calflops 0.3.2's FLOPs: " + _DEEPSPEED_FLOPS + "; _conv_trans_flops_compute: see "
+                      "_calflops_transposed"),
     Convention("torch", "FLOPs", "FLOP", frozenset(),
                source="PyTorch, torch/utils/flop_counter.py FlopCounterMode: conv_flop_count and mm/addmm "
                       "flop functions count 2 per multiply-accumulate, no bias, nothing else"),
 )}
-ALIASES = {"calflops": "deepspeed", "calflops_flops": "deepspeed_flops", "flopcountermode": "torch"}
-SWITCHES = ("unit", "bias", "activations", "pooling", "normalization", "fold_bn")
+ALIASES = {"flopcountermode": "torch"}
+SWITCHES = ("unit", "bias", "activations", "pooling", "normalization", "fold_bn", "functional")
+_FLAGS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+
+
+def _flag(switch, value) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _FLAGS:
+        return _FLAGS[value.strip().lower()]
+    raise SymcountError(f"the switch {switch} is true or false, got {value!r}")
+
+
+def _functional(value) -> frozenset:
+    """'none', 'all', or a comma-separated list of layer kinds called as functions."""
+    words = [w.strip().lower() for w in str(value).split(",") if w.strip()]
+    if words == ["none"]:
+        return frozenset()
+    if words == ["all"]:
+        return CALLABLE
+    unknown = [w for w in words if w not in CALLABLE]
+    if unknown or not words:
+        raise SymcountError(f"the switch functional is none, all or a list of {', '.join(sorted(CALLABLE))}; "
+                            f"got {value!r}")
+    return frozenset(words)
 
 
 def convention(name: str = "macs", **switches) -> Convention:
@@ -106,7 +162,8 @@ def convention(name: str = "macs", **switches) -> Convention:
     unit="MAC"|"FLOP"; bias=True|False (convolutions' and fc layers' bias adds);
     activations, pooling, normalization = True (1 op per output / input element, 2 per
     BatchNorm element) or False (none); fold_bn=True (BatchNorm free, folded into the
-    convolution before it)."""
+    convolution before it); functional="none"|"all"|"relu,gap" (which activation and
+    pooling layers the model calls as functions, whatever the notation's [functional])."""
     key = ALIASES.get(str(name).lower(), str(name).lower())
     if key not in PRESETS:
         raise SymcountError(f"unknown convention {name!r}; choose one of {', '.join(PRESETS)} "
@@ -115,27 +172,31 @@ def convention(name: str = "macs", **switches) -> Convention:
     unknown = set(switches) - set(SWITCHES)
     if unknown:
         raise SymcountError(f"unknown switch {', '.join(sorted(unknown))}; the switches are {', '.join(SWITCHES)}")
+    switches = {k: v for k, v in switches.items() if v is not None}
     changes, rules = {}, chosen.rules
-    if switches.get("unit") is not None:
+    if "unit" in switches:
         unit = str(switches["unit"]).upper().rstrip("S")
         if unit not in ("MAC", "FLOP"):
             raise SymcountError(f"unit is MAC or FLOP, got {switches['unit']!r}")
         changes["unit"] = unit
-    if switches.get("bias") is not None:
-        changes["bias"] = CONV_FC if switches["bias"] else frozenset()
+    if "bias" in switches:
+        changes["bias"] = CONV_FC if _flag("bias", switches["bias"]) else frozenset()
     for switch, kinds, rule in (("activations", ACTIVATIONS, Rule(ACTIVATIONS, "output")),
                                 ("pooling", POOLING, Rule(POOLING, "input")),
                                 ("normalization", NORMALISATION, Rule(NORMALISATION, "input", 2))):
-        if switches.get(switch) is not None:
+        if switch in switches:
+            on = _flag(switch, switches[switch])
             rules = tuple(replace(r, kinds=r.kinds - kinds) for r in rules if r.kinds - kinds)
-            rules += (rule,) if switches[switch] else ()
+            rules += (rule,) if on else ()
             if switch == "normalization":
                 changes["bn_params"] = False
-    if switches.get("fold_bn") is not None:
-        changes["fold_bn"] = bool(switches["fold_bn"])
+    if "fold_bn" in switches:
+        changes["fold_bn"] = _flag("fold_bn", switches["fold_bn"])
+    if "functional" in switches:
+        changes["functional"] = _functional(switches["functional"])
     changed = replace(chosen, rules=rules, **changes)
-    if changed != chosen:
-        described = ", ".join(f"{k}={v}" for k, v in switches.items() if v is not None)
+    if changed != chosen or switches:
+        described = ", ".join(f"{k}={v}" for k, v in switches.items())
         changed = replace(changed, name=f"{chosen.name} ({described})")
     return changed
 
@@ -144,30 +205,42 @@ def _elements(shape) -> sympy.Expr:
     return sympy.Mul(*shape)
 
 
-def _rule_cost(rule: Rule, row) -> sympy.Expr:
+def _called(row, chosen: Convention) -> bool:
+    """Whether the model calls this layer as a function (F.relu) rather than a module."""
+    return row.functional if chosen.functional is None else row.kind in chosen.functional
+
+
+def _rule_cost(rule: Rule, row, chosen: Convention) -> sympy.Expr:
     factor = rule.affine_factor if rule.affine_factor is not None and row.params != 0 else rule.factor
+    if rule.functional_factor is not None and _called(row, chosen):
+        factor = rule.functional_factor
     if rule.side == "output":
         return factor * row.activations            # already times the row's count
     if rule.side == "input":
         return factor * _elements(row.input) * row.count
+    if rule.side == "lrn":  # x·x, pad channels by 2 and 2 then avg_pool3d, ·alpha, +k (torch.nn.functional.local_response_norm)
+        padded = (row.input[0] + 4) * _positions(row.input) if len(row.input) == 3 else _elements(row.input)
+        return factor * (3 * _elements(row.input) + padded) * row.count
+    if rule.side == "thop_softmax":  # exp, sum and divide over the n channels at each position: 3n - 1
+        return factor * (3 * row.input[0] - 1) * (_positions(row.input) if len(row.input) == 3 else 1) * row.count
     # thop's count_adap_avgpool: kernel = input size / output size per axis, (prod(kernel) + 1) × output
     kernel = sympy.Mul(*[i / o for i, o in zip(row.input[1:], row.output[1:])])
-    return (kernel + 1) * row.activations
+    return factor * (kernel + 1) * row.activations
 
 
 def _positions(shape) -> sympy.Expr:
     return sympy.Mul(*shape[1:])
 
 
-def _deepspeed_transposed(row) -> tuple:
-    """DeepSpeed's _conv_trans_flops_compute (calflops copies it), as measured: (MACs, bias adds).
+def _calflops_transposed(row) -> tuple:
+    """calflops 0.3.2's _conv_trans_flops_compute (DeepSpeed's before its fix), as measured: (MACs, bias adds).
     The MACs per input position use weight.shape[1] // groups = (C_out/g) // g filters per
     channel (a grouped layer loses a factor g, floored), and the bias counts weight.shape[1] =
     C_out/g adds at each position of the *forward* convolution's output, floor((i + 2p - k̂)/s) + 1."""
     geometry = row.transposed
     per_group = row.output[0] / geometry.groups
     macs = _positions(row.input) * sympy.Mul(*geometry.kernel) * row.input[0] * sympy.floor(per_group / geometry.groups)
-    sizes = [sympy.floor((i + 2 * p - (d * (k - 1) + 1)) / s) + 1 if p is not None else i  # (pad=same: i)
+    sizes = [sympy.floor((i + 2 * p - (d * (k - 1) + 1)) / s) + 1
              for i, k, s, p, d in zip(row.input[1:], geometry.kernel, geometry.stride, geometry.padding,
                                       geometry.dilation)]
     bias = per_group * sympy.Mul(*sizes) if row.biases != 0 else sympy.Integer(0)
@@ -176,9 +249,9 @@ def _deepspeed_transposed(row) -> tuple:
 
 def _transposed_ops(row, chosen: Convention, factor: int) -> sympy.Expr:
     """A transposed convolution's figure: on its input positions (PyTorch), its output
-    positions (torchinfo, thop), or as DeepSpeed computes it."""
-    if chosen.transposed == "deepspeed":
-        macs, bias = _deepspeed_transposed(row)
+    positions (torchinfo, thop), or as calflops computes it."""
+    if chosen.transposed == "calflops":
+        macs, bias = _calflops_transposed(row)
         return factor * macs + (bias if "conv" in chosen.bias else 0)
     if chosen.transposed == "output":
         cost = factor * row.weights * _positions(row.output)
@@ -204,7 +277,7 @@ def row_ops(row, chosen: Convention, folded_bias: bool = False) -> sympy.Expr:
         cost += row.params
     for rule in chosen.rules:
         if row.kind in rule.kinds:
-            cost += _rule_cost(rule, row)
+            cost += _rule_cost(rule, row, chosen)
     return cost
 
 

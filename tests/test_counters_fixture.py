@@ -1,0 +1,107 @@
+"""Every counting preset against its tool's own figure on torchvision's networks.
+
+The figures were printed by the tools themselves (torchinfo, fvcore in eval and train mode,
+thop, ptflops, calflops, DeepSpeed, FlopCounterMode) on PyTorch models written from
+torchvision's model files: tests/fixtures/counters/make_counts.py made
+tests/fixtures/counters/counts.json, which records each tool's version and the command.
+So these tests need no tool installed.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import symcount
+from symcount import zoo
+
+FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "counters" / "counts.json").read_text())
+# preset -> how to read that tool's figure from the fixture
+FIGURES = {
+    "torchinfo": lambda t: t["torchinfo"]["total_mult_adds"],
+    "fvcore": lambda t: t["fvcore"]["eval_total"],
+    "fvcore_train": lambda t: t["fvcore"]["train_total"],
+    "thop": lambda t: t["thop"]["macs"],
+    "ptflops": lambda t: t["ptflops"]["macs"],
+    "calflops": lambda t: t["calflops"]["macs"],
+    "calflops_flops": lambda t: t["calflops"]["flops"],
+    "deepspeed": lambda t: t["deepspeed"]["macs"],
+    "deepspeed_flops": lambda t: t["deepspeed"]["flops"],
+    "torch": lambda t: t["torch_flop_counter"]["total_flops"],
+}
+
+
+def torchvision_layout(name: str) -> str:
+    """The zoo entry as torchvision builds it.  The VGG entries are the paper's (a final
+    softmax, no adaptive pooling); torchvision's vgg* pool adaptively to 7×7 before the
+    classifier and end in the fc layer."""
+    if name == "alexnet":
+        return zoo.notation("alexnet_torchvision")
+    text = zoo.notation(name)
+    if name.startswith("vgg"):
+        assert text.count("fc1000 softmax") == 1
+        text = text.replace("fc4096 relu dropout", "adaptiveavgpool7 fc4096 relu dropout", 1)
+        text = text.replace("fc1000 softmax", "fc1000")
+    return text
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURE["networks"]))
+def test_every_preset_gives_its_tools_figure_on_torchvision_networks(name):
+    tools = FIXTURE["networks"][name]
+    net = symcount.parse(torchvision_layout(name), input="3x224x224")  # the tools ran every net at 224
+    assert net.params == tools["params_torchvision"] == tools["torchinfo"]["total_params"]
+    assert {preset: net.ops(preset) for preset in FIGURES} == {preset: read(tools) for preset, read in FIGURES.items()}
+    # ptflops' aten backend counts convolutions and matrix products with their bias, nothing else
+    assert net.ops("macs", bias=True) == tools["ptflops_aten"]["macs"]
+
+
+def test_torchinfo_reports_no_non_trainable_parameters():
+    """torchinfo's footer counts parameters with requires_grad=False: BatchNorm's running
+    statistics are buffers, so its 'Non-trainable params' is 0 where symcount's column is 2C."""
+    tools = FIXTURE["networks"]["resnet50"]
+    net = zoo.load("resnet50")
+    assert tools["torchinfo"]["non_trainable_params"] == 0 and net.non_trainable > 0
+    assert f"Non-trainable params: {tools['torchinfo']['non_trainable_params']}" in net.table(convention="torchinfo")
+
+
+SMALL = {  # the fixture's small modules: Conv2d(3, 8, 3, padding=1) then one more, on 1×3×16×16
+    "relu6_module": "relu6", "relu6_functional_relu6": "relu6[functional]",
+    "adaptive_avg_pool_module": "gap", "adaptive_avg_pool_functional": "gap[functional]",
+    "relu_module": "relu", "relu_functional": "relu[functional]", "lrn_module": "lrn",
+    "softmax_module": "softmax", "conv_only": "",
+}
+
+
+@pytest.mark.parametrize("case", sorted(SMALL))
+def test_modules_and_functional_calls_as_each_tool_counts_them(case):
+    net = symcount.parse(f"input 3x16x16 conv3-8 {SMALL[case]}")
+    tools = FIXTURE["small"][case]
+    assert {preset: net.ops(preset) for preset in FIGURES} == {preset: read(tools) for preset, read in FIGURES.items()}
+
+
+def test_the_functional_switch_overrides_the_notation():
+    tools = FIXTURE["small"]
+    net = symcount.parse("input 3x16x16 conv3-8 relu")
+    assert net.ops("ptflops", functional="relu") == tools["relu_functional"]["ptflops"]["macs"]
+    assert net.ops("ptflops", functional="none") == tools["relu_module"]["ptflops"]["macs"]
+    written = symcount.parse("input 3x16x16 conv3-8 gap[functional]")
+    assert written.ops("thop", functional="none") == tools["adaptive_avg_pool_module"]["thop"]["macs"]
+    with pytest.raises(symcount.SymcountError, match="functional is none, all or a list"):
+        net.ops("ptflops", functional="conv")
+
+
+@pytest.mark.parametrize("case,notation", [
+    ("conv_transpose_8_4", "deconv3-4/2[pad=1, op=1]"),
+    ("conv_transpose_8_8_groups2", "deconv3-8/2[pad=1, op=1, groups=2]"),
+])
+def test_transposed_convolutions_calflops_and_deepspeed_apart(case, notation):
+    """DeepSpeed 0.19.8 fixed calflops 0.3.2's two slips (groups, and the bias's positions)."""
+    net = symcount.parse(f"input 8x8x8 {notation}")
+    tools = FIXTURE["small"][case]
+    assert {preset: net.ops(preset) for preset in FIGURES} == {preset: read(tools) for preset, read in FIGURES.items()}
+
+
+def test_the_fixture_names_its_tools_versions_and_command():
+    assert FIXTURE["tools"]["deepspeed"] == "0.19.8" and FIXTURE["tools"]["calflops"] == "0.3.2"
+    assert FIXTURE["command"].startswith("python tests/fixtures/counters/make_counts.py")

@@ -207,3 +207,16 @@ def test_a_replayed_repl_session_fails_when_an_entry_fails_and_goes_on_to_the_en
     assert done.returncode == 2
     assert "4×8×8" in done.stdout and "10" in done.stdout.splitlines()[-1]  # the entry after the error ran
     assert run_cli("repl", stdin="input 3x8x8 conv3-4\n").returncode == 0
+
+
+@pytest.mark.parametrize("text", ["conv3-8/2x2", "maxpool3/2x2", "dw3/2x2", "avgpool3x3/2x3"])
+def test_a_repeat_glued_to_a_stride_is_refused_naming_both_readings(text):
+    with pytest.raises(symcount.NotationError, match="reads two ways: a stride repeated, or a stride written h×w"):
+        symcount.parse(f"input 8x32x32 {text}")
+
+
+def test_a_strided_layer_repeats_apart_or_in_parentheses():
+    with torch.device("meta"):
+        out = nn.Sequential(nn.Conv2d(8, 8, 3, 2, 1), nn.Conv2d(8, 8, 3, 2, 1))(torch.empty(1, 8, 32, 32))
+    for text in ("conv3-8/2 x2", "(conv3-8/2)x2", "conv3-8/2[pad=1]x2"):
+        assert symcount.parse(f"input 8x32x32 {text}").output_shape == tuple(out.shape[1:])

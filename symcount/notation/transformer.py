@@ -248,6 +248,12 @@ class ToSpec(Transformer_NonRecursive):
         layer = self._layer(core, option_lists)
         if not counts:
             return layer
+        if "stride" in core.params and counts[0].end == core.meta.end_pos:  # conv3-64/2x2, maxpool3/2x2
+            raise self._error(NotationError, f"'{self.source[core.meta.start_pos:meta.end_pos]}' reads two ways: a "
+                              "stride repeated, or a stride written h×w; write the repeat apart, "
+                              f"'{self.source[core.meta.start_pos:core.meta.end_pos]} "
+                              f"{self.source[counts[0].end:meta.end_pos]}' or in parentheses, or the stride as "
+                              "an option, [stride=(2, 2)]", meta)
         text = self.source[meta.start_pos:meta.end_pos]
         return Repeat((layer,), counts[0].value, text, _span(meta))
 

@@ -146,14 +146,17 @@ def _read_notation(args, parser) -> str:
     source = args.file if args.file is not None else args.notation
     if source is None:
         parser.error("no notation given (pass it as an argument, with -f FILE, or '-' for stdin)")
-    if source == "-":
-        return sys.stdin.read()
-    if args.file is not None:
-        try:
+    try:
+        if source == "-":
+            return sys.stdin.read()
+        if args.file is not None:
             with open(args.file, encoding="utf-8") as handle:
                 return handle.read()
-        except OSError as error:
-            raise SymcountError(f"cannot read {args.file}: {error.strerror}") from None
+    except OSError as error:
+        raise SymcountError(f"cannot read {args.file}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise SymcountError(f"cannot read {'standard input' if source == '-' else args.file}: it is not UTF-8 "
+                            f"text (byte {error.object[error.start]:#04x} at offset {error.start})") from None
     return source
 
 

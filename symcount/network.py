@@ -189,12 +189,31 @@ class _Builder:
         texts = [" ".join(getattr(i, "text", "") for i in b) or "identity" for b in node.branches]
         texts += ["the shortcut"] * (len(outputs) - len(texts))
         if node.kind == "cat":
-            if any(len(o) != 3 for o in outputs) or any(o[1:] != outputs[0][1:] for o in outputs):
+            if any(len(o) != 3 for o in outputs) or not self._meet(node, [o[1:] for o in outputs]):
                 raise self._mismatch(node, "concatenated", outputs, texts, "sizes")
             return (sympy.Add(*[o[0] for o in outputs]),) + outputs[0][1:]
-        if any(o != outputs[0] for o in outputs):
+        if any(len(o) != len(outputs[0]) for o in outputs) or not self._meet(node, outputs):
             raise self._mismatch(node, "added", outputs, texts, "shapes")
         return outputs[0]
+
+    def _meet(self, node, shapes) -> bool:
+        """Whether paths' shapes can meet, compared as values, not as expression trees:
+        ceil(H/2 - 1/2) + 1 and floor(H/2) + 1 are one size written two ways.  Sizes that
+        differ by a number never meet; sizes that differ by an expression meet where it is
+        0, kept as a requirement (the network is valid there, as PyTorch runs it there),
+        unless it is 0 at none of a spread of sample points."""
+        kept = []
+        for shape in shapes[1:]:
+            for mine, first in zip(shape, shapes[0]):
+                difference = mine - first
+                if difference == 0:
+                    continue
+                if difference.is_number or not _zero_somewhere(difference):
+                    return False
+                kept.append(Requirement(difference, "zero", f"{node.kind}: the paths' sizes {mine} and {first} "
+                                                             "must be equal"))
+        self.requirements.extend(kept)
+        return True
 
     def _mismatch(self, node, verb, outputs, texts, what):
         described = "; ".join(f"branch {i + 1} ({t}) gives {format_shape(o)}"
@@ -254,10 +273,11 @@ class _Builder:
             result = evaluate(layer.kind, params, shape, self.defaults)
             needs = Needs()
             for position, dim in enumerate(result.output):
-                needs.require(dim - 1, "nonnegative", f"gives a size {dim} < 1 (output {format_shape(result.output)}) "
-                              f"from input {format_shape(shape)}")
+                needs.require(dim - 1, "nonnegative", lambda dim=dim: f"gives a size {dim} < 1 (output "
+                              f"{format_shape(result.output)}) from input {format_shape(shape)}")
                 if position == 0 or len(result.output) == 1:  # a fractional spatial size is exact rounding's point
-                    needs.require(dim, "whole", f"gives a fractional size {dim} (output {format_shape(result.output)})")
+                    needs.require(dim, "whole", lambda dim=dim: f"gives a fractional size {dim} "
+                                  f"(output {format_shape(result.output)})")
         except LayerProblem as problem:
             text = str(problem)
             where = "" if text.startswith("gives") else f"; its input is {format_shape(shape)}"
@@ -286,13 +306,21 @@ class _Builder:
         except LayerProblem:
             raise self.error(ShapeError, f"a repeat count must be a whole number >= 0, got {count}", repeat) from None
         self.requirements.extend(needs.open)
-        done = 0
+        done, step = 0, None
         while not (count.is_number and done >= count):
             first, first_uid, before = len(self.rows), self.uids + 1, self.field
             out = self.one_pass(repeat, shape)
             if out == shape:
                 return self._fold(repeat, first, first_uid, count - done, done, shape, before)
             done += 1
+            # two passes that grow the shape alike never reach a fixed point: refuse now what
+            # the row limit would refuse after unrolling the rest
+            grown = tuple(o - i for o, i in zip(out, shape)) if len(out) == len(shape) else None
+            if grown is not None and grown == step and count.is_number and all(g >= 0 for g in grown) and \
+                    len(self.rows) + (count - done) * (len(self.rows) - first) > MAX_ROWS:
+                raise self.error(LimitError, f"this repeat grows the shape by {format_shape(grown)} a pass and "
+                                 f"would unroll to more than {MAX_ROWS:,} layers (now {format_shape(out)})", repeat)
+            step = grown if grown is not None and all(g.is_number for g in grown) else None
             shape = out
             limit = MAX_PEEL if all(d.is_number for d in shape) else MAX_PEEL_SYMBOLIC_SHAPE
             if count.is_number and done >= limit and done < count:
@@ -351,6 +379,20 @@ class _Builder:
         return shape
 
 
+def _zero_somewhere(difference) -> bool:
+    """Whether a difference of two sizes is 0 at some of 64 sample points of its symbols."""
+    symbols = sorted(difference.free_symbols, key=lambda s: s.name)
+    for k in range(64):
+        point = {s: 1 + (k * (2 * j + 3) + j) % 61 + (k // 8) * 61 for j, s in enumerate(symbols)}
+        try:
+            value = difference.xreplace(point)
+        except ZeroDivisionError:
+            continue
+        if value.is_number and value == 0:
+            return True
+    return False
+
+
 def _named(rows, shapes):
     """Name rows by kind and position (conv1, conv2, …) and blocks by name and position
     (bottleneck1, res3); returns the rows and {block path: (input, output)}."""
@@ -406,23 +448,36 @@ def fold(rows, blocks, depth: int) -> tuple:
     return tuple(folded)
 
 
+MAX_VALUE_BITS = 1661  # about 500 digits, as for a value written in braces
+
+
 def _as_expr(value, what):
+    """A value given from outside (an int, text such as "2*S", or a SymPy expression),
+    refused unless it is a whole number, a rational or an expression in symbols."""
     if isinstance(value, bool):
         raise SymbolError(f"{what}: expected an integer or expression, got {value!r}")
     if isinstance(value, int):
-        return sympy.Integer(value)
-    if isinstance(value, str):
-        return parse_expr(value)
-    if isinstance(value, sympy.Expr):
-        return value
-    raise SymbolError(f"{what}: expected an integer or expression, got {value!r}")
+        value = sympy.Integer(value)
+    elif isinstance(value, str):
+        value = parse_expr(value)
+    elif not isinstance(value, sympy.Expr):
+        raise SymbolError(f"{what}: expected an integer or expression, got {value!r}")
+    if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) or value.atoms(sympy.Float):
+        raise SymbolError(f"{what}: expected an integer or an exact expression, got {value}")
+    if any(abs(n.p).bit_length() > MAX_VALUE_BITS or n.q.bit_length() > MAX_VALUE_BITS
+           for n in value.atoms(sympy.Rational)):
+        raise LimitError(f"{what}: a value with more than 500 digits")
+    return value
 
 
 def _as_shape(value):
     if isinstance(value, str):
         return parse_shape(value)
-    if isinstance(value, int):
-        return (sympy.Integer(value),)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (_as_expr(value, "input"),)
+    if not isinstance(value, (tuple, list)):
+        raise ShapeError(f"an input is text such as '3x224x224' or '3xHxW', a whole number or a tuple of them; "
+                         f"got {value!r}")
     return tuple(_as_expr(v, "input dimension") for v in value)
 
 
@@ -452,9 +507,11 @@ class Network:
     numeric input, closed forms (with the floors of the output-size rule) otherwise.
     """
 
-    def __init__(self, spec: NetworkSpec, input_shape: tuple, defaults: Defaults = Defaults(), mapping=None):
+    def __init__(self, spec: NetworkSpec, input_shape: tuple, defaults: Defaults = Defaults(), mapping=None,
+                 input_from_text: bool = False):
         self.spec = spec
         self.defaults = defaults
+        self._input_from_text = input_from_text  # the text's `input` line: its errors point there
         mapping = dict(mapping or {})
         self.input_shape = tuple(sympy.Integer(d) if isinstance(d, int) else d
                                  for d in substitute(input_shape, mapping))
@@ -475,8 +532,11 @@ class Network:
 
     def _check_input(self) -> list:
         """The input's own requirements: C×H×W or N, each a whole number >= 1."""
+        span = self.spec.input_span if self._input_from_text else None
+        place = {} if span is None else dict(source=self.spec.source, line=span.line, column=span.column,
+                                             width=span.end - span.start)
         if len(self.input_shape) not in (1, 3):
-            raise ShapeError(f"an input is C×H×W or a flat N, got {format_shape(self.input_shape)}")
+            raise ShapeError(f"an input is C×H×W or a flat N, got {format_shape(self.input_shape)}", **place)
         needs = Needs()
         try:
             for dim in self.input_shape:
@@ -484,7 +544,7 @@ class Network:
                 needs.require(dim, "whole", message)
                 needs.require(dim - 1, "nonnegative", message)
         except LayerProblem as problem:
-            raise ShapeError(str(problem)) from None
+            raise ShapeError(str(problem), **place) from None
         return needs.open
 
     # ------------------------------------------------------------ totals
@@ -534,17 +594,17 @@ class Network:
             known = ", ".join(self.symbols) or "none"
             raise SymbolError(f"unknown symbol {', '.join(unknown)}; this network's symbols: {known}")
 
-    def values(self, **values) -> dict:
+    def values(self, /, **values) -> dict:
         """Check `name=value` pairs against this network's symbols: {Symbol: expression}."""
         self.check_names(values)
         return {self.symbols[name]: _as_expr(value, name) for name, value in values.items()}
 
-    def subs(self, **values) -> "Network":
+    def subs(self, /, **values) -> "Network":
         """The network evaluated at `name=value` (re-checked layer by layer)."""
         mapping = {**self._mapping, **self.values(**values)}
-        return Network(self.spec, self.input_shape, self.defaults, mapping)
+        return Network(self.spec, self.input_shape, self.defaults, mapping, self._input_from_text)
 
-    def sweep(self, **columns) -> dict:
+    def sweep(self, /, **columns) -> dict:
         """Totals for many values at once: net.sweep(H=range(32, 1025, 32), W=...)."""
         from symcount.analyses.sweep import sweep
         return sweep(self, **columns)
@@ -555,7 +615,7 @@ class Network:
         kept, the layers' own round/ceil options ignored), optionally on another input."""
         exact = replace(self.defaults, conv="exact", pool="exact", forced=True)
         shape = self.input_shape if input_shape is None else input_shape
-        return Network(self.spec, shape, exact, self._mapping)
+        return Network(self.spec, shape, exact, self._mapping, self._input_from_text and input_shape is None)
 
     def check(self):
         """Fractional sizes, per-layer congruences and every integral input size
@@ -563,13 +623,13 @@ class Network:
         from symcount.analyses.integrality import check
         return check(self)
 
-    def valid_sizes(self, **values) -> list:
+    def valid_sizes(self, /, **values) -> list:
         """The values of one spatial input symbol that make every layer integral:
         net.valid_sizes(S=range(100, 400))."""
         from symcount.analyses.integrality import valid_sizes
         return valid_sizes(self, **values)
 
-    def smallest_valid(self, **at_least) -> int:
+    def smallest_valid(self, /, **at_least) -> int:
         """The smallest such value >= the one given: net.smallest_valid(S=224)."""
         from symcount.analyses.integrality import smallest_valid
         return smallest_valid(self, **at_least)
@@ -616,8 +676,8 @@ class Network:
     def folded(self, depth: int) -> tuple:
         """The rows with blocks nested deeper than `depth` shown as one row each, their
         counts summed: depth 0 gives one row per top-level block (per ResNet stage)."""
-        if depth < 0:
-            raise SymcountError(f"depth must be 0 or more, got {depth}")
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
+            raise SymcountError(f"depth must be a whole number, 0 or more, got {depth!r}")
         return fold(self.layers, self.blocks, depth)
 
     def table(self, format: str = "text", values: dict | None = None, depth: int | None = None,
@@ -633,6 +693,8 @@ class Network:
         switches = {**(switches or {}), **more_switches}
         from symcount.render.table import Column, Extras, render
         values = values or {}
+        if not isinstance(values, dict):
+            raise SymcountError(f"values are a dict such as {{'H': 224}}, got {values!r}")
         if any(isinstance(name, str) for name in values):
             values = self.values(**{str(name): value for name, value in values.items()})
         rows = self.layers if depth is None else self.folded(depth)
@@ -703,7 +765,8 @@ def parse(text: str, input=None, padding=None, rounding=None, framework=None) ->
     """
     spec = parse_notation(text)
     shape = _as_shape(input) if input is not None else (spec.input or parse_shape(DEFAULT_INPUT))
-    return Network(spec, shape, network_defaults(padding, rounding, framework))
+    return Network(spec, shape, network_defaults(padding, rounding, framework),
+                   input_from_text=input is None and spec.input is not None)
 
 
 def network_defaults(padding=None, rounding=None, framework=None) -> Defaults:

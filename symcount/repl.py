@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from symcount import progress, zoo
+from symcount.analyses.sweep import count_values
 from symcount.errors import SymcountError
 from symcount.layers.kinds import KEYWORDS
 from symcount.network import network_defaults, parse
@@ -26,7 +27,7 @@ PROMPT, MORE = "symcount> ", "     ...> "
 WORDS = sorted(set(KEYWORDS) | {"input", "def", "rational", "res", "residual", "add", "cat", "concat", "dw"})
 DEFINITION = re.compile(r"\s*def\s+([A-Za-z_]\w*)", re.IGNORECASE)
 MAX_SWEEP = 10_000  # points :sweep prints
-BOUND = re.compile(r"^([A-Za-z_]\w*)=(\d+)\.\.(\d+)(?::(\d+))?$")
+BOUND = re.compile(r"^([A-Za-z_]\w*)=([0-9]+)\.\.([0-9]+)(?::([0-9]+))?$")
 
 
 class Quit(Exception):
@@ -190,7 +191,7 @@ def _depth(session, rest):
     if rest in ("", "off"):
         session.depth = None
         return "depth: every layer"
-    if not rest.isdigit():
+    if not re.fullmatch(r"[0-9]{1,6}", rest):
         raise SymcountError(":depth takes a number (0 folds every top-level block) or off")
     session.depth = int(rest)
     return f"depth {rest}"
@@ -242,11 +243,13 @@ def _sweep(session, rest):
         bound = BOUND.match(word)
         if not bound:
             raise SymcountError(f":sweep takes NAME=LO..HI or NAME=LO..HI:STEP, got {word!r}")
+        if bound[4] is not None and int(bound[4]) == 0:
+            raise SymcountError(f":sweep: the step of {bound[1]} must be at least 1, got {word!r}")
         columns[bound[1]] = range(int(bound[2]), int(bound[3]) + 1, int(bound[4] or 1))
     for name, value in session.values.items():
         if name in network.symbols and name not in columns:
-            columns[name] = int(value) if value.isdigit() else value
-    lengths = {len(c) for c in columns.values() if isinstance(c, range)}
+            columns[name] = value
+    lengths = {count_values(name, c) for name, c in columns.items() if isinstance(c, range)}
     if not lengths:
         raise SymcountError(":sweep needs a range, e.g. :sweep H=32..512:32")
     if max(lengths) > MAX_SWEEP:
@@ -254,7 +257,10 @@ def _sweep(session, rest):
                             "(use a step: H=32..4096:32)")
     for name, value in list(columns.items()):
         if not isinstance(value, range):
-            columns[name] = [int(parse_expr(str(value)))] * max(lengths)
+            number = parse_expr(str(value))
+            if not number.is_Integer:
+                raise SymcountError(f":sweep needs a whole number for {name}, which is set to {value}")
+            columns[name] = [int(number)] * max(lengths)
     with progress.reporting(progress.Bar(sys.stderr)):
         result = network.sweep(**columns)
     names = list(network.symbols)

@@ -154,7 +154,8 @@ def random_network(draw):
         if choice in ("conv", "deconv"):
             spec, channels = draw(conv_layer(channels) if choice == "conv" else deconv_layer(channels))
             repeat = draw(st.sampled_from([1, 1, 1, 2, 3]))
-            texts.append(spec.notation + (f"x{repeat}" if repeat > 1 else ""))
+            # a repeat glued to a stride (conv3-8/2x2) reads two ways and is refused: a space before it
+            texts.append(spec.notation + (f" x{repeat}" if repeat > 1 else ""))
             specs += [spec] * repeat
         else:
             spec = draw(pool_layer()) if choice == "pool" else \

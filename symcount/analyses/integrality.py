@@ -174,12 +174,23 @@ def _padding_fix(size, window):
     below = current - (current - residue) % s
     total = below if current - below < below + s - current else below + s
     total = total if total >= 0 else total + s
-    symmetric = None
-    for p in sorted(range(0, current // 2 + s + 1), key=lambda p: (abs(2 * p - current), -p)):
-        if (int(size) + 2 * p - keff) % s == 0:
-            symmetric = p
-            break
+    symmetric = _nearest_symmetric(int(size), keff, s, current)
     return PaddingFix(total, total // 2, total - total // 2, symmetric)
+
+
+def _nearest_symmetric(size: int, keff: int, s: int, current: int):
+    """The padding p per side, nearest current/2 (the larger on a tie), with s | size + 2p - k̂;
+    None if none exists.  Solved as a congruence 2p ≡ k̂ - size (mod s), never by a search
+    whose length is the stride (a stride of 10^7 or of 40 digits answers at once)."""
+    g = 2 if s % 2 == 0 else 1          # gcd(2, s)
+    if (keff - size) % g:
+        return None
+    modulus = s // g                    # p ≡ residue (mod s/g)
+    residue = ((keff - size) // g) * pow(2 // g, -1, modulus) % modulus if modulus > 1 else 0
+    target = current / 2
+    below = residue + ((int(target) - residue) // modulus) * modulus if modulus > 1 else int(target)
+    candidates = [p for p in (below - modulus, below, below + modulus, below + 2 * modulus) if p >= 0]
+    return min(candidates, key=lambda p: (abs(2 * p - current), -p)) if candidates else None
 
 
 def _findings(network):
@@ -253,7 +264,7 @@ def check(network) -> CheckResult:
     return CheckResult(_findings(network), conditions, reports, totals, symbolic_input=not given)
 
 
-def valid_sizes(network, **ranges) -> list:
+def valid_sizes(network, /, **ranges) -> list:
     """The values in the one range given (e.g. S=range(100, 400)) that make every layer
     integral and meet every other requirement of the network (symcount.layers.requirements)."""
     if len(ranges) != 1:
@@ -266,7 +277,7 @@ def valid_sizes(network, **ranges) -> list:
 MAX_STEPS = 100_000  # integral sizes tried past the first before smallest_valid gives up
 
 
-def smallest_valid(network, **at_least) -> int:
+def smallest_valid(network, /, **at_least) -> int:
     """The smallest valid value >= the one given, e.g. smallest_valid(S=224)."""
     if len(at_least) != 1:
         raise SymbolError("smallest_valid takes one symbol, e.g. smallest_valid(S=224)")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import sympy
 
 from symcount.analyses.compiled import compile_exact, validity
+from symcount.analyses.sweep import count_values
 from symcount.errors import LimitError, SymbolError, SymcountError
 from symcount.notation.parse import parse_expr, parse_shape
 from symcount.progress import steps
@@ -155,6 +156,12 @@ def _explain(network, facts, unknown):
 
 def solve(network, facts, bounds=None) -> SolveResult:
     """Every assignment of the network's symbols, within bounds, that meets every fact."""
+    if isinstance(facts, (str, Fact)) or not isinstance(facts, (list, tuple)):
+        facts = [facts] if isinstance(facts, (str, Fact)) else facts
+    if not isinstance(facts, (list, tuple)) or not all(isinstance(f, (str, Fact)) for f in facts):
+        raise SymcountError(f"solve takes a list of facts such as ['conv1=55x55'], got {facts!r}")
+    if bounds is not None and not isinstance(bounds, dict):
+        raise SymcountError(f"bounds are a dict such as {{'p': range(0, 11)}}, got {bounds!r}")
     facts = [parse_fact(f) if isinstance(f, str) else f for f in facts]
     if not facts:
         raise SymcountError("solve needs at least one fact, e.g. params=60965224 or conv1=55x55")
@@ -163,13 +170,17 @@ def solve(network, facts, bounds=None) -> SolveResult:
     unknowns = tuple(network.symbols)
     if not unknowns:
         raise SymbolError("the network has no symbols to solve for; write one in braces, e.g. pad={p}")
-    ranges = {name: list(bounds.get(name, DEFAULT_BOUNDS)) for name in unknowns}
+    ranges = {name: bounds.get(name, DEFAULT_BOUNDS) for name in unknowns}
     combinations = 1
-    for values in ranges.values():
-        combinations *= len(values)
+    for name, values in ranges.items():
+        combinations *= count_values(name, values)
     if combinations > MAX_COMBINATIONS:
         raise LimitError(f"{combinations:,} combinations to try; narrow the bounds to at most "
                          f"{MAX_COMBINATIONS:,} (e.g. --bounds H=200..300)")
+    ranges = {name: list(values) for name, values in ranges.items()}  # only now, within the limit
+    for name, values in ranges.items():
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            raise SymbolError(f"the bounds of {name} must be whole numbers")
     per_fact = [_equations(network, fact) for fact in facts]
     pairs = [pair for equations in per_fact for pair in equations]
     spans, start = [], 0

@@ -8,9 +8,22 @@ which a numeric input or ``subs`` would refuse) gets None totals and ``valid`` F
 from __future__ import annotations
 
 from symcount.analyses.compiled import compile_exact, plain, validity
-from symcount.errors import SymbolError
-from symcount.network import QUANTITIES
+from symcount.errors import LimitError, SymbolError
+from symcount.network import MAX_VALUE_BITS, QUANTITIES
 from symcount.progress import steps
+
+
+MAX_POINTS = 10_000_000  # a sweep beyond this is a mistake: it would take minutes and gigabytes
+
+
+def count_values(name, column) -> int:
+    """How many values a column holds, counted before any is listed (a range may be huge)."""
+    if isinstance(column, range):
+        return max(0, -((column.start - column.stop) // column.step)) if column.step > 0 else \
+            max(0, -((column.stop - column.start) // -column.step))
+    if isinstance(column, (str, bytes)) or not hasattr(column, "__len__"):
+        raise SymbolError(f"sweep: {name} takes an int or a sequence of ints (a range, a list), got {column!r}")
+    return len(column)
 
 
 def _columns(network, columns: dict) -> tuple[list, int]:
@@ -18,17 +31,21 @@ def _columns(network, columns: dict) -> tuple[list, int]:
     missing = [name for name in network.symbols if name not in columns]
     if missing:
         raise SymbolError(f"sweep needs a value for every symbol; missing: {', '.join(missing)}")
-    lengths = {len(v) for v in columns.values() if not isinstance(v, int)}
+    single = {name for name, column in columns.items() if isinstance(column, int) and not isinstance(column, bool)}
+    lengths = {count_values(name, column) for name, column in columns.items() if name not in single}
     if len(lengths) > 1:
         raise SymbolError(f"sweep columns must have one length, got {sorted(lengths)}")
     length = lengths.pop() if lengths else 1
-    order = list(network.symbols)
+    if length > MAX_POINTS:
+        raise LimitError(f"a sweep of {length:,} points; at most {MAX_POINTS:,}")
     values = []
-    for name in order:
+    for name in network.symbols:
         column = columns[name]
-        column = [column] * length if isinstance(column, int) else list(column)
+        column = [column] * length if name in single else list(column)
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in column):
             raise SymbolError(f"sweep values for {name} must be integers")
+        if any(v.bit_length() > MAX_VALUE_BITS for v in column):
+            raise LimitError(f"sweep values for {name}: a value with more than 500 digits")
         values.append(column)
     return values, length
 
@@ -42,7 +59,7 @@ def _compiled(network):
     return cached
 
 
-def sweep(network, **columns) -> dict:
+def sweep(network, /, **columns) -> dict:
     """{symbol: [...], 'valid': [...], 'weights': [...], ..., 'macs': [...]}."""
     values, length = _columns(network, columns)
     totals_of, valid_at = _compiled(network), validity(network)

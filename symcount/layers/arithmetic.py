@@ -11,7 +11,10 @@ With span = i + p_before + p_after - k̂ (k̂ = d(k-1) + 1, the effective kernel
   same    o = ceil(i / s), total padding max((o-1)s + k̂ - i, 0) split floor/ceil
                                                    TensorFlow/Keras (kernel_shape_util.cc)
 Nested floors are kept flat with the identity floor((floor(A) + R) / s) = floor((A + R) / s)
-for an integer R and a positive integer s, so five VGG poolings give floor(H/32).
+for an integer R and a positive integer s, so five VGG poolings give floor(H/32); nested
+ceilings likewise.  The ceil and caffe rules drop a last window only where one can start in
+the padding; where none can (p_after <= k̂ - s: every ceil-mode pooling of the zoo) their
+closed form is one ceiling, so it stays as small as the floor rule's however deep the net.
 """
 from __future__ import annotations
 
@@ -19,8 +22,12 @@ from dataclasses import dataclass
 
 import sympy
 
+from symcount.errors import LimitError
+from symcount.layers.requirements import LayerProblem
+
 Expr = sympy.Expr
 RULES = ("floor", "exact", "ceil", "caffe")
+MAX_CLIPPED_NODES = 300  # the input size's expression tree, where the ceil/caffe rule repeats it twice
 
 
 @dataclass(frozen=True)
@@ -37,15 +44,16 @@ def effective_kernel(k: Expr, d: Expr) -> Expr:
     return d * (k - 1) + 1
 
 
-def _flatten_floor(numerator: Expr) -> Expr:
-    """Replace a single floor(A) inside an integer-valued numerator by A (see module doc)."""
+def _flatten(numerator: Expr, rounding) -> Expr:
+    """Replace a single rounding(A) (floor or ceiling) inside an integer-valued numerator
+    by A (see module doc)."""
     terms = sympy.Add.make_args(numerator)
-    floors = [t for t in terms if isinstance(t, sympy.floor)]
-    if len(floors) != 1:
+    inner = [t for t in terms if isinstance(t, rounding)]
+    if len(inner) != 1:
         return numerator
-    rest = sympy.Add(*[t for t in terms if t is not floors[0]])
+    rest = sympy.Add(*[t for t in terms if t is not inner[0]])
     if rest.is_integer:
-        return floors[0].args[0] + rest
+        return inner[0].args[0] + rest
     return numerator
 
 
@@ -54,28 +62,44 @@ def floor_div(numerator: Expr, denominator: Expr) -> Expr:
     if denominator == 1 and numerator.is_integer:
         return numerator
     if denominator.is_integer:
-        numerator = _flatten_floor(numerator)
+        numerator = _flatten(numerator, sympy.floor)
     return sympy.floor(numerator / denominator)
 
 
 def ceil_div(numerator: Expr, denominator: Expr) -> Expr:
+    """ceiling(numerator / denominator), nested ceilings kept flat as floors are."""
+    if denominator == 1 and numerator.is_integer:
+        return numerator
+    if denominator.is_integer:
+        numerator = _flatten(numerator, sympy.ceiling)
     return sympy.ceiling(numerator / denominator)
 
 
 def _clipped(span: Expr, i: Expr, window: Window) -> Expr:
     """ceil(span / s) + 1, less one where that last window would start in the padding,
     (o - 1)s >= i + p_before: PyTorch's pooling_output_shape and Caffe's pooling_layer.cpp
-    drop one window there.  While p_after <= k̂ - 1 (always for pooling) that is the min
-    below; past it the last window always starts in the padding, so it is always dropped."""
+    drop one window there.  ceil(span / s)·s <= span + s - 1 = i + p_before + (p_after - k̂ + s - 1),
+    so with p_after <= k̂ - s no window is ever dropped.  While p_after <= k̂ - 1 (always for
+    pooling) the rule is the min below; past it the last window always starts in the
+    padding, so it is always dropped."""
     s, up = window.stride, ceil_div(span, window.stride)
-    within = sympy.Min(up, floor_div(i + window.before - 1, s)) + 1
-    beyond = up
+    if (window.kernel - s - window.after).is_nonnegative:
+        return up + 1
     fits = window.kernel - 1 - window.after
+    if fits == 0:  # span = i + p_before - 1: min(ceil(x), floor(x)) = floor(x)
+        return floor_div(i + window.before - 1, s) + 1
+    if not i.is_number and sum(1 for _ in sympy.preorder_traversal(i)) > MAX_CLIPPED_NODES:
+        raise LayerProblem(f"the closed form of this size would pass {MAX_CLIPPED_NODES:,} terms: each layer "
+                           "that may drop a last window in its padding doubles it; give the input a value, "
+                           "or use floor rounding", LimitError)
+    last = floor_div(i + window.before - 1, s)
+    # SymPy's own Min compares its arguments, which costs more than the rest of the layer
+    within = sympy.Min(up, last, evaluate=up.is_number and last.is_number) + 1
     if fits.is_nonnegative:
         return within
     if fits.is_negative:
-        return beyond
-    return sympy.Piecewise((within, fits >= 0), (beyond, True))
+        return up
+    return sympy.Piecewise((within, fits >= 0), (up, True))
 
 
 def output_size(rule: str, i: Expr, window: Window, padded: Expr = None) -> Expr:

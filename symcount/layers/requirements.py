@@ -36,10 +36,15 @@ class LayerProblem(Exception):
 
 @dataclass(frozen=True)
 class Requirement:
-    """A need its symbols leave open: `expression` must pass `test` (one of TESTS)."""
+    """A need its symbols leave open: `expression` must pass `test` (one of TESTS).
+    `message` says why: text, or a function giving it (deep networks keep thousands)."""
     expression: Expr
     test: str
-    message: str
+    message: object
+
+    @property
+    def why(self) -> str:
+        return self.message() if callable(self.message) else self.message
 
     def holds(self, value) -> bool:
         return TESTS[self.test](value)
@@ -63,13 +68,15 @@ class Needs:
     def __init__(self):
         self.open: list[Requirement] = []
 
-    def require(self, expression: Expr, test: str, message: str, error: type = ShapeError):
+    def require(self, expression: Expr, test: str, message, error: type = ShapeError):
+        """`message` is text, or a function giving it (built only when it is needed)."""
         expression = sympy.sympify(expression)
         verdict = decide(expression, test)
+        if verdict is True:
+            return
         if verdict is False:
-            raise LayerProblem(message, error)
-        if verdict is None:
-            self.open.append(Requirement(expression, test, message))
+            raise LayerProblem(message() if callable(message) else message, error)
+        self.open.append(Requirement(expression, test, message))
 
     def whole(self, value: Expr, what: str, minimum: int | None = None):
         """`value` is a whole number (and at least `minimum`, where given)."""

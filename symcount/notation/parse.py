@@ -60,13 +60,39 @@ def _expected(names) -> str:
     return ", ".join(described) if len(described) < 2 else ", ".join(described[:-1]) + " or " + described[-1]
 
 
+# Every line break Python's str.splitlines() knows, which the error caret counts by; the
+# grammar and Lark count "\n" only, so the text is read with each of them as "\n".
+LINE_BREAKS = str.maketrans({c: "\n" for c in "\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
+MAX_TEXT = 100_000  # characters: ten thousand layers written out; longer is an attack, not a network
+
+
+def normalised(text: str) -> str:
+    """The text with "\r\n" and every other line break as "\n"."""
+    return text.replace("\r\n", "\n").translate(LINE_BREAKS)
+
+
+def _check_size(text: str) -> None:
+    if len(text) > MAX_TEXT:
+        raise LimitError(f"a text of {len(text):,} characters; at most {MAX_TEXT:,} are read "
+                         "(ten thousand layers written out)")
+
+
 def _check_nesting(text: str) -> None:
-    depth = 0
-    line, column = 1, 0
+    """Parentheses and braces nested deeper than MAX_NESTING, outside comments and stage labels."""
+    depth, line, column = 0, 1, 0
+    in_comment = in_label = False
     for char in text:
         column += 1
         if char == "\n":
-            line, column = line + 1, 0
+            line, column, in_comment, in_label = line + 1, 0, False, False
+        elif in_comment:
+            continue
+        elif char == '"':
+            in_label = not in_label
+        elif in_label:
+            continue
+        elif char == "#":
+            in_comment = True
         elif char in "({":
             depth += 1
             if depth > MAX_NESTING:
@@ -148,6 +174,8 @@ def _translate(error: UnexpectedInput, text: str, start: str) -> NotationError:
 def _parse(text: str, start: str):
     if not isinstance(text, str):
         raise NotationError(f"notation must be text, got {type(text).__name__}")
+    _check_size(text)
+    text = normalised(text)
     _check_nesting(text)
     try:
         tree = parser().parse(text, start=start)

@@ -20,6 +20,9 @@ from symcount.notation.spec import (Branches, Call, Definition, Layer, NetworkSp
 
 MAX_DIGITS = 40  # a longer literal is a typo, not a network
 MAX_CALL_DEPTH = 32  # blocks calling blocks; deeper is a runaway (or a block calling itself)
+MAX_VALUE_BITS = 1661  # about 500 digits: a value in braces beyond this is an attack, and would not print
+MAX_EXPANDED_DEPTH = 100  # groups, branches and calls nested, counted after calls are expanded
+MAX_EXPANDED_ITEMS = 20_000  # items after calls are expanded (repeats not unrolled): the builder's row limit
 # C64 or C64x2: a block's name, its one argument, and optionally a repeat count.
 SUFFIX_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*?)([0-9]+)(?:[xX×]([0-9]+))?")
 BRANCH_KINDS = {"res": "res", "residual": "res", "add": "add", "cat": "cat", "concat": "cat"}
@@ -127,14 +130,22 @@ class ToSpec(Transformer_NonRecursive):
     def sub(self, children):
         return children[0] - children[1]
 
-    def mul(self, children):
-        return children[0] * children[1]
+    @v_args(meta=True)
+    def mul(self, meta, children):
+        return self._bounded(children[0] * children[1], meta)
+
+    def _bounded(self, value, meta):
+        """A product may grow a value past any printable size: refuse it once it does."""
+        if any(abs(number.p).bit_length() > MAX_VALUE_BITS or number.q.bit_length() > MAX_VALUE_BITS
+               for number in value.atoms(sympy.Rational)):
+            raise self._error(LimitError, "a value with more than 500 digits", meta)
+        return value
 
     @v_args(meta=True)
     def div(self, meta, children):
         if children[1] == 0:
             raise self._error(NotationError, "division by zero", meta)
-        return children[0] / children[1]
+        return self._bounded(children[0] / children[1], meta)
 
     def neg(self, children):
         return -children[0]
@@ -218,7 +229,11 @@ class ToSpec(Transformer_NonRecursive):
         return ("pair", (children[1], children[2]))
 
     def value_decimal(self, children):
-        return ("decimal", sympy.Rational(str(children[0])))
+        token = children[0]
+        if len(token) > MAX_DIGITS + 1:
+            raise self._error(LimitError, f"decimal with {len(token) - 1} digits; at most {MAX_DIGITS} are allowed",
+                              token, len(token))
+        return ("decimal", sympy.Rational(str(token)))
 
     def value_word(self, children):
         return ("word", str(children[0]).lower())
@@ -342,25 +357,35 @@ class ToSpec(Transformer_NonRecursive):
                     raise self._error(NotationError, f"block {child.name!r} is defined twice", child.span)
                 definitions[child.name] = child
         items = tuple(c for c in children if not isinstance(c, Definition))
+        self.expanded = 0
         items = self._expand(items, definitions, ())
         if rationals:
             items, shape = _substitute(items, rationals), _substitute(shape, rationals)
         return NetworkSpec(shape, items, self.source, span)
 
     # ------------------------------------------------------------ blocks
-    def _expand(self, items, definitions, stack):
-        """Replace every Call by its definition's body, its parameters substituted."""
+    def _expand(self, items, definitions, stack, depth=0):
+        """Replace every Call by its definition's body, its parameters substituted.  Calls
+        may multiply the text (a block of two calls of a block of two calls ...) and nest
+        it: both are bounded here, before the builder walks it."""
         expanded = []
         for item in items:
+            self.expanded += 1
+            if self.expanded > MAX_EXPANDED_ITEMS:
+                raise self._error(LimitError, f"the blocks expand to more than {MAX_EXPANDED_ITEMS:,} items",
+                                  item.span, len(item.text))
+            if depth > MAX_EXPANDED_DEPTH:
+                raise self._error(LimitError, f"the blocks nest deeper than {MAX_EXPANDED_DEPTH} levels once "
+                                  "their calls are expanded", item.span, len(item.text))
             if isinstance(item, Call):
                 call, count = self._resolve(item, definitions)
-                body = self._call(call, definitions, stack)
+                body = self._call(call, definitions, stack, depth + 1)
                 expanded.append(body if count is None else Repeat((body,), count, item.text, item.span))
             elif isinstance(item, Repeat):
-                expanded.append(Repeat(self._expand(item.body, definitions, stack), item.count, item.text,
+                expanded.append(Repeat(self._expand(item.body, definitions, stack, depth + 1), item.count, item.text,
                                        item.span, item.label, item.stage))
             elif isinstance(item, Branches):
-                expanded.append(Branches(item.kind, tuple(self._expand(b, definitions, stack)
+                expanded.append(Branches(item.kind, tuple(self._expand(b, definitions, stack, depth + 1)
                                                           for b in item.branches), item.text, item.span))
             else:
                 expanded.append(item)
@@ -391,7 +416,7 @@ class ToSpec(Transformer_NonRecursive):
         blocks = f"the defined blocks are {', '.join(definitions)}" if definitions else "no block is defined"
         raise self._error(NotationError, f"unknown layer {call.name!r} ({blocks}){hint}", call.span, len(call.name))
 
-    def _call(self, call, definitions, stack):
+    def _call(self, call, definitions, stack, depth):
         if call.name not in definitions:
             known = ", ".join(definitions) or "none"
             raise self._error(NotationError, f"unknown block {call.name!r}; defined blocks: {known}",
@@ -405,7 +430,7 @@ class ToSpec(Transformer_NonRecursive):
                               f"({', '.join(definition.params)}), got {len(call.args)}", call.span,
                               len(call.text))
         mapping = {symbol(name): value for name, value in zip(definition.params, call.args)}
-        body = self._expand(_substitute(definition.body, mapping), definitions, stack + (call.name,))
+        body = self._expand(_substitute(definition.body, mapping), definitions, stack + (call.name,), depth)
         return Repeat(body, sympy.Integer(1), call.text, call.span, call.name)
 
     def start(self, children):

@@ -247,7 +247,7 @@ def _latex_value(expr, values) -> str:
     cell = f"${sympy.latex(expr)}$"
     if values:
         evaluated = expr.xreplace(values)
-        cell += " $=$ " + (f"{int(evaluated):,}".replace(",", "{,}") if evaluated.is_integer
+        cell += " $=$ " + (f"{int(evaluated):,}".replace(",", "{,}") if evaluated.is_number and evaluated.is_integer
                            else f"${sympy.latex(evaluated)}$")
     return cell
 

@@ -112,7 +112,7 @@ class _Writer:
         if self.modules > MAX_MODULES:
             raise ExportError(f"the network has more than {MAX_MODULES:,} modules; export writes every one")
         pad = INDENT * depth
-        comment = f"  # {layer.text}" if layer.text else ""
+        comment = f"  # {_short(layer.text, 200)}" if layer.text else ""  # one line, whatever the text holds
         modules = self.module(layer, params, shape, result)
         lines = [f"{pad}{code}," for code in modules[:-1]] + [f"{pad}{modules[-1]},{comment}"]
         return lines, result.output, list(result.windows)
@@ -313,7 +313,9 @@ def _short(text: str, longest: int = 60) -> str:
 
 def class_name(name: str) -> str:
     """A valid Python class name from a zoo name or a user's choice: cyclegan_resnet → CycleganResnet."""
-    words = [word for word in re.split(r"[\W_]+", name) if word]
+    if not isinstance(name, str):
+        raise ExportError(f"a class name is text, got {name!r}")
+    words = [word for word in re.split(r"[^A-Za-z0-9]+", name) if word]  # ASCII: a valid identifier anywhere
     cleaned = "".join(word[0].upper() + word[1:] for word in words) or "Net"
     if cleaned[0].isdigit() or keyword.iskeyword(cleaned):
         cleaned = "Net" + cleaned
@@ -328,6 +330,7 @@ def to_torch(network, name: str = "Net", title: str | None = None) -> str:
     shape = format_shape(network.input_shape)
     written = [line.split("#")[0].strip() for line in network.spec.source.splitlines()]
     first = title or "Notation: " + _short(" ".join(line for line in written if line), 70)
+    first = first.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')  # the text as it is, inside the docstring
     source = ['"""PyTorch module written by symcount (symcount export --to torch).', "",
               first,
               f"Input {shape} → output {format_shape(output)}; "

@@ -79,6 +79,8 @@ def names() -> list[str]:
 def get(name: str) -> Entry:
     """The entry called `name`, or a SymcountError that lists the near names."""
     known = entries()
+    if not isinstance(name, str):
+        raise SymcountError(f"a zoo entry is named by text (symcount zoo lists them), got {name!r}")
     if name not in known:
         near = difflib.get_close_matches(name, known, n=3)
         hint = f"; did you mean {' or '.join(near)}?" if near else ""

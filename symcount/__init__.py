@@ -6,9 +6,10 @@
 
 See README.md and docs/ for the notation, the conventions and the CLI.
 """
+from symcount.builder import Row
 from symcount.errors import (ExportError, LimitError, NotationError, OptionError, ShapeError, SymbolError,
                              SymcountError)
-from symcount.network import Network, Row, parse
+from symcount.network import Network, parse
 from symcount.notation.spec import symbol
 from symcount import progress  # noqa: E402  (symcount.progress.reporting for long solves)
 

@@ -74,6 +74,14 @@ _ELEMENTWISE_FLOPS = (Rule(frozenset({"relu", "lrelu", "softmax"}), "input"), Ru
                                                                                    functional_factor=1),
                       Rule(POOLING, "input"), Rule(frozenset({"lrn"}), "lrn"),
                       Rule(NORMALISATION - INSTANCE, "input", 2), Rule(INSTANCE, "input", 4, 5))
+
+
+def _fvcore(batchnorm: int) -> tuple:
+    """fvcore's elementwise rules; BatchNorm costs 2 x input in eval mode, 5 x in train mode."""
+    return (Rule(frozenset({"gap", "adaptiveavgpool"}), "input"), Rule(NORMALISATION - INSTANCE, "input", batchnorm),
+            Rule(INSTANCE, "input", 4, 5))
+
+
 PRESETS = {c.name: c for c in (
     Convention("macs", "MACs", "MAC", frozenset(),
                source="symcount's default: multiply-accumulates of convolutions and fully connected layers, "
@@ -83,17 +91,13 @@ PRESETS = {c.name: c for c in (
                       "times the output positions (any class named Conv*, ConvTranspose2d too) or once "
                       "(others); a normalisation costs its parameters; its 'Non-trainable params' are "
                       "parameters with requires_grad=False, so BatchNorm's running statistics are not among them"),
-    Convention("fvcore", "flops", "MAC", frozenset(),
-               (Rule(frozenset({"gap", "adaptiveavgpool"}), "input"), Rule(NORMALISATION - INSTANCE, "input", 2),
-                Rule(INSTANCE, "input", 4, 5)),
+    Convention("fvcore", "flops", "MAC", frozenset(), _fvcore(batchnorm=2),
                source="fvcore 0.1.5.post20221221 in eval mode, fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS and "
                       "fvcore/nn/jit_handles.py: conv_flop_jit, linear/addmm, batchnorm_flop_jit (eval: 2 x input "
                       "if affine), adaptive_avg_pool2d elementwise_flop_counter(1, 0), instance_norm 4 (5 if "
                       "affine) x input; ReLU, max pooling, softmax and LRN ignored; transposed convolutions on "
                       "input positions"),
-    Convention("fvcore_train", "flops", "MAC", frozenset(),
-               (Rule(frozenset({"gap", "adaptiveavgpool"}), "input"), Rule(NORMALISATION - INSTANCE, "input", 5),
-                Rule(INSTANCE, "input", 4, 5)),
+    Convention("fvcore_train", "flops", "MAC", frozenset(), _fvcore(batchnorm=5),
                source="fvcore as above with the model in train mode: batchnorm_flop_jit counts a BatchNorm "
                       "that updates its running statistics as norm_flop_counter(1), 5 x input"),
     Convention("thop", "MACs", "MAC", frozenset(),

@@ -185,8 +185,9 @@ def _windows(params, i_pair, k_pair, default_stride, mode, rule, needs):
             needs.whole(value, what, 1)
         keff = ar.effective_kernel(k, d)
         if mode == "same":
-            same.append(ar.same_window(i, keff, s)[0])
-            windows.append(ar.same_window(i, keff, s)[1])
+            out, window = ar.same_window(i, keff, s)
+            same.append(out)
+            windows.append(window)
             continue
         before, after = ar.padding_for(mode if isinstance(mode, str) else mode[axis], keff)
         needs.whole(before, "padding", 0)

@@ -4,7 +4,7 @@ A network text becomes a :class:`NetworkSpec`: an optional input shape and a tup
 items, each a :class:`Layer`, a :class:`Repeat` of items, or :class:`Branches` that
 meet again.  Calls of defined blocks are expanded before the spec is returned.  Numbers are SymPy
 expressions built by the grammar's transformer, so `{2*C}` is already `2*C` here.
-Nothing in this module evaluates shapes; symcount.network does.
+Nothing in this module evaluates shapes; symcount.builder does.
 """
 from __future__ import annotations
 

@@ -13,7 +13,8 @@ import sympy
 from lark import Token, Transformer_NonRecursive, v_args
 
 from symcount.errors import LimitError, NotationError, OptionError
-from symcount.layers.kinds import KEYWORDS, LayerProblem, parse_option
+from symcount.layers.kinds import KEYWORDS, parse_option
+from symcount.layers.requirements import LayerProblem
 from symcount.notation.grammar import parser
 from symcount.notation.spec import (Branches, Call, Definition, Layer, NetworkSpec, Repeat, Span, rational_symbol,
                                     symbol)

@@ -7,7 +7,7 @@ import json
 import sympy
 
 from symcount.analyses.solve import describe
-from symcount.network import format_shape
+from symcount.builder import format_shape
 
 MAX_SHOWN = 50  # solutions listed in a notebook
 

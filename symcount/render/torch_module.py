@@ -14,10 +14,11 @@ import re
 
 import sympy
 
+from symcount.builder import format_shape, projection_layers, substitute
 from symcount.errors import ExportError
 from symcount.layers import arithmetic as ar
-from symcount.layers.kinds import LayerProblem, evaluate
-from symcount.network import format_shape, projection_layers, substitute
+from symcount.layers.kinds import evaluate
+from symcount.layers.requirements import LayerProblem
 from symcount.notation.spec import Branches, Layer
 
 MAX_MODULES = 100_000  # modules written out; a longer network is a runaway repeat
@@ -128,7 +129,7 @@ class _Writer:
             all_windows += windows
             parts.append(lines)
         if node.kind == "res" and len(node.branches) == 1 and outputs[0] != shape:
-            # the builder's automatic projection (symcount.network), with the body's strides
+            # the builder's automatic projection (symcount.builder), with the body's strides
             strides = [sympy.Mul(*[w.stride for w in all_windows[axis::2]]) for axis in (0, 1)]
             lines, out, windows = self.items(projection_layers(outputs[0][0], strides, node.span), shape, depth + 2)
             parts.append(lines)

@@ -1,0 +1,436 @@
+"""The builder: one walk of a parsed spec on an input shape, giving the table's rows.
+
+A repeat is unrolled until its block keeps the shape (a fixed point); from there every
+further pass is identical, so the rest of the count multiplies one pass instead of
+unrolling it: `conv3-64x1000000` costs two evaluations, and a symbolic count `x{n}` gives
+counts linear in n (assuming n >= the passes peeled).  Each layer's needs that a symbol
+leaves open are collected as requirements (symcount.layers.requirements).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import sympy
+
+from symcount.analyses import receptive as rf
+from symcount.errors import LimitError, ShapeError
+from symcount.layers.kinds import Defaults, evaluate
+from symcount.layers.requirements import LayerProblem, Needs, Requirement
+from symcount.notation.spec import Branches, Layer, NetworkSpec, Repeat
+
+Expr = sympy.Expr
+
+MAX_ROWS = 20_000        # rows after expansion; more is a runaway repeat, not a network
+EXPAND_UP_TO = 64        # a numeric repeat this short is listed layer by layer ...
+EXPAND_ROWS = 1_000      # ... while the table stays this short; beyond, it is one ×n row
+MAX_PEEL = 1_000                # passes of one repeat that still change a numeric shape: a runaway
+MAX_PEEL_SYMBOLIC_SHAPE = 64    # the same for a symbolic shape (floor(H/2^64) is already absurd)
+MAX_PEEL_SYMBOLIC_COUNT = 16    # passes a repeat x{n} may take before its block must keep the shape
+QUANTITIES = ("weights", "biases", "params", "non_trainable", "activations", "macs")
+COUNTED = ("weights", "biases", "non_trainable", "activations", "macs")  # a Row's stored counts
+
+
+def dimension_text(dim) -> str:
+    """A dimension as text; a sum in parentheses, so 6×(H - 4)×(W - 4) reads as one shape."""
+    text = str(dim)
+    return f"({text})" if isinstance(dim, sympy.Add) else text
+
+
+def format_shape(shape, longest: int = 60) -> str:
+    """3×224×224; a dimension longer than `longest` characters is cut (error messages)."""
+    texts = [dimension_text(d) for d in shape]
+    return "×".join(t if len(t) <= longest else t[:longest - 1] + "…" for t in texts)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One table row: a layer, or `count` identical layers where a repeat was folded.
+
+    Every count (weights ... macs) is the row's total, i.e. already times ``count``.
+    """
+    name: str
+    kind: str
+    text: str
+    input: tuple
+    output: tuple
+    count: Expr
+    weights: Expr
+    biases: Expr
+    non_trainable: Expr
+    activations: Expr
+    macs: Expr
+    exact: tuple = ()    # output shape under exact arithmetic (equal to output where integral)
+    windows: tuple = ()  # per spatial axis: Window(kernel k̂, stride, before, after)
+    path: tuple = ()     # the blocks it sits in, outermost first: ("conv2_x", "bottleneck1", "res1")
+    field: tuple | None = None  # receptive field after this row: per spatial axis (size, stride, padding);
+                                # None once a layer sees the whole input (fc, gap, adaptive pooling)
+    transposed: object = None   # a transposed convolution's geometry (symcount.layers.kinds.Transposed)
+    functional: bool = False    # written [functional]: the model calls it as a function (F.relu), not a module
+
+    @property
+    def qualified_name(self) -> str:
+        """The name with its blocks: conv2_x.bottleneck1.res1.conv3."""
+        return ".".join(self.path + (self.name,))
+
+    @property
+    def params(self) -> Expr:
+        """Trainable parameters: weights + biases."""
+        return self.weights + self.biases
+
+    def times(self, factor: Expr) -> "Row":
+        """This row standing for `factor` times as many layers."""
+        return replace(self, count=self.count * factor, **{q: getattr(self, q) * factor for q in COUNTED})
+
+    def plus(self, other: "Row") -> "Row":
+        """This row's counts with another's added (a folded block taking in a row)."""
+        return replace(self, **{q: getattr(self, q) + getattr(other, q) for q in COUNTED})
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """A block being built: a defined block's pass, a branch group, or a stage label."""
+    base: str
+    uid: int
+    numbered: bool = True  # bottleneck1, res2; a stage label keeps its own name
+
+
+def substitute(value, mapping):
+    """A value (expression, or nested tuples of them) with symbols replaced by `mapping`."""
+    if not mapping:
+        return value
+    if isinstance(value, sympy.Basic):
+        return value.xreplace(mapping)
+    if isinstance(value, tuple):
+        return tuple(substitute(v, mapping) for v in value)
+    return value
+
+
+def projection_layers(channels, strides, span) -> tuple:
+    """The automatic shortcut of res(body) that changes the shape: a 1×1 convolution with
+    the body's strides, without bias, then BatchNorm."""
+    zero, one = sympy.Integer(0), sympy.Integer(1)
+    conv = Layer("conv", (("bias", False), ("kernel", (one, one)), ("out", channels), ("pad", (zero, zero)),
+                          ("stride", tuple(strides))),
+                 f"conv1-{channels}" + (f"/{strides[0]}" if strides[0] != 1 else "") + " (projection)", span)
+    return conv, Layer("bn", (), "bn (projection)", span)
+
+
+class Builder:
+    def __init__(self, spec: NetworkSpec, defaults: Defaults, mapping: dict):
+        self.spec = spec
+        self.defaults = defaults
+        self.mapping = mapping
+        self.rows: list[Row] = []
+        self.assumptions: list = []
+        self.requirements: list[Requirement] = []  # what the symbols must meet (layers.requirements)
+        self.scopes: list[_Scope] = []
+        self.shapes: dict[int, tuple] = {}  # scope uid -> (input, output) of that block
+        self.uids = 0
+        self.field = None  # the receptive field so far (symcount.analyses.receptive); Network starts it
+
+    def enter(self, base, numbered=True) -> _Scope:
+        self.uids += 1
+        scope = _Scope(base, self.uids, numbered)
+        self.scopes.append(scope)
+        return scope
+
+    def leave(self, scope, shape_in, shape_out):
+        self.scopes.pop()
+        self.shapes[scope.uid] = (shape_in, shape_out)
+
+    def error(self, cls, message, item):
+        span = item.span
+        return cls(message, source=self.spec.source, line=span.line, column=span.column,
+                   width=span.end - span.start)
+
+    def items(self, items, shape):
+        for item in items:
+            if isinstance(item, Layer):
+                shape = self.layer(item, shape)
+            elif isinstance(item, Branches):
+                shape = self.branches(item, shape)
+            else:
+                shape = self.repeat(item, shape)
+        return shape
+
+    def branches(self, node: Branches, shape):
+        scope = self.enter(node.kind)
+        out = self._branches(node, shape)
+        self.leave(scope, shape, out)
+        return out
+
+    def _branches(self, node: Branches, shape):
+        """Evaluate each branch on the same input, then add or concatenate the outputs;
+        the receptive field is the largest over the paths (Araujo et al. 2019, §3)."""
+        first = len(self.rows)
+        entry, fields, outputs = self.field, [], []
+        for branch in node.branches:
+            self.field = entry
+            outputs.append(self.items(branch, shape))
+            fields.append(self.field)
+        body_field, self.field = self.field, entry
+        if node.kind == "res" and len(node.branches) == 1:
+            strides = self._shortcut_strides(node, shape, outputs[0], entry, body_field, self.rows[first:])
+            outputs.append(shape if strides is None else self.projection(node, shape, outputs[0], strides))
+        fields.append(self.field)
+        self.field = rf.widest(fields)
+        texts = [" ".join(getattr(i, "text", "") for i in b) or "identity" for b in node.branches]
+        texts += ["the shortcut"] * (len(outputs) - len(texts))
+        if node.kind == "cat":
+            if any(len(o) != 3 for o in outputs) or not self._meet(node, [o[1:] for o in outputs]):
+                raise self._mismatch(node, "concatenated", outputs, texts, "sizes")
+            return (sympy.Add(*[o[0] for o in outputs]),) + outputs[0][1:]
+        if any(len(o) != len(outputs[0]) for o in outputs) or not self._meet(node, outputs):
+            raise self._mismatch(node, "added", outputs, texts, "shapes")
+        return outputs[0]
+
+    def _meet(self, node, shapes) -> bool:
+        """Whether paths' shapes can meet, compared as values, not as expression trees:
+        ceil(H/2 - 1/2) + 1 and floor(H/2) + 1 are one size written two ways.  Sizes that
+        differ by a number never meet; sizes that differ by an expression meet where it is
+        0, kept as a requirement (the network is valid there, as PyTorch runs it there),
+        unless it is 0 at none of a spread of sample points."""
+        kept = []
+        for shape in shapes[1:]:
+            for mine, first in zip(shape, shapes[0]):
+                difference = mine - first
+                if difference == 0:
+                    continue
+                if difference.is_number or not _zero_somewhere(difference):
+                    return False
+                kept.append(Requirement(difference, "zero", f"{node.kind}: the paths' sizes {mine} and {first} "
+                                                             "must be equal"))
+        self.requirements.extend(kept)
+        return True
+
+    def _mismatch(self, node, verb, outputs, texts, what):
+        described = "; ".join(f"branch {i + 1} ({t}) gives {format_shape(o)}"
+                              for i, (t, o) in enumerate(zip(texts, outputs)))
+        return self.error(ShapeError, f"{node.kind}: branches with different {what} cannot be {verb}: "
+                          f"{described}", node)
+
+    def _shortcut_strides(self, node, shape, output, entry, body_field, body_rows):
+        """None for res(body)'s identity shortcut, else the strides of its 1×1 projection.
+
+        As torchvision's ResNet decides its downsample: a projection exactly where the body
+        has a stride other than 1 or changes the channels, from the block's structure and
+        never from the input size, so a closed form holds at every size (even 1×1)."""
+        if len(shape) != 3 or len(output) != 3:
+            if output == shape:
+                return None
+            raise self.error(ShapeError, f"res: the body changes {format_shape(shape)} to {format_shape(output)}; "
+                             "an automatic projection needs C×H×W shapes: write the shortcut, res(body | shortcut)",
+                             node)
+        if any(row.kind == "deconv" for row in body_rows):
+            raise self.error(ShapeError, "res: the body holds a transposed convolution, so no strided 1×1 projection "
+                             "can match its shape; write the shortcut: res(body | shortcut)", node)
+        if isinstance(entry, tuple) and not isinstance(body_field, tuple):
+            raise self.error(ShapeError, "res: the body sees its whole input (fc, gap or adaptive pooling), so no "
+                             "1×1 projection can match its shape; write the shortcut: res(body | shortcut)", node)
+        if isinstance(entry, tuple):
+            strides = [after.stride / before.stride for before, after in zip(entry, body_field)]
+        else:  # after a global layer the field is gone: multiply the strides of the body's own layers
+            strides = [sympy.Mul(*[row.windows[axis].stride ** row.count for row in body_rows
+                                   if row.windows and not row.text.endswith("(projection)")]) for axis in (0, 1)]
+        changes = [s - 1 for s in strides] + [output[0] - shape[0]]
+        if any(change.is_zero is False for change in changes):
+            return strides
+        if all(change.is_zero for change in changes):
+            return None
+        free = sorted({str(s) for change in changes for s in change.free_symbols})
+        raise self.error(ShapeError, f"res: whether the shortcut is the identity or a 1×1 projection depends on "
+                         f"{', '.join(free)} (the body has stride {strides[0]}×{strides[1]} and gives {output[0]} "
+                         f"channels from {shape[0]}); write the projection, res(body | conv1-{{...}}[bias=false] bn), or "
+                         "numbers that decide it", node)
+
+    def projection(self, node: Branches, shape, target, strides):
+        """The automatic shortcut of res(body) that changes the shape: a 1×1 convolution
+        with the body's stride, without bias, then BatchNorm (ResNet's option B,
+        torchvision's downsample)."""
+        conv, bn = projection_layers(target[0], strides, node.span)
+        out = self.items((conv, bn), shape)
+        if out != target:
+            raise self.error(ShapeError, f"res: a 1×1 projection with stride {strides[0]} gives {format_shape(out)}, "
+                             f"but the body gives {format_shape(target)}; write the shortcut: res(body | shortcut)",
+                             node)
+        return out
+
+    def layer(self, layer: Layer, shape):
+        params = substitute(layer.params, self.mapping)
+        try:
+            result = evaluate(layer.kind, params, shape, self.defaults)
+            needs = Needs()
+            for position, dim in enumerate(result.output):
+                needs.require(dim - 1, "nonnegative", lambda dim=dim: f"gives a size {dim} < 1 (output "
+                              f"{format_shape(result.output)}) from input {format_shape(shape)}")
+                if position == 0 or len(result.output) == 1:  # a fractional spatial size is exact rounding's point
+                    needs.require(dim, "whole", lambda dim=dim: f"gives a fractional size {dim} "
+                                  f"(output {format_shape(result.output)})")
+        except LayerProblem as problem:
+            text = str(problem)
+            where = "" if text.startswith("gives") else f"; its input is {format_shape(shape)}"
+            raise self.error(problem.error, f"{layer.text}{' ' if text.startswith('gives') else ': '}{text}{where}",
+                             layer) from None
+        except ZeroDivisionError as problem:  # e.g. a divisor in {C/g} substituted by 0
+            raise self.error(ShapeError, f"{layer.text}: cannot be evaluated ({problem}); "
+                             f"its input is {format_shape(shape)}", layer) from None
+        self.requirements.extend(result.requires)
+        self.requirements.extend(needs.open)
+        one = sympy.Integer(1)
+        self.field = rf.after(self.field, layer.kind, result.windows, len(result.output))
+        self.rows.append(Row("", layer.kind, layer.text, shape, result.output, one, result.weights,
+                             result.biases, result.non_trainable, sympy.Mul(*result.output), result.macs,
+                             result.exact, result.windows, tuple(self.scopes), self.field, result.transposed,
+                             bool(layer.get("functional"))))
+        if len(self.rows) > MAX_ROWS:
+            raise self.error(LimitError, f"the network expands to more than {MAX_ROWS:,} layers", layer)
+        return result.output
+
+    def repeat(self, repeat: Repeat, shape):
+        count = substitute(repeat.count, self.mapping)
+        needs = Needs()
+        try:
+            needs.whole(count, "a repeat count", 0)
+        except LayerProblem:
+            raise self.error(ShapeError, f"a repeat count must be a whole number >= 0, got {count}", repeat) from None
+        self.requirements.extend(needs.open)
+        done, step = 0, None
+        while not (count.is_number and done >= count):
+            first, first_uid, before = len(self.rows), self.uids + 1, self.field
+            out = self.one_pass(repeat, shape)
+            if out == shape:
+                return self._fold(repeat, first, first_uid, count - done, done, shape, before)
+            done += 1
+            # two passes that grow the shape alike never reach a fixed point: refuse now what
+            # the row limit would refuse after unrolling the rest
+            grown = tuple(o - i for o, i in zip(out, shape)) if len(out) == len(shape) else None
+            if grown is not None and grown == step and count.is_number and all(g >= 0 for g in grown) and \
+                    len(self.rows) + (count - done) * (len(self.rows) - first) > MAX_ROWS:
+                raise self.error(LimitError, f"this repeat grows the shape by {format_shape(grown)} a pass and "
+                                 f"would unroll to more than {MAX_ROWS:,} layers (now {format_shape(out)})", repeat)
+            step = grown if grown is not None and all(g.is_number for g in grown) else None
+            shape = out
+            limit = MAX_PEEL if all(d.is_number for d in shape) else MAX_PEEL_SYMBOLIC_SHAPE
+            if count.is_number and done >= limit and done < count:
+                raise self.error(LimitError, f"this repeat still changes the shape after {done:,} passes "
+                                 f"(now {format_shape(shape)}); symcount folds a repeat once its block keeps "
+                                 f"the shape, and unrolls at most {limit:,} passes before that", repeat)
+            if not count.is_number and done >= MAX_PEEL_SYMBOLIC_COUNT:
+                raise self.error(ShapeError, f"the repeat count {count} is a symbol, so the repeated block must "
+                                 f"come to keep its shape; after {done} passes it still changes it "
+                                 f"(now {format_shape(shape)})", repeat)
+        return shape
+
+    def one_pass(self, repeat: Repeat, shape):
+        if repeat.label is None:
+            return self.items(repeat.body, shape)
+        scope = self.enter(repeat.label, numbered=not repeat.stage)
+        out = self.items(repeat.body, shape)
+        self.leave(scope, shape, out)
+        return out
+
+    def _copy(self, rows, first_uid, advance=lambda field: field):
+        """The rows of one pass again, the blocks opened in it given new identities and
+        their receptive fields advanced by `advance`."""
+        fresh = {}
+
+        def renew(scope):
+            if scope.uid < first_uid:
+                return scope
+            if scope.uid not in fresh:
+                self.uids += 1
+                fresh[scope.uid] = replace(scope, uid=self.uids)
+                self.shapes[self.uids] = self.shapes[scope.uid]
+            return fresh[scope.uid]
+
+        return [replace(row, path=tuple(renew(scope) for scope in row.path), field=advance(row.field))
+                for row in rows]
+
+    def _fold(self, repeat, first, first_uid, remaining, peeled, shape, before):
+        """Rows[first:] are one pass that keeps the shape: it stands for `remaining` passes
+        (remaining >= 1 when numeric: the caller folds only a pass it was going to make).
+        `before` is the receptive field before that pass; each later pass grows it alike."""
+        one_pass = self.rows[first:]
+        growth = rf.Growth(before, self.field)
+        if remaining.is_number and remaining <= EXPAND_UP_TO and \
+                len(self.rows) + (remaining - 1) * len(one_pass) <= EXPAND_ROWS:
+            for later in range(1, int(remaining)):
+                self.rows.extend(self._copy(one_pass, first_uid, lambda field: growth.advance(field, later)))
+        else:
+            self.rows[first:] = [replace(row.times(remaining), field=growth.advance(row.field, remaining - 1))
+                                 for row in one_pass]
+            if not remaining.is_number and peeled:
+                self.assumptions.append(sympy.Ge(repeat.count, peeled))
+                self.requirements.append(Requirement(repeat.count - peeled, "nonnegative",
+                                                     f"the repeat count {repeat.count} must be at least {peeled}"))
+        self.field = growth.advance(self.field, remaining - 1)
+        return shape
+
+
+def _zero_somewhere(difference) -> bool:
+    """Whether a difference of two sizes is 0 at some of 64 sample points of its symbols."""
+    symbols = sorted(difference.free_symbols, key=lambda s: s.name)
+    for k in range(64):
+        point = {s: 1 + (k * (2 * j + 3) + j) % 61 + (k // 8) * 61 for j, s in enumerate(symbols)}
+        try:
+            value = difference.xreplace(point)
+        except ZeroDivisionError:
+            continue
+        if value.is_number and value == 0:
+            return True
+    return False
+
+
+def named(rows, shapes):
+    """Name rows by kind and position (conv1, conv2, …) and blocks by name and position
+    (bottleneck1, res3); returns the rows and {block path: (input, output)}."""
+    layers_seen: dict[str, int] = {}
+    blocks_seen: dict[str, int] = {}
+    labels: dict[int, str] = {}
+    blocks: dict[tuple, tuple] = {}
+    named = []
+    for row in rows:
+        path = []
+        for scope in row.path:
+            if scope.uid not in labels:
+                blocks_seen[scope.base] = blocks_seen.get(scope.base, 0) + 1
+                separator = "_" if scope.base[-1].isdigit() else ""  # c7s1_2, not c7s12
+                labels[scope.uid] = f"{scope.base}{separator}{blocks_seen[scope.base]}" if scope.numbered \
+                    else scope.base
+            path.append(labels[scope.uid])
+            blocks.setdefault(tuple(path), shapes[scope.uid])
+        layers_seen[row.kind] = layers_seen.get(row.kind, 0) + 1
+        separator = "_" if row.kind[-1].isdigit() else ""  # relu6_1, not relu61
+        named.append(replace(row, name=f"{row.kind}{separator}{layers_seen[row.kind]}", path=tuple(path)))
+    return tuple(named), blocks
+
+
+def fold_groups(rows, depth: int) -> list:
+    """Which rows each folded row stands for: (block path, [row indices]) for a block nested
+    deeper than `depth` levels, (None, [index]) for a row shown as it is."""
+    groups: list = []
+    for index, row in enumerate(rows):
+        key = row.path[:depth + 1] if len(row.path) > depth else None
+        if key is not None and groups and groups[-1][0] == key:
+            groups[-1][1].append(index)
+        else:
+            groups.append((key, [index]))
+    return groups
+
+
+def fold(rows, blocks, depth: int) -> tuple:
+    """The rows with every block nested deeper than `depth` levels shown as one row, its
+    counts summed (torchinfo's depth): depth 0 folds every top-level block.  A block row's
+    receptive field is the one after its last layer."""
+    folded: list[Row] = []
+    for key, members in fold_groups(rows, depth):
+        if key is None:
+            folded.append(rows[members[0]])
+            continue
+        block_in, block_out = blocks[key]
+        block = Row(key[-1], "block", key[-1], block_in, block_out, sympy.Integer(1),
+                    *(sympy.Integer(0),) * len(COUNTED), path=key[:-1], field=rows[members[-1]].field)
+        for index in members:
+            block = block.plus(rows[index])
+        folded.append(block)
+    return tuple(folded)

@@ -63,6 +63,7 @@ class Session:
         if not text or text.startswith("#"):
             return ""
         if text.startswith(":"):
+            text = text.split("#", 1)[0].strip()  # a command may carry a comment, as a notation line does
             name, _, rest = text[1:].partition(" ")
             command = COMMANDS.get(name.lower()) or COMMANDS.get(ALIASES.get(name.lower(), ""))
             if command is None:
@@ -71,8 +72,9 @@ class Session:
         match = DEFINITION.match(text)
         if match and text.count("(") == text.count(")") and _only_definitions(text):
             return self.define(match.group(1), text)
-        if text in zoo.entries():
-            text = zoo.get(text).text
+        bare = text.split("#", 1)[0].strip()
+        if bare in zoo.entries():
+            text = zoo.get(bare).text
         return self.evaluate(text)
 
     def define(self, name: str, text: str) -> str:

@@ -220,3 +220,12 @@ def test_a_strided_layer_repeats_apart_or_in_parentheses():
         out = nn.Sequential(nn.Conv2d(8, 8, 3, 2, 1), nn.Conv2d(8, 8, 3, 2, 1))(torch.empty(1, 8, 32, 32))
     for text in ("conv3-8/2 x2", "(conv3-8/2)x2", "conv3-8/2[pad=1]x2"):
         assert symcount.parse(f"input 8x32x32 {text}").output_shape == tuple(out.shape[1:])
+
+
+def test_check_with_a_symbolic_padding_on_a_numeric_input_is_not_called_integral():
+    # brute force: AlexNet's (224 + 2p - 11)/4 + 1 is whole for no whole p; at 227, for every even p
+    assert not any((224 + 2 * p - 11) % 4 == 0 for p in range(0, 100))
+    assert not symcount.parse("input 3x224x224 conv11-96/4[pad={p}]").check().integral
+    assert [p for p in range(10) if (227 + 2 * p - 11) % 4 == 0] == [0, 2, 4, 6, 8]
+    done = run_cli("check", "input 3x227x227 conv11-96/4[pad={p}]")
+    assert "whole exactly when p ≡ 0 (mod 2)" in done.stdout and done.returncode == 1

@@ -153,3 +153,11 @@ def test_a_huge_sweep_is_refused_not_run():
     session.handle("input 3xSxS conv3-8")
     with pytest.raises(symcount.SymcountError, match="more than 10,000"):
         session.handle(":sweep S=1..100000000")
+
+
+def test_commands_and_zoo_names_may_carry_a_comment():
+    stdin = io.StringIO("input 3x8x8 conv3-4\n:export PatchEncoder   # a module\nlenet5   # a zoo name\n")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert run(stdin, stdout, stderr) == 0, stderr.getvalue()
+    assert "class PatchEncoder(nn.Module)" in stdout.getvalue()
+    assert "input 1×32×32" in stdout.getvalue()  # the zoo entry was read: LeNet-5's 32×32 input (LeCun et al. 1998)

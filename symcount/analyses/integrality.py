@@ -104,6 +104,7 @@ class CheckResult:
     symbols: tuple           # SymbolReport per input symbol
     exact_totals: dict       # totals under exact arithmetic, as functions of the input symbols
     symbolic_input: bool
+    undecided: tuple = ()    # Finding-like rows of a numeric input whose size still depends on a symbol
 
     def _repr_html_(self) -> str:
         from symcount.render.reports import check_html
@@ -119,10 +120,10 @@ class CheckResult:
         every value (no layer needs a condition)."""
         if self.symbolic_input:
             return all(c.modulus == 1 for c in self.conditions)
-        return not self.findings
+        return not self.findings and not self.undecided
 
 
-def _affine(expression: Expr):
+def affine_form(expression: Expr):
     """(symbol, a, b) when expression == a·symbol + b with rational a > 0, b; else None."""
     free = expression.free_symbols
     if len(free) != 1:
@@ -135,7 +136,7 @@ def _affine(expression: Expr):
     return x, a, b
 
 
-def _congruence(a, b):
+def congruence_class(a, b):
     """a·X + b ∈ ℤ  ⟺  X ≡ residue (mod modulus); None if no integer X works."""
     modulus = int(a.q)             # a = p/q in lowest terms: q | (p·X + b·q) is needed
     scaled = b * modulus
@@ -204,18 +205,25 @@ def _findings(network):
     return tuple(found)
 
 
+def _undecided(network):
+    """(name, text, axis, exact size) where a numeric input's exact size still holds a symbol
+    (a padding {p}): integral or not depends on its value, which check cannot tell."""
+    return tuple((row.name, row.text, axis, exact) for row in network.layers
+                 for axis, exact in zip(AXES, row.exact[1:] if row.windows else ()) if not exact.is_number)
+
+
 def _conditions(twin):
     conditions = []
     for index, row in enumerate(twin.layers, 1):
         for axis, exact in zip(AXES, row.exact[1:] if row.windows else ()):
             if exact.is_number:
                 continue
-            affine = _affine(exact)
+            affine = affine_form(exact)
             if affine is None:
                 conditions.append(Condition(index, row.name, row.text, axis, None, None, None, exact))
                 continue
             x, a, b = affine
-            solved = _congruence(a, b)
+            solved = congruence_class(a, b)
             modulus, residue = solved if solved else (None, None)
             conditions.append(Condition(index, row.name, row.text, axis, x.name, modulus, residue, exact))
     return tuple(conditions)
@@ -226,7 +234,7 @@ def _minimum(twin, x) -> int:
     minimum = 1
     for row in twin.layers:
         for exact in row.exact[1:] if len(row.exact) == 3 else ():
-            affine = _affine(exact)
+            affine = affine_form(exact)
             if affine and affine[0] == x:
                 _, a, b = affine
                 minimum = max(minimum, int(sympy.ceiling((1 - b) / a)))
@@ -261,7 +269,8 @@ def check(network) -> CheckResult:
     names = sorted({s.name for d in spatial for s in d.free_symbols})
     reports = tuple(_report(twin, name, conditions, given.get(name)) for name in names)
     totals = {q: getattr(twin, q) for q in ("params", "macs", "activations")}
-    return CheckResult(_findings(network), conditions, reports, totals, symbolic_input=not given)
+    return CheckResult(_findings(network), conditions, reports, totals, symbolic_input=not given,
+                       undecided=_undecided(network.exactly()) if given else ())
 
 
 def valid_sizes(network, /, **ranges) -> list:

@@ -6,6 +6,7 @@ import json
 
 import sympy
 
+from symcount.analyses.integrality import affine_form, congruence_class
 from symcount.analyses.solve import describe
 from symcount.builder import format_shape
 
@@ -23,6 +24,19 @@ def _number(value) -> str:
         q //= 5
     shown = f"{float(value):.10g}"
     return f"{value} = {shown}" if q == 1 else f"{value} ≈ {shown}"
+
+
+def _whole_when(exact) -> str:
+    """When a size in one more symbol (a padding {p}) is whole: its congruence, or never."""
+    form = affine_form(exact)
+    if form is None:
+        return f"whether it is whole depends on {', '.join(sorted(str(s) for s in exact.free_symbols))}"
+    x, a, b = form
+    solved = congruence_class(a, b)
+    if solved is None:
+        return f"it is whole for no whole {x}"
+    modulus, residue = solved
+    return f"it is whole exactly when {x} ≡ {residue} (mod {modulus})"
 
 
 def check_text(network, result) -> str:
@@ -43,7 +57,9 @@ def check_text(network, result) -> str:
                              else "no equal padding per side works")
                 lines.append(f"    integral with a total padding of {fix.total} "
                              f"({fix.before} before, {fix.after} after); {symmetric}")
-        if not result.findings:
+        for name, text, axis, exact in result.undecided:
+            lines.append(f"  {name} ({text}), {axis}: {exact} under exact arithmetic; {_whole_when(exact)}")
+        if not result.findings and not result.undecided:
             lines.append("every layer is integral at this input")
     lines.append("")
     lines.append("conditions for every layer to be integral (exact arithmetic):")

@@ -301,6 +301,7 @@ class Network:
             note = f"{rule.name}: {rule.label} ({rule.unit}s); {rule.source}"
             if not rule.buffers:  # what the tool's own footer says: parameters only, buffers apart
                 shown = self.params.xreplace(values) if values else self.params
+                shown = f"{int(shown):,}" if shown.is_Integer else shown  # as torchinfo prints it
                 note += (f"; its footer: Total params: {shown}, Trainable params: {shown}, Non-trainable params: 0 "
                          "(BatchNorm's running statistics are buffers there, not parameters)")
             if backward:

@@ -249,7 +249,7 @@ class Builder:
         torchvision's downsample)."""
         conv, bn = projection_layers(target[0], strides, node.span)
         out = self.items((conv, bn), shape)
-        if out != target:
+        if not self._meet(node, [target, out]):
             raise self.error(ShapeError, f"res: a 1×1 projection with stride {strides[0]} gives {format_shape(out)}, "
                              f"but the body gives {format_shape(target)}; write the shortcut: res(body | shortcut)",
                              node)

@@ -92,6 +92,7 @@ class _Scope:
     base: str
     uid: int
     numbered: bool = True  # bottleneck1, res2; a stage label keeps its own name
+    text: str = ""         # a call as written (bottleneck(128, 2)): a folded row's notation
 
 
 def substitute(value, mapping):
@@ -124,22 +125,30 @@ class Builder:
         self.assumptions: list = []
         self.requirements: list[Requirement] = []  # what the symbols must meet (layers.requirements)
         self.scopes: list[_Scope] = []
+        self.calls: list = []  # the Spans of the defined blocks' calls being walked, outermost first
         self.shapes: dict[int, tuple] = {}  # scope uid -> (input, output) of that block
         self.uids = 0
         self.field = None  # the receptive field so far (symcount.analyses.receptive); Network starts it
 
-    def enter(self, base, numbered=True) -> _Scope:
+    def enter(self, base, numbered=True, text="") -> _Scope:
         self.uids += 1
-        scope = _Scope(base, self.uids, numbered)
+        scope = _Scope(base, self.uids, numbered, text)
         self.scopes.append(scope)
         return scope
 
     def leave(self, scope, shape_in, shape_out):
         self.scopes.pop()
-        self.shapes[scope.uid] = (shape_in, shape_out)
+        self.shapes[scope.uid] = (shape_in, shape_out, scope.text)
 
     def error(self, cls, message, item):
+        """An error at an item's place; inside a defined block, at the block's use (the
+        call in the network), with the line of the definition where the item is written."""
         span = item.span
+        if self.calls and item.span is not self.calls[0]:
+            lines = self.spec.source.splitlines()
+            written = lines[span.line - 1].strip() if 0 < span.line <= len(lines) else ""
+            message += f"; in the block as defined at line {span.line}, column {span.column}: {written}"
+            span = self.calls[0]
         return cls(message, source=self.spec.source, line=span.line, column=span.column,
                    width=span.end - span.start)
 
@@ -324,8 +333,12 @@ class Builder:
     def one_pass(self, repeat: Repeat, shape):
         if repeat.label is None:
             return self.items(repeat.body, shape)
-        scope = self.enter(repeat.label, numbered=not repeat.stage)
+        scope = self.enter(repeat.label, numbered=not repeat.stage, text="" if repeat.stage else repeat.text)
+        if not repeat.stage:  # a defined block's call: errors inside it point at this use
+            self.calls.append(repeat.span)
         out = self.items(repeat.body, shape)
+        if not repeat.stage:
+            self.calls.pop()
         self.leave(scope, shape, out)
         return out
 
@@ -427,8 +440,8 @@ def fold(rows, blocks, depth: int) -> tuple:
         if key is None:
             folded.append(rows[members[0]])
             continue
-        block_in, block_out = blocks[key]
-        block = Row(key[-1], "block", key[-1], block_in, block_out, sympy.Integer(1),
+        block_in, block_out, text = blocks[key]
+        block = Row(key[-1], "block", text or key[-1], block_in, block_out, sympy.Integer(1),
                     *(sympy.Integer(0),) * len(COUNTED), path=key[:-1], field=rows[members[-1]].field)
         for index in members:
             block = block.plus(rows[index])

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 import sympy
 from lark import Token, Transformer_NonRecursive, v_args
+from lark.exceptions import UnexpectedInput, VisitError
 
 from symcount.errors import LimitError, NotationError, OptionError
 from symcount.layers.kinds import KEYWORDS, parse_option
@@ -83,6 +84,25 @@ def _strided(params: dict, rest) -> dict:
     return params
 
 
+BRACED = re.compile(r"\{([^{}]*)\}")
+
+
+def _filled(text: str, mapping) -> str:
+    """A layer's text as called: conv3-{c}/{s} in a block called with (128, 2) reads
+    conv3-128/2; a value that keeps a symbol stays in braces ({2*C})."""
+    if not mapping or "{" not in text:
+        return text
+
+    def value(match):
+        try:
+            expression = ToSpec(match.group(1)).transform(parser().parse(match.group(1), start="expr"))
+        except (UnexpectedInput, VisitError):  # braces in a comment inside the layer: left as written
+            return match.group(0)
+        filled = expression.xreplace(mapping)
+        return str(filled) if filled.is_number else "{" + str(filled) + "}"
+    return BRACED.sub(value, text)
+
+
 def _substitute(value, mapping):
     """A spec fragment with a block's parameters replaced by the call's arguments."""
     if isinstance(value, sympy.Basic):
@@ -90,7 +110,7 @@ def _substitute(value, mapping):
     if isinstance(value, tuple):
         return tuple(_substitute(v, mapping) for v in value)
     if isinstance(value, Layer):
-        return Layer(value.kind, _substitute(value.params, mapping), value.text, value.span)
+        return Layer(value.kind, _substitute(value.params, mapping), _filled(value.text, mapping), value.span)
     if isinstance(value, Repeat):
         return Repeat(_substitute(value.body, mapping), _substitute(value.count, mapping), value.text, value.span,
                       value.label, value.stage)

@@ -1,0 +1,33 @@
+"""A defined block's layers read as used: the notation column with the call's arguments,
+folded rows named by the call, and errors pointing at the call that failed."""
+import symcount
+
+BLOCK = "def blk(c, g) = (conv3-{c}/{g} conv3-{2*c}[groups={g}])\n"
+
+
+def test_the_notation_column_shows_the_arguments_filled_in():
+    net = symcount.parse(BLOCK + "input 4x8x8 blk(8, 2) blk(16, 1)")
+    assert [row.text for row in net.layers] == ["conv3-8/2", "conv3-16[groups=2]", "conv3-16/1", "conv3-32[groups=1]"]
+
+
+def test_a_value_that_keeps_a_symbol_stays_in_braces():
+    net = symcount.parse(BLOCK + "input 4x8x8 blk({C}, 2)")
+    assert [row.text for row in net.layers] == ["conv3-{C}/2", "conv3-{2*C}[groups=2]"]
+
+
+def test_folded_rows_are_named_by_their_call():
+    net = symcount.parse(BLOCK + 'input 4x8x8 "stage": (blk(8, 2) blk(8, 1))')
+    assert [row.text for row in net.folded(1)] == ["blk(8, 2)", "blk(8, 1)"]
+    assert [row.text for row in net.folded(0)] == ["stage"]
+
+
+def test_an_error_inside_a_block_points_at_the_call_that_failed_then_at_the_definition():
+    text = BLOCK + "input 4x8x8\nblk(8, 2) blk(8, 3)\n"
+    try:
+        symcount.parse(text)
+    except symcount.ShapeError as error:
+        assert (error.line, error.column) == (3, 11)  # the second call: groups=3 does not divide 8
+        assert "in the block as defined at line 1, column 32" in str(error)
+        assert "\n  blk(8, 2) blk(8, 3)\n            ^~~~~~~~~" in str(error)
+    else:
+        raise AssertionError("groups=3 on 8 channels must be refused (PyTorch: in_channels must be divisible)")

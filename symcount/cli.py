@@ -10,7 +10,7 @@ import re
 import sys
 
 from symcount import progress, zoo
-from symcount.errors import SymcountError
+from symcount.errors import NotationError, SymcountError
 from symcount.layers.arithmetic import RULES
 from symcount.network import FRAMEWORKS, parse
 from symcount.render import reports
@@ -185,11 +185,16 @@ def _bounds(pairs):
 
 
 def _network(args, parser):
-    if args.file is None and args.notation in zoo.entries():  # symcount resnet50
-        text = zoo.get(args.notation).text
-    else:
-        text = _read_notation(args, parser)
-    return parse(text, input=args.input, padding=args.padding, rounding=args.rounding, framework=args.framework)
+    entry = zoo.find(args.notation) if args.file is None else None  # symcount resnet50, symcount ResNet50
+    text = entry.text if entry else _read_notation(args, parser)
+    try:
+        return parse(text, input=args.input, padding=args.padding, rounding=args.rounding, framework=args.framework)
+    except NotationError:
+        word = (args.notation or "").strip()
+        if entry is None and args.file is None and re.fullmatch(r"\w+", word) and zoo.near(word):
+            raise SymcountError(f"unknown layer or zoo entry {word!r}; did you mean "
+                                f"{' or '.join(zoo.near(word))}? (symcount zoo lists the entries)") from None
+        raise
 
 
 def _table(argv) -> int:
@@ -256,7 +261,7 @@ def _export(argv) -> int:
     values = _values(args.set)
     if values:
         network = network.subs(**values)
-    entry = zoo.get(args.notation) if args.file is None and args.notation in zoo.entries() else None
+    entry = zoo.find(args.notation) if args.file is None else None
     title = f"{entry.title} (symcount zoo: {entry.name})" if entry else None
     sys.stdout.write(network.to_torch(args.name or (entry.name if entry else "Net"), title))
     return 0

@@ -9,6 +9,7 @@ blocks, symbols and commands.  docs/repl.md describes it.
 """
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import sys
@@ -67,14 +68,16 @@ class Session:
             name, _, rest = text[1:].partition(" ")
             command = COMMANDS.get(name.lower()) or COMMANDS.get(ALIASES.get(name.lower(), ""))
             if command is None:
-                raise SymcountError(f"unknown command :{name}; :help lists them")
+                close = difflib.get_close_matches(name.lower(), list(COMMANDS) + list(ALIASES), n=1)
+                hint = f"; did you mean :{close[0]}?" if close else ""
+                raise SymcountError(f"unknown command :{name}{hint} (:help lists them)")
             return command.run(self, rest.strip())
         match = DEFINITION.match(text)
         if match and text.count("(") == text.count(")") and _only_definitions(text):
             return self.define(match.group(1), text)
-        bare = text.split("#", 1)[0].strip()
-        if bare in zoo.entries():
-            text = zoo.get(bare).text
+        entry = zoo.find(text.split("#", 1)[0].strip())
+        if entry is not None:
+            text = entry.text
         return self.evaluate(text)
 
     def define(self, name: str, text: str) -> str:

@@ -396,7 +396,7 @@ KEYWORDS = {"conv": "conv", "deconv": "deconv", "convt": "deconv", "tconv": "dec
             "fc": "fc", "dense": "fc", "linear": "fc", "gap": "gap", "flatten": "flatten",
             "bn": "bn", "batchnorm": "bn", "lrn": "lrn", "relu": "relu", "relu6": "relu6", "tanh": "tanh",
             "adaptiveavgpool": "adaptiveavgpool", "adaptivemaxpool": "adaptivemaxpool",
-            "sigmoid": "sigmoid", "dropout": "dropout", "softmax": "softmax"}
+            "sigmoid": "sigmoid", "dropout": "dropout", "softmax": "softmax", "soft-max": "softmax"}
 
 
 def option_name(kind: str, written: str) -> str:

@@ -76,13 +76,28 @@ def names() -> list[str]:
     return list(entries())
 
 
+def find(name) -> Entry | None:
+    """The entry called `name`, its case ignored (VGG16, Resnet50), or None."""
+    if not isinstance(name, str):
+        return None
+    known = entries()
+    return known.get(name) or {key.lower(): entry for key, entry in known.items()}.get(name.lower())
+
+
+def near(name: str) -> list[str]:
+    """Zoo names close to `name` (resnet5 -> resnet50), its case ignored."""
+    return difflib.get_close_matches(name.lower(), entries(), n=3, cutoff=0.75)
+
+
 def get(name: str) -> Entry:
-    """The entry called `name`, or a SymcountError that lists the near names."""
+    """The entry called `name` (its case ignored), or a SymcountError that lists the near names."""
     known = entries()
     if not isinstance(name, str):
         raise SymcountError(f"a zoo entry is named by text (symcount zoo lists them), got {name!r}")
+    if find(name) is not None:
+        return find(name)
     if name not in known:
-        near = difflib.get_close_matches(name, known, n=3)
+        near = difflib.get_close_matches(name.lower(), known, n=3)
         hint = f"; did you mean {' or '.join(near)}?" if near else ""
         raise SymcountError(f"no zoo entry {name!r}{hint} (symcount zoo lists them: {', '.join(known)})")
     return known[name]

@@ -1,5 +1,5 @@
-"""A defined block's layers read as used: the notation column with the call's arguments,
-folded rows named by the call, and errors pointing at the call that failed."""
+"""Notation as people use it: a defined block's layers read with the call's arguments,
+folded rows named by the call, errors at the failing call; paper spellings, near misses."""
 import symcount
 
 BLOCK = "def blk(c, g) = (conv3-{c}/{g} conv3-{2*c}[groups={g}])\n"
@@ -31,3 +31,28 @@ def test_an_error_inside_a_block_points_at_the_call_that_failed_then_at_the_defi
         assert "\n  blk(8, 2) blk(8, 3)\n            ^~~~~~~~~" in str(error)
     else:
         raise AssertionError("groups=3 on 8 channels must be refused (PyTorch: in_channels must be divisible)")
+
+
+# --------------------------------------------------------------- paper spellings and near misses
+def run_cli(*args, stdin=""):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "symcount", *args], input=stdin, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_soft_max_as_the_vgg_paper_writes_it():
+    assert [row.kind for row in symcount.parse("input 10 soft-max Soft-Max softmax").layers] == ["softmax"] * 3
+
+
+def test_zoo_names_ignore_case_and_near_misses_are_suggested():
+    from symcount import zoo
+    assert zoo.get("VGG16") is zoo.get("vgg16") and zoo.find("Resnet50").name == "resnet50"
+    assert "total" in run_cli("ResNet18").stdout
+    done = run_cli("resnet5")
+    assert done.returncode == 2 and "did you mean resnet50" in done.stderr and "define" not in done.stderr
+
+
+def test_repl_commands_suggest_the_near_name():
+    done = run_cli("repl", stdin=":sett H=3\n")
+    assert "unknown command :sett; did you mean :set?" in done.stderr

@@ -12,8 +12,9 @@ from symcount.errors import (ExportError, LimitError, NotationError, OptionError
 from symcount.network import Network, parse
 from symcount.notation.spec import symbol
 from symcount import progress  # noqa: E402  (symcount.progress.reporting for long solves)
+from symcount import zoo  # noqa: E402  (symcount.zoo.load("resnet50"), as the README writes it)
 
 __version__ = "0.1.0"
 
-__all__ = ["parse", "Network", "Row", "symbol", "progress", "SymcountError", "NotationError", "OptionError",
+__all__ = ["parse", "Network", "Row", "symbol", "progress", "zoo", "SymcountError", "NotationError", "OptionError",
            "ShapeError", "SymbolError", "LimitError", "ExportError", "__version__"]

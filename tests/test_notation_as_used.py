@@ -56,3 +56,11 @@ def test_zoo_names_ignore_case_and_near_misses_are_suggested():
 def test_repl_commands_suggest_the_near_name():
     done = run_cli("repl", stdin=":sett H=3\n")
     assert "unknown command :sett; did you mean :set?" in done.stderr
+
+
+def test_the_zoo_is_reached_from_the_package_as_the_readme_writes_it():
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-c", "import symcount; print(symcount.zoo.load('resnet18').params)"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "11689512"  # torchvision's documented ResNet-18 parameters

@@ -25,6 +25,7 @@ from symcount.layers.arithmetic import RULES
 from symcount.layers.kinds import Defaults
 from symcount.layers.requirements import LayerProblem, Needs
 from symcount.notation.parse import parse_expr, parse_notation, parse_shape
+from symcount.notation.transformer import MAX_VALUE_BITS
 from symcount.notation.spec import Layer, NetworkSpec, Repeat, walk
 
 Expr = sympy.Expr
@@ -39,9 +40,6 @@ FRAMEWORKS = {
     "tensorflow": Defaults(padding="same", deconv="keras"),
     "keras": Defaults(padding="same", deconv="keras"),
 }
-
-MAX_VALUE_BITS = 1661  # about 500 digits, as for a value written in braces
-
 
 def _as_expr(value, what):
     """A value given from outside (an int, text such as "2*S", or a SymPy expression),

@@ -104,7 +104,7 @@ class CheckResult:
     symbols: tuple           # SymbolReport per input symbol
     exact_totals: dict       # totals under exact arithmetic, as functions of the input symbols
     symbolic_input: bool
-    undecided: tuple = ()    # Finding-like rows of a numeric input whose size still depends on a symbol
+    undecided: tuple = ()    # rows of a numeric input whose size still depends on a symbol (_undecided)
 
     def _repr_html_(self) -> str:
         from symcount.render.reports import check_html
@@ -206,10 +206,18 @@ def _findings(network):
 
 
 def _undecided(network):
-    """(name, text, axis, exact size) where a numeric input's exact size still holds a symbol
-    (a padding {p}): integral or not depends on its value, which check cannot tell."""
-    return tuple((row.name, row.text, axis, exact) for row in network.layers
-                 for axis, exact in zip(AXES, row.exact[1:] if row.windows else ()) if not exact.is_number)
+    """(name, text, axis, exact size, its symbols, congruence) where a numeric input's exact
+    size still holds a symbol (a padding {p}); the congruence on that one symbol that makes
+    it whole, (modulus, residue), None where none does, or "unknown" (several symbols)."""
+    found = []
+    for row in network.layers:
+        for axis, exact in zip(AXES, row.exact[1:] if row.windows else ()):
+            if exact.is_number:
+                continue
+            form = affine_form(exact)
+            congruence = congruence_class(*form[1:]) if form else "unknown"
+            found.append((row.name, row.text, axis, exact, sorted(str(s) for s in exact.free_symbols), congruence))
+    return tuple(found)
 
 
 def _conditions(twin):

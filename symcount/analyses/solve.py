@@ -95,30 +95,6 @@ def _equations(network, fact):
     return list(zip(shape, stated))
 
 
-def _compress(values):
-    """[224, 225, ..., 255] -> '224…255'; runs of consecutive integers shortened."""
-    values = sorted(values)
-    runs, start = [], values[0]
-    for previous, current in zip(values, values[1:] + [None]):
-        if current != previous + 1:
-            runs.append(str(start) if start == previous else f"{start}…{previous}")
-            start = current
-    return ", ".join(runs)
-
-
-def describe(result: SolveResult) -> str:
-    if not result.solutions:
-        return "no solution" + (f": {result.explanation}" if result.explanation else "")
-    per_symbol = {name: sorted({s[name] for s in result.solutions}) for name in result.unknowns}
-    product = 1
-    for values in per_symbol.values():
-        product *= len(values)
-    parts = [f"{name} ∈ {{{_compress(values)}}}" for name, values in per_symbol.items()]
-    kind = "every combination" if product == len(result.solutions) and len(per_symbol) > 1 else ""
-    count = f"{len(result.solutions):,} solution{'s' if len(result.solutions) != 1 else ''}"
-    return f"{count}: " + "; ".join(parts) + (f" ({kind})" if kind else "")
-
-
 def _padding_symbols(spec):
     """The symbols written in some layer's pad= option."""
     found = set()

@@ -6,8 +6,6 @@ import json
 
 import sympy
 
-from symcount.analyses.integrality import affine_form, congruence_class
-from symcount.analyses.solve import describe
 from symcount.builder import format_shape
 
 MAX_SHOWN = 50  # solutions listed in a notebook
@@ -26,17 +24,39 @@ def _number(value) -> str:
     return f"{value} = {shown}" if q == 1 else f"{value} ≈ {shown}"
 
 
-def _whole_when(exact) -> str:
+def _compress(values):
+    """[224, 225, ..., 255] -> '224…255'; runs of consecutive integers shortened."""
+    values = sorted(values)
+    runs, start = [], values[0]
+    for previous, current in zip(values, values[1:] + [None]):
+        if current != previous + 1:
+            runs.append(str(start) if start == previous else f"{start}…{previous}")
+            start = current
+    return ", ".join(runs)
+
+
+def describe(result) -> str:
+    """A SolveResult in words: every value per symbol, runs of consecutive values shortened."""
+    if not result.solutions:
+        return "no solution" + (f": {result.explanation}" if result.explanation else "")
+    per_symbol = {name: sorted({s[name] for s in result.solutions}) for name in result.unknowns}
+    product = 1
+    for values in per_symbol.values():
+        product *= len(values)
+    parts = [f"{name} ∈ {{{_compress(values)}}}" for name, values in per_symbol.items()]
+    kind = "every combination" if product == len(result.solutions) and len(per_symbol) > 1 else ""
+    count = f"{len(result.solutions):,} solution{'s' if len(result.solutions) != 1 else ''}"
+    return f"{count}: " + "; ".join(parts) + (f" ({kind})" if kind else "")
+
+
+def _whole_when(symbols, congruence) -> str:
     """When a size in one more symbol (a padding {p}) is whole: its congruence, or never."""
-    form = affine_form(exact)
-    if form is None:
-        return f"whether it is whole depends on {', '.join(sorted(str(s) for s in exact.free_symbols))}"
-    x, a, b = form
-    solved = congruence_class(a, b)
-    if solved is None:
-        return f"it is whole for no whole {x}"
-    modulus, residue = solved
-    return f"it is whole exactly when {x} ≡ {residue} (mod {modulus})"
+    if congruence == "unknown":
+        return f"whether it is whole depends on {', '.join(symbols)}"
+    if congruence is None:
+        return f"it is whole for no whole {symbols[0]}"
+    modulus, residue = congruence
+    return f"it is whole exactly when {symbols[0]} ≡ {residue} (mod {modulus})"
 
 
 def check_text(network, result) -> str:
@@ -57,8 +77,9 @@ def check_text(network, result) -> str:
                              else "no equal padding per side works")
                 lines.append(f"    integral with a total padding of {fix.total} "
                              f"({fix.before} before, {fix.after} after); {symmetric}")
-        for name, text, axis, exact in result.undecided:
-            lines.append(f"  {name} ({text}), {axis}: {exact} under exact arithmetic; {_whole_when(exact)}")
+        for name, text, axis, exact, symbols, congruence in result.undecided:
+            lines.append(f"  {name} ({text}), {axis}: {exact} under exact arithmetic; "
+                         f"{_whole_when(symbols, congruence)}")
         if not result.findings and not result.undecided:
             lines.append("every layer is integral at this input")
     lines.append("")

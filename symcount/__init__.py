@@ -6,11 +6,11 @@
 
 See README.md and docs/ for the notation, the conventions and the CLI.
 """
-from symcount.builder import Row
 from symcount.errors import (ExportError, LimitError, NotationError, OptionError, ShapeError, SymbolError,
                              SymcountError)
 from symcount.network import Network, parse
 from symcount.notation.spec import symbol
+from symcount.rows import Row
 from symcount import progress  # noqa: E402  (symcount.progress.reporting for long solves)
 from symcount import zoo  # noqa: E402  (symcount.zoo.load("resnet50"), as the README writes it)
 

@@ -11,15 +11,7 @@ from functools import cached_property
 import sympy
 
 from symcount.analyses import receptive as rf
-from symcount.builder import (
-    QUANTITIES,
-    Builder,
-    fold,
-    fold_groups,
-    format_shape,
-    named,
-    substitute,
-)
+from symcount.builder import Builder, substitute
 from symcount.errors import LimitError, ShapeError, SymbolError, SymcountError
 from symcount.layers.arithmetic import RULES
 from symcount.layers.kinds import Defaults
@@ -27,6 +19,7 @@ from symcount.layers.requirements import LayerProblem, Needs
 from symcount.notation.parse import parse_expr, parse_notation, parse_shape
 from symcount.notation.transformer import MAX_VALUE_BITS
 from symcount.notation.spec import Layer, NetworkSpec, Repeat, walk
+from symcount.rows import QUANTITIES, fold, fold_groups, format_shape, named
 
 Expr = sympy.Expr
 

@@ -8,7 +8,7 @@ which a numeric input or ``subs`` would refuse) gets None totals and ``valid`` F
 from __future__ import annotations
 
 from symcount.analyses.compiled import compile_exact, plain, validity
-from symcount.builder import QUANTITIES
+from symcount.rows import QUANTITIES
 from symcount.errors import LimitError, SymbolError
 from symcount.notation.transformer import MAX_VALUE_BITS
 from symcount.progress import steps

@@ -6,7 +6,7 @@ import json
 
 import sympy
 
-from symcount.builder import format_shape
+from symcount.rows import format_shape
 
 MAX_SHOWN = 50  # solutions listed in a notebook
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from symcount.builder import QUANTITIES, dimension_text
+from symcount.rows import QUANTITIES, dimension_text
 
 HEADINGS = {"weights": "weights", "biases": "biases", "params": "params",
             "non_trainable": "non-trainable", "activations": "activations", "macs": "MACs"}

@@ -14,12 +14,13 @@ import re
 
 import sympy
 
-from symcount.builder import format_shape, projection_layers, substitute
+from symcount.builder import projection_layers, substitute
 from symcount.errors import ExportError
 from symcount.layers import arithmetic as ar
 from symcount.layers.kinds import evaluate
 from symcount.layers.requirements import LayerProblem
 from symcount.notation.spec import Branches, Layer
+from symcount.rows import format_shape
 
 MAX_MODULES = 100_000  # modules written out; a longer network is a runaway repeat
 INDENT = "    "

@@ -1,0 +1,107 @@
+"""Layer options as written in brackets: each option's aliases and how its value is read.
+
+A written option value is one of: ("flag", None) for a bare `[ceil]`, ("number", expr),
+("pair", (a, b)), ("decimal", Rational), ("word", str).  Each parser returns the value a
+layer kind uses, or raises OptionError (through LayerProblem) saying what the option takes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from symcount.errors import OptionError
+from symcount.layers import arithmetic as ar
+from symcount.layers.requirements import LayerProblem
+
+PADDING_WORDS = ("half", "same", "valid", "full")
+TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on"), ("false", "no", "off")
+
+
+def _pair(value, what):
+    form, v = value
+    if form == "number":
+        return (v, v)
+    if form == "pair":
+        return v
+    raise LayerProblem(f"{what} takes a number, {{expression}} or (h, w) pair", OptionError)
+
+
+def _single(value, what):
+    form, v = value
+    if form == "number":
+        return v
+    raise LayerProblem(f"{what} takes a number or {{expression}}", OptionError)
+
+
+def _padding(value, what):
+    form, v = value
+    if form == "word":
+        if v in PADDING_WORDS:
+            return v
+        raise LayerProblem(f"{what} takes a number, a (h, w) pair or one of "
+                           f"{', '.join(PADDING_WORDS)}; got '{v}'", OptionError)
+    return _pair(value, what)
+
+
+def _flag(value, what):
+    form, v = value
+    if form == "flag":
+        return True
+    if form == "word" and v in TRUE_WORDS + FALSE_WORDS:
+        return v in TRUE_WORDS
+    if form == "number" and v in (0, 1):
+        return bool(v)
+    raise LayerProblem(f"{what} takes true or false", OptionError)
+
+
+def _rule(value, what):
+    form, v = value
+    if form == "word" and v in ar.RULES:
+        return v
+    raise LayerProblem(f"{what} takes one of {', '.join(ar.RULES)}", OptionError)
+
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _padding_mode(value, what):
+    form, v = value
+    if form == "word" and v in PADDING_MODES:
+        return v
+    raise LayerProblem(f"{what} takes one of {', '.join(PADDING_MODES)} (PyTorch's padding_mode)", OptionError)
+
+
+def _rate(value, what):
+    form, v = value
+    if form in ("decimal", "number") and 0 <= v <= 1:
+        return v
+    raise LayerProblem(f"{what} takes a rate between 0 and 1", OptionError)
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    name: str
+    aliases: tuple
+    parse: Callable
+    meaning: str
+
+
+OPTIONS = {spec.name: spec for spec in (
+    OptionSpec("pad", ("p", "padding"), _padding, "padding per side: n, (h, w), half, same, valid or full"),
+    OptionSpec("stride", ("s",), _pair, "stride: n or (h, w)"),
+    OptionSpec("dilation", ("d",), _pair, "dilation: n or (h, w)"),
+    OptionSpec("groups", ("g",), _single, "groups: must divide the input and output channels"),
+    OptionSpec("bias", ("b",), _flag, "whether the layer has biases"),
+    OptionSpec("ceil", ("ceil_mode",), _flag, "round the output size up (PyTorch ceil_mode)"),
+    OptionSpec("round", ("rounding",), _rule, "rounding rule of the output size: floor, exact, ceil or caffe"),
+    OptionSpec("affine", (), _flag, "whether the normalisation has trainable γ and β (bn: yes by default, "
+                                    "instancenorm: no, as in PyTorch)"),
+    OptionSpec("rate", ("p",), _rate, "dropout rate (does not change any count)"),
+    OptionSpec("slope", ("negative_slope",), _rate, "negative slope of a leaky ReLU (does not change any count)"),
+    OptionSpec("padding_mode", ("padmode",), _padding_mode,
+               "what the padding holds: zeros, reflect, replicate or circular (no count changes)"),
+    OptionSpec("functional", (), _flag, "the model calls it as a function (F.relu, F.adaptive_avg_pool2d), "
+                                        "not a module: thop and ptflops count such calls otherwise"),
+    OptionSpec("output_padding", ("op", "outpad"), _pair,
+               "extra size on one side of a transposed convolution's output: n or (h, w)"),
+)}

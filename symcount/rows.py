@@ -1,0 +1,123 @@
+"""The table's rows: one Row per layer (or per folded repeat), how rows are named, and how
+blocks fold into subtotal rows; shape formatting shared by every renderer."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import sympy
+
+Expr = sympy.Expr
+QUANTITIES = ("weights", "biases", "params", "non_trainable", "activations", "macs")
+COUNTED = ("weights", "biases", "non_trainable", "activations", "macs")  # a Row's stored counts
+
+
+def dimension_text(dim) -> str:
+    """A dimension as text; a sum in parentheses, so 6×(H - 4)×(W - 4) reads as one shape."""
+    text = str(dim)
+    return f"({text})" if isinstance(dim, sympy.Add) else text
+
+
+def format_shape(shape, longest: int = 60) -> str:
+    """3×224×224; a dimension longer than `longest` characters is cut (error messages)."""
+    texts = [dimension_text(d) for d in shape]
+    return "×".join(t if len(t) <= longest else t[:longest - 1] + "…" for t in texts)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One table row: a layer, or `count` identical layers where a repeat was folded.
+
+    Every count (weights ... macs) is the row's total, i.e. already times ``count``.
+    """
+    name: str
+    kind: str
+    text: str
+    input: tuple
+    output: tuple
+    count: Expr
+    weights: Expr
+    biases: Expr
+    non_trainable: Expr
+    activations: Expr
+    macs: Expr
+    exact: tuple = ()    # output shape under exact arithmetic (equal to output where integral)
+    windows: tuple = ()  # per spatial axis: Window(kernel k̂, stride, before, after)
+    path: tuple = ()     # the blocks it sits in, outermost first: ("conv2_x", "bottleneck1", "res1")
+    field: tuple | None = None  # receptive field after this row: per spatial axis (size, stride, padding);
+                                # None once a layer sees the whole input (fc, gap, adaptive pooling)
+    transposed: object = None   # a transposed convolution's geometry (symcount.layers.kinds.Transposed)
+    functional: bool = False    # written [functional]: the model calls it as a function (F.relu), not a module
+
+    @property
+    def qualified_name(self) -> str:
+        """The name with its blocks: conv2_x.bottleneck1.res1.conv3."""
+        return ".".join(self.path + (self.name,))
+
+    @property
+    def params(self) -> Expr:
+        """Trainable parameters: weights + biases."""
+        return self.weights + self.biases
+
+    def times(self, factor: Expr) -> "Row":
+        """This row standing for `factor` times as many layers."""
+        return replace(self, count=self.count * factor, **{q: getattr(self, q) * factor for q in COUNTED})
+
+    def plus(self, other: "Row") -> "Row":
+        """This row's counts with another's added (a folded block taking in a row)."""
+        return replace(self, **{q: getattr(self, q) + getattr(other, q) for q in COUNTED})
+
+
+
+def named(rows, shapes):
+    """Name rows by kind and position (conv1, conv2, …) and blocks by name and position
+    (bottleneck1, res3); returns the rows and {block path: (input, output)}."""
+    layers_seen: dict[str, int] = {}
+    blocks_seen: dict[str, int] = {}
+    labels: dict[int, str] = {}
+    blocks: dict[tuple, tuple] = {}
+    named = []
+    for row in rows:
+        path = []
+        for scope in row.path:
+            if scope.uid not in labels:
+                blocks_seen[scope.base] = blocks_seen.get(scope.base, 0) + 1
+                separator = "_" if scope.base[-1].isdigit() else ""  # c7s1_2, not c7s12
+                labels[scope.uid] = f"{scope.base}{separator}{blocks_seen[scope.base]}" if scope.numbered \
+                    else scope.base
+            path.append(labels[scope.uid])
+            blocks.setdefault(tuple(path), shapes[scope.uid])
+        layers_seen[row.kind] = layers_seen.get(row.kind, 0) + 1
+        separator = "_" if row.kind[-1].isdigit() else ""  # relu6_1, not relu61
+        named.append(replace(row, name=f"{row.kind}{separator}{layers_seen[row.kind]}", path=tuple(path)))
+    return tuple(named), blocks
+
+
+def fold_groups(rows, depth: int) -> list:
+    """Which rows each folded row stands for: (block path, [row indices]) for a block nested
+    deeper than `depth` levels, (None, [index]) for a row shown as it is."""
+    groups: list = []
+    for index, row in enumerate(rows):
+        key = row.path[:depth + 1] if len(row.path) > depth else None
+        if key is not None and groups and groups[-1][0] == key:
+            groups[-1][1].append(index)
+        else:
+            groups.append((key, [index]))
+    return groups
+
+
+def fold(rows, blocks, depth: int) -> tuple:
+    """The rows with every block nested deeper than `depth` levels shown as one row, its
+    counts summed (torchinfo's depth): depth 0 folds every top-level block.  A block row's
+    receptive field is the one after its last layer."""
+    folded: list[Row] = []
+    for key, members in fold_groups(rows, depth):
+        if key is None:
+            folded.append(rows[members[0]])
+            continue
+        block_in, block_out, text = blocks[key]
+        block = Row(key[-1], "block", text or key[-1], block_in, block_out, sympy.Integer(1),
+                    *(sympy.Integer(0),) * len(COUNTED), path=key[:-1], field=rows[members[-1]].field)
+        for index in members:
+            block = block.plus(rows[index])
+        folded.append(block)
+    return tuple(folded)

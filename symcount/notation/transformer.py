@@ -5,28 +5,22 @@ checked against the table of layer kinds, and every layer keeps its text and pla
 """
 from __future__ import annotations
 
-import difflib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import sympy
 from lark import Token, Transformer_NonRecursive, v_args
-from lark.exceptions import UnexpectedInput, VisitError
 
 from symcount.errors import LimitError, NotationError, OptionError
 from symcount.layers.kinds import KEYWORDS, parse_option
 from symcount.layers.requirements import LayerProblem
+from symcount.notation.blocks import MAX_DIGITS, BlockExpansion
 from symcount.notation.grammar import parser
 from symcount.notation.spec import (Branches, Call, Definition, Layer, NetworkSpec, Repeat, Span, rational_symbol,
                                     symbol)
 
-MAX_DIGITS = 40  # a longer literal is a typo, not a network
-MAX_CALL_DEPTH = 32  # blocks calling blocks; deeper is a runaway (or a block calling itself)
 MAX_VALUE_BITS = 1661  # about 500 digits: a value in braces beyond this is an attack, and would not print
-MAX_EXPANDED_DEPTH = 100  # groups, branches and calls nested, counted after calls are expanded
-MAX_EXPANDED_ITEMS = 20_000  # items after calls are expanded (repeats not unrolled): the builder's row limit
 # C64 or C64x2: a block's name, its one argument, and optionally a repeat count.
-SUFFIX_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*?)([0-9]+)(?:[xX×]([0-9]+))?")
 BRANCH_KINDS = {"res": "res", "residual": "res", "add": "add", "cat": "cat", "concat": "cat"}
 # The grammar's keyword terminals: a block named so that one of these matches at its
 # start (conv2block, res_x is fine) would be read as that keyword where it is called.
@@ -84,44 +78,7 @@ def _strided(params: dict, rest) -> dict:
     return params
 
 
-BRACED = re.compile(r"\{([^{}]*)\}")
-
-
-def _filled(text: str, mapping) -> str:
-    """A layer's text as called: conv3-{c}/{s} in a block called with (128, 2) reads
-    conv3-128/2; a value that keeps a symbol stays in braces ({2*C})."""
-    if not mapping or "{" not in text:
-        return text
-
-    def value(match):
-        try:
-            expression = ToSpec(match.group(1)).transform(parser().parse(match.group(1), start="expr"))
-        except (UnexpectedInput, VisitError):  # braces in a comment inside the layer: left as written
-            return match.group(0)
-        filled = expression.xreplace(mapping)
-        return str(filled) if filled.is_number else "{" + str(filled) + "}"
-    return BRACED.sub(value, text)
-
-
-def _substitute(value, mapping):
-    """A spec fragment with a block's parameters replaced by the call's arguments."""
-    if isinstance(value, sympy.Basic):
-        return value.xreplace(mapping)
-    if isinstance(value, tuple):
-        return tuple(_substitute(v, mapping) for v in value)
-    if isinstance(value, Layer):
-        return Layer(value.kind, _substitute(value.params, mapping), _filled(value.text, mapping), value.span)
-    if isinstance(value, Repeat):
-        return Repeat(_substitute(value.body, mapping), _substitute(value.count, mapping), value.text, value.span,
-                      value.label, value.stage)
-    if isinstance(value, Branches):
-        return Branches(value.kind, _substitute(value.branches, mapping), value.text, value.span)
-    if isinstance(value, Call):
-        return Call(value.name, _substitute(value.args, mapping), value.text, value.span)
-    return value
-
-
-class ToSpec(Transformer_NonRecursive):
+class ToSpec(BlockExpansion, Transformer_NonRecursive):
     def __init__(self, source: str):
         super().__init__()
         self.source = source
@@ -381,78 +338,8 @@ class ToSpec(Transformer_NonRecursive):
         self.expanded = 0
         items = self._expand(items, definitions, ())
         if rationals:
-            items, shape = _substitute(items, rationals), _substitute(shape, rationals)
+            items, shape = self._substitute(items, rationals), self._substitute(shape, rationals)
         return NetworkSpec(shape, items, self.source, span)
-
-    # ------------------------------------------------------------ blocks
-    def _expand(self, items, definitions, stack, depth=0):
-        """Replace every Call by its definition's body, its parameters substituted.  Calls
-        may multiply the text (a block of two calls of a block of two calls ...) and nest
-        it: both are bounded here, before the builder walks it."""
-        expanded = []
-        for item in items:
-            self.expanded += 1
-            if self.expanded > MAX_EXPANDED_ITEMS:
-                raise self._error(LimitError, f"the blocks expand to more than {MAX_EXPANDED_ITEMS:,} items",
-                                  item.span, len(item.text))
-            if depth > MAX_EXPANDED_DEPTH:
-                raise self._error(LimitError, f"the blocks nest deeper than {MAX_EXPANDED_DEPTH} levels once "
-                                  "their calls are expanded", item.span, len(item.text))
-            if isinstance(item, Call):
-                call, count = self._resolve(item, definitions)
-                body = self._call(call, definitions, stack, depth + 1)
-                expanded.append(body if count is None else Repeat((body,), count, item.text, item.span))
-            elif isinstance(item, Repeat):
-                expanded.append(Repeat(self._expand(item.body, definitions, stack, depth + 1), item.count, item.text,
-                                       item.span, item.label, item.stage))
-            elif isinstance(item, Branches):
-                expanded.append(Branches(item.kind, tuple(self._expand(b, definitions, stack, depth + 1)
-                                                          for b in item.branches), item.text, item.span))
-            else:
-                expanded.append(item)
-        return tuple(expanded)
-
-    def _resolve(self, call, definitions):
-        """A call written as a bare name, as papers write their legends: the block itself
-        (no parameters), or C64 = C(64) and C64x2 = C(64) twice for a block of one parameter.
-        Returns the call with its arguments and a repeat count (None for none)."""
-        if call.args is not None:
-            return call, None
-        if call.name in definitions:
-            return replace(call, args=()), None
-        match = SUFFIX_CALL.fullmatch(call.name)
-        if match and match.group(1) in definitions and len(definitions[match.group(1)].params) == 1:
-            prefix, number, count = match.groups()
-            for digits in (number, count or ""):
-                if len(digits) > MAX_DIGITS:
-                    raise self._error(LimitError, f"number with {len(digits)} digits; at most {MAX_DIGITS} are "
-                                      "allowed", call.span, len(call.name))
-            return (replace(call, name=prefix, args=(sympy.Integer(int(number)),)),
-                    None if count is None else sympy.Integer(int(count)))
-        close = difflib.get_close_matches(call.name.lower(), list(KEYWORDS) + list(definitions), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        if match:
-            hint += (f"; to write {call.name} for {match.group(1)}({match.group(2)}), define a block of one "
-                     f"parameter: def {match.group(1)}(k) = (...)")
-        blocks = f"the defined blocks are {', '.join(definitions)}" if definitions else "no block is defined"
-        raise self._error(NotationError, f"unknown layer {call.name!r} ({blocks}){hint}", call.span, len(call.name))
-
-    def _call(self, call, definitions, stack, depth):
-        if call.name not in definitions:
-            known = ", ".join(definitions) or "none"
-            raise self._error(NotationError, f"unknown block {call.name!r}; defined blocks: {known}",
-                              call.span, len(call.name))
-        if call.name in stack or len(stack) >= MAX_CALL_DEPTH:
-            raise self._error(LimitError, f"block {call.name!r} calls itself (through {' → '.join(stack)})",
-                              call.span, len(call.name))
-        definition = definitions[call.name]
-        if len(call.args) != len(definition.params):
-            raise self._error(NotationError, f"{call.name} takes {len(definition.params)} argument(s) "
-                              f"({', '.join(definition.params)}), got {len(call.args)}", call.span,
-                              len(call.text))
-        mapping = {symbol(name): value for name, value in zip(definition.params, call.args)}
-        body = self._expand(_substitute(definition.body, mapping), definitions, stack + (call.name,), depth)
-        return Repeat(body, sympy.Integer(1), call.text, call.span, call.name)
 
     def start(self, children):
         return children[0]

@@ -64,3 +64,14 @@ def test_the_zoo_is_reached_from_the_package_as_the_readme_writes_it():
     done = subprocess.run([sys.executable, "-c", "import symcount; print(symcount.zoo.load('resnet18').params)"],
                           capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "11689512"  # torchvision's documented ResNet-18 parameters
+
+
+def test_a_group_in_square_brackets_as_the_resnet_paper_writes_it_gets_the_parentheses_hint():
+    for text, column in (("input 3x56x56 [conv1-64 conv3-64 conv1-256]x3", 15), ("conv3-8 [conv1-8]x2", 9)):
+        try:
+            symcount.parse(text)
+        except symcount.NotationError as error:
+            assert "(conv1-64 conv3-64 conv1-256)x3" in str(error) and error.column == column
+        else:
+            raise AssertionError(f"{text!r} must not be read as options")
+    assert symcount.parse("input 3x8x8 conv3-8  # [conv1-8] in a comment\nrelu").output_shape == (8, 8, 8)

@@ -77,6 +77,22 @@ def _check_size(text: str) -> None:
                          "(ten thousand layers written out)")
 
 
+# `[conv1-64 conv3-64 conv1-256]x3`, as the ResNet paper's table groups a block: a bracket that opens on
+# a layer (a keyword, then a digit or a dash) is not an option list.
+BRACKETED_GROUP = re.compile(r"\[\s*((?:conv|deconv|dw|maxpool|avgpool|pool|fc|dense|linear)[0-9-])", re.I)
+
+
+def _check_bracketed_group(text: str) -> None:
+    match = BRACKETED_GROUP.search(text)
+    if match is None or text.rfind("#", text.rfind("\n", 0, match.start()) + 1, match.start()) >= 0:
+        return
+    line = text.count("\n", 0, match.start()) + 1
+    column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+    raise NotationError("square brackets hold a layer's options; a group of layers is written in parentheses, "
+                        "as the ResNet paper's [1×1, 64; 3×3, 64; 1×1, 256]×3 is (conv1-64 conv3-64 conv1-256)x3",
+                        source=text, line=line, column=column)
+
+
 def _check_nesting(text: str) -> None:
     """Parentheses and braces nested deeper than MAX_NESTING, outside comments and stage labels."""
     depth, line, column = 0, 1, 0
@@ -177,6 +193,8 @@ def _parse(text: str, start: str):
     _check_size(text)
     text = normalised(text)
     _check_nesting(text)
+    if start == "start":
+        _check_bracketed_group(text)
     try:
         tree = parser().parse(text, start=start)
     except UnexpectedInput as error:

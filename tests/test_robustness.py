@@ -140,13 +140,17 @@ def test_bad_api_arguments_are_symcount_errors(action):
     assert isinstance(outcome(action), symcount.SymcountError)
 
 
-@pytest.mark.parametrize("name", ["self", "network", "min", "Fraction", "floor", "lambda_"])
+@pytest.mark.parametrize("name", ["self", "network", "min", "max", "Fraction", "floor", "lambda_"])
 def test_any_symbol_name_works_in_subs_sweep_and_solve(name):
-    net = symcount.parse(f"input 3x32x32 conv3-{{{name}}}")
+    # a ceil-mode pooling whose closed form holds min() and //, so the compiled code calls them
+    net = symcount.parse(f"input 3x30x30 conv3-{{{name}}} maxpool3/4[pad=1, ceil]")
     params = 3 * 3 * 3 * 8 + 8  # Conv2d(3, 8, 3) in PyTorch's terms
     assert net.subs(**{name: 8}).params == params
     assert net.sweep(**{name: [8]})["params"] == [params]
     assert [s[name] for s in net.solve([f"params={params}"], {name: range(1, 20)}).solutions] == [8]
+    symbolic = symcount.parse(f"input 3xHxW conv3-{{{name}}} maxpool3/4[pad=1, ceil]")
+    # PyTorch's ceil_mode: ceil((30 + 2 - 3)/4) + 1 = 9, less one since (9 - 1)·4 = 32 >= 30 + 1
+    assert symbolic.sweep(**{name: [8], "H": [30], "W": [30]})["activations"] == [8 * 30 * 30 + 8 * 8 * 8]
 
 
 def run(*args, stdin=""):

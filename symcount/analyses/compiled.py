@@ -58,7 +58,8 @@ def compile_exact(symbols, exprs):
     exprs = tuple(exprs)
     printer = _ExactPrinter({"fully_qualified_modules": False, "inline": True,
                              "allow_unknown_functions": True})
-    function = sympy.lambdify(list(symbols), exprs, modules=[{"Fraction": Fraction}], printer=printer)
+    # dummify: a symbol named min, Fraction or self must not shadow a name the code calls
+    function = sympy.lambdify(list(symbols), exprs, modules=[{"Fraction": Fraction}], printer=printer, dummify=True)
     if not _divides_by_symbol(exprs):
         return function
     return lambda *point: function(*[Fraction(v) for v in point])

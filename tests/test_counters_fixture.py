@@ -105,3 +105,15 @@ def test_transposed_convolutions_calflops_and_deepspeed_apart(case, notation):
 def test_the_fixture_names_its_tools_versions_and_command():
     assert FIXTURE["tools"]["deepspeed"] == "0.19.8" and FIXTURE["tools"]["calflops"] == "0.3.2"
     assert FIXTURE["command"].startswith("python tests/fixtures/counters/make_counts.py")
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURE["zoo"]))
+def test_every_preset_gives_its_tools_figure_on_every_zoo_network(name):
+    """The tools run on the zoo's networks as tests/torch_zoo.py builds them from the papers
+    (every layer a module, so the comparison is made with functional=none)."""
+    tools = FIXTURE["zoo"][name]
+    shape = "x".join(str(d) for d in tools["input_shape"][1:])
+    net = zoo.load(name, input=shape, **{k: v for k, v in tools.get("kwargs", {}).items()})
+    assert net.params == tools["params_torch"]
+    assert {preset: net.ops(preset, functional="none") for preset in FIGURES} == \
+        {preset: read(tools) for preset, read in FIGURES.items()}

@@ -106,7 +106,7 @@ def test_alexnet_against_the_paper():
     neurons = [row.activations for row in net.layers if row.kind in ("conv", "fc")]
     assert neurons[1:] == [186_624, 64_896, 64_896, 43_264, 4096, 4096, 1000]
     assert neurons[0] == 290_400 != 253_440
-    assert net.params == 60_965_224  # the figure for the paper's grouped network (60 million)
+    assert net.params == 60_965_224  # the paper's grouped network: "60 million parameters" (Krizhevsky et al. 2012, abstract)
 
 
 def test_torchvision_documented_figures():

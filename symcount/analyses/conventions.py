@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import sympy
 
 from symcount.errors import SymcountError
+from symcount.layers.options import truth
 
 ACTIVATIONS = frozenset({"relu", "relu6", "lrelu", "tanh", "sigmoid", "softmax"})
 POOLING = frozenset({"maxpool", "avgpool", "gap", "adaptiveavgpool", "adaptivemaxpool"})
@@ -136,14 +137,13 @@ PRESETS = {c.name: c for c in (
 )}
 ALIASES = {"flopcountermode": "torch"}
 SWITCHES = ("unit", "bias", "activations", "pooling", "normalization", "fold_bn", "functional")
-_FLAGS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
 
 
 def _flag(switch, value) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in _FLAGS:
-        return _FLAGS[value.strip().lower()]
+    if isinstance(value, str) and truth(value) is not None:
+        return truth(value)
     raise SymcountError(f"the switch {switch} is true or false, got {value!r}")
 
 

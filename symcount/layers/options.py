@@ -14,7 +14,13 @@ from symcount.layers import arithmetic as ar
 from symcount.layers.requirements import LayerProblem
 
 PADDING_WORDS = ("half", "same", "valid", "full")
-TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on"), ("false", "no", "off")
+TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def truth(word) -> bool | None:
+    """True or False for a written yes/no (true, yes, on, 1; false, no, off, 0), else None."""
+    word = str(word).strip().lower()
+    return True if word in TRUE_WORDS else False if word in FALSE_WORDS else None
 
 
 def _pair(value, what):
@@ -47,8 +53,8 @@ def _flag(value, what):
     form, v = value
     if form == "flag":
         return True
-    if form == "word" and v in TRUE_WORDS + FALSE_WORDS:
-        return v in TRUE_WORDS
+    if form == "word" and truth(v) is not None:
+        return truth(v)
     if form == "number" and v in (0, 1):
         return bool(v)
     raise LayerProblem(f"{what} takes true or false", OptionError)

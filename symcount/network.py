@@ -17,7 +17,7 @@ from symcount.layers.arithmetic import RULES
 from symcount.layers.kinds import Defaults
 from symcount.layers.requirements import LayerProblem, Needs
 from symcount.notation.parse import parse_expr, parse_notation, parse_shape
-from symcount.notation.transformer import MAX_VALUE_BITS
+from symcount.notation.transformer import too_large
 from symcount.notation.spec import Layer, NetworkSpec, Repeat, walk
 from symcount.rows import QUANTITIES, fold, fold_groups, format_shape, named
 
@@ -47,8 +47,7 @@ def _as_expr(value, what):
         raise SymbolError(f"{what}: expected an integer or expression, got {value!r}")
     if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) or value.atoms(sympy.Float):
         raise SymbolError(f"{what}: expected an integer or an exact expression, got {value}")
-    if any(abs(n.p).bit_length() > MAX_VALUE_BITS or n.q.bit_length() > MAX_VALUE_BITS
-           for n in value.atoms(sympy.Rational)):
+    if too_large(value):
         raise LimitError(f"{what}: a value with more than 500 digits")
     return value
 

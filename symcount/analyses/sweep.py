@@ -10,7 +10,7 @@ from __future__ import annotations
 from symcount.analyses.compiled import compile_exact, plain, validity
 from symcount.rows import QUANTITIES
 from symcount.errors import LimitError, SymbolError
-from symcount.notation.transformer import MAX_VALUE_BITS
+from symcount.notation.transformer import too_large
 from symcount.progress import steps
 
 MAX_POINTS = 10_000_000  # a sweep beyond this is a mistake: it would take minutes and gigabytes
@@ -44,7 +44,7 @@ def _columns(network, columns: dict) -> tuple[list, int]:
         column = [column] * length if name in single else list(column)
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in column):
             raise SymbolError(f"sweep values for {name} must be integers")
-        if any(v.bit_length() > MAX_VALUE_BITS for v in column):
+        if any(too_large(v) for v in column):
             raise LimitError(f"sweep values for {name}: a value with more than 500 digits")
         values.append(column)
     return values, length

@@ -23,6 +23,7 @@ MAX_DIGITS = 40  # a longer literal is a typo, not a network
 MAX_CALL_DEPTH = 32  # blocks calling blocks; deeper is a runaway (or a block calling itself)
 MAX_EXPANDED_DEPTH = 100  # groups, branches and calls nested, counted after calls are expanded
 MAX_EXPANDED_ITEMS = 20_000  # items after calls are expanded (repeats not unrolled): the builder's row limit
+# C64 or C64x2: a block's name, its one argument, and optionally a repeat count.
 SUFFIX_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_]*?)([0-9]+)(?:[xX×]([0-9]+))?")
 BRACED = re.compile(r"\{([^{}]*)\}")
 

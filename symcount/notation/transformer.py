@@ -20,7 +20,15 @@ from symcount.notation.spec import (Branches, Call, Definition, Layer, NetworkSp
                                     symbol)
 
 MAX_VALUE_BITS = 1661  # about 500 digits: a value in braces beyond this is an attack, and would not print
-# C64 or C64x2: a block's name, its one argument, and optionally a repeat count.
+
+
+def too_large(value) -> bool:
+    """Whether an int, or any number inside an expression, has more than about 500 digits."""
+    if isinstance(value, int):
+        return abs(value).bit_length() > MAX_VALUE_BITS
+    return any(too_large(int(n.p)) or too_large(int(n.q)) for n in value.atoms(sympy.Rational))
+
+
 BRANCH_KINDS = {"res": "res", "residual": "res", "add": "add", "cat": "cat", "concat": "cat"}
 # The grammar's keyword terminals: a block named so that one of these matches at its
 # start (conv2block, res_x is fine) would be read as that keyword where it is called.
@@ -114,8 +122,7 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
 
     def _bounded(self, value, meta):
         """A product may grow a value past any printable size: refuse it once it does."""
-        if any(abs(number.p).bit_length() > MAX_VALUE_BITS or number.q.bit_length() > MAX_VALUE_BITS
-               for number in value.atoms(sympy.Rational)):
+        if too_large(value):
             raise self._error(LimitError, "a value with more than 500 digits", meta)
         return value
 

@@ -211,7 +211,14 @@ class Builder:
         params = substitute(layer.params, self.mapping)
         try:
             result = evaluate(layer.kind, params, shape, self.defaults)
-            needs = Needs()
+        except LayerProblem as problem:
+            raise self.error(problem.error, f"{layer.text}: {problem}; its input is {format_shape(shape)}",
+                             layer) from None
+        except ZeroDivisionError as problem:  # e.g. a divisor in {C/g} substituted by 0
+            raise self.error(ShapeError, f"{layer.text}: cannot be evaluated ({problem}); "
+                             f"its input is {format_shape(shape)}", layer) from None
+        needs = Needs()
+        try:
             for position, dim in enumerate(result.output):
                 needs.require(dim - 1, "nonnegative", lambda dim=dim: f"gives a size {dim} < 1 (output "
                               f"{format_shape(result.output)}) from input {format_shape(shape)}")
@@ -219,13 +226,7 @@ class Builder:
                     needs.require(dim, "whole", lambda dim=dim: f"gives a fractional size {dim} "
                                   f"(output {format_shape(result.output)})")
         except LayerProblem as problem:
-            text = str(problem)
-            where = "" if text.startswith("gives") else f"; its input is {format_shape(shape)}"
-            raise self.error(problem.error, f"{layer.text}{' ' if text.startswith('gives') else ': '}{text}{where}",
-                             layer) from None
-        except ZeroDivisionError as problem:  # e.g. a divisor in {C/g} substituted by 0
-            raise self.error(ShapeError, f"{layer.text}: cannot be evaluated ({problem}); "
-                             f"its input is {format_shape(shape)}", layer) from None
+            raise self.error(problem.error, f"{layer.text} {problem}", layer) from None
         self.requirements.extend(result.requires)
         self.requirements.extend(needs.open)
         one = sympy.Integer(1)

@@ -132,8 +132,8 @@ def _explain(network, facts, unknown):
 
 def solve(network, facts, bounds=None) -> SolveResult:
     """Every assignment of the network's symbols, within bounds, that meets every fact."""
-    if isinstance(facts, (str, Fact)) or not isinstance(facts, (list, tuple)):
-        facts = [facts] if isinstance(facts, (str, Fact)) else facts
+    if isinstance(facts, (str, Fact)):
+        facts = [facts]
     if not isinstance(facts, (list, tuple)) or not all(isinstance(f, (str, Fact)) for f in facts):
         raise SymcountError(f"solve takes a list of facts such as ['conv1=55x55'], got {facts!r}")
     if bounds is not None and not isinstance(bounds, dict):

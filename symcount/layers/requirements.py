@@ -86,8 +86,4 @@ class Needs:
 
     def divides(self, divisor: Expr, value: Expr, message: str):
         """`divisor` divides `value` (both whole, the divisor at least 1)."""
-        if divisor.is_number and value.is_number:
-            if value % divisor != 0:
-                raise LayerProblem(message)
-            return
         self.require(sympy.Mod(value, divisor), "zero", message)

@@ -12,7 +12,7 @@ With span = i + p_before + p_after - k̂ (k̂ = d(k-1) + 1, the effective kernel
                                                    TensorFlow/Keras (kernel_shape_util.cc)
 Nested floors are kept flat with the identity floor((floor(A) + R) / s) = floor((A + R) / s)
 for an integer R and a positive integer s, so five VGG poolings give floor(H/32); nested
-ceilings likewise.  The ceil and caffe rules drop a last window only where one can start in
+ceilings likewise, and a ceiling of a floor after ceil(u/q) = floor((u + q - 1)/q).  The ceil and caffe rules drop a last window only where one can start in
 the padding; where none can (p_after <= k̂ - s: every ceil-mode pooling of the zoo) their
 closed form is one ceiling, so it stays as small as the floor rule's however deep the net.
 """
@@ -44,17 +44,31 @@ def effective_kernel(k: Expr, d: Expr) -> Expr:
     return d * (k - 1) + 1
 
 
+def _as_other(term: Expr, rounding) -> Expr:
+    """The argument the other rounding takes to give this floor or ceiling of u/q (u
+    integer-valued, q a positive integer): ceil(u/q) = floor((u + q - 1)/q) and
+    floor(u/q) = ceil((u - q + 1)/q); None where the argument is not of that form."""
+    u, q = sympy.fraction(sympy.together(term.args[0]))
+    if not (q.is_Integer and q > 0 and u.is_integer):
+        return None
+    shift = q - 1 if rounding is sympy.floor else 1 - q
+    return sympy.expand(u + shift) / q
+
+
 def _flatten(numerator: Expr, rounding) -> Expr:
-    """Replace a single rounding(A) (floor or ceiling) inside an integer-valued numerator
-    by A (see module doc)."""
+    """Replace a single floor(A) or ceiling(A) inside an integer-valued numerator by A (see
+    module doc); the other rounding is first rewritten as this one where it divides an
+    integer by an integer, so a ceiling of a floor (SqueezeNet's ceil-mode pooling after a
+    floor convolution) is one ceiling too."""
     terms = sympy.Add.make_args(numerator)
-    inner = [t for t in terms if isinstance(t, rounding)]
+    inner = [t for t in terms if isinstance(t, (sympy.floor, sympy.ceiling))]
     if len(inner) != 1:
         return numerator
     rest = sympy.Add(*[t for t in terms if t is not inner[0]])
-    if rest.is_integer:
-        return inner[0].args[0] + rest
-    return numerator
+    if not rest.is_integer:
+        return numerator
+    argument = inner[0].args[0] if isinstance(inner[0], rounding) else _as_other(inner[0], rounding)
+    return numerator if argument is None else argument + rest
 
 
 def floor_div(numerator: Expr, denominator: Expr) -> Expr:

@@ -94,6 +94,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--receptive-field", "--rf", action="store_true",
                         help="add each layer's receptive field: size, effective stride, effective padding "
                              "(Araujo et al. 2019), symbolic where kernels, strides or paddings are")
+    shown = parser.add_argument_group("what the table shows")
+    shown.add_argument("--columns", metavar="LIST",
+                       help="the columns, e.g. output,params,macs; from type (PyTorch's module), notation, output, "
+                            "weights, biases, params, non_trainable, activations, macs")
+    shown.add_argument("--params-only", action="store_true", help="hide rows without parameters")
+    shown.add_argument("--wide", action="store_true",
+                       help="full integers, however wide the table (text; else compact 138.36 M where needed)")
+    shown.add_argument("--width", type=int, metavar="N",
+                       help="fit text to N columns (default: the terminal's width, 80 when unknown)")
+    shown.add_argument("--formulas", action="store_true",
+                       help="with --set, show each formula with its value, not the value alone")
+    shown.add_argument("--caption", help="LaTeX: the table's caption")
+    shown.add_argument("--label", help="LaTeX: the table's \\label, e.g. tab:vgg16")
     parser.add_argument("-V", "--version", action="store_true", help="print the version and exit")
     return parser
 
@@ -210,7 +223,10 @@ def _table(argv) -> int:
         network.subs(**values)  # checks every layer at these values
     sys.stdout.write(network.table(args.format, network.values(**values), depth=args.depth,
                                    convention=args.convention, backward=args.backward, memory=args.memory,
-                                   receptive_field=args.receptive_field, switches=_switches(args.switch)))
+                                   receptive_field=args.receptive_field, switches=_switches(args.switch),
+                                   columns=args.columns, params_only=args.params_only, wide=args.wide,
+                                   width=args.width, formulas=args.formulas, caption=args.caption,
+                                   label=args.label))
     return 0
 
 

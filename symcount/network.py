@@ -19,7 +19,7 @@ from symcount.layers.requirements import LayerProblem, Needs
 from symcount.notation.parse import parse_expr, parse_notation, parse_shape
 from symcount.notation.transformer import too_large
 from symcount.notation.spec import Layer, NetworkSpec, Repeat, walk
-from symcount.rows import QUANTITIES, fold, fold_groups, format_shape, named
+from symcount.rows import QUANTITIES, fold, format_shape, named
 
 Expr = sympy.Expr
 
@@ -161,8 +161,27 @@ class Network:
         """Multiply-accumulates of convolutions and fully connected layers (no bias)."""
         return self._total("macs")
 
-    def totals(self) -> dict:
-        return {q: getattr(self, q) for q in QUANTITIES}
+    def totals(self, named: bool = False) -> dict:
+        """Every total; named=True writes them in the named sizes (net.sizes)."""
+        return {q: self.named_total(q) if named else getattr(self, q) for q in QUANTITIES}
+
+    @cached_property
+    def sizes(self):
+        """The spatial sizes with a rounding in them, each named once and defined in the
+        input's symbols: {H_1: floor(H/2), ..., H_5: floor(H/32)} (a Mapping; its
+        .named(expr) writes any expression in these names, .defined(expr) undoes it)."""
+        from symcount.analyses.sizes import of_network
+        return of_network(self)
+
+    def named_total(self, quantity: str) -> Expr:
+        """A total in the named sizes: 2097152*H_5*W_5 + 35597096 for VGG-16's params."""
+        if quantity not in QUANTITIES:
+            raise SymcountError(f"unknown quantity {quantity!r}; choose one of {', '.join(QUANTITIES)}")
+        total = getattr(self, quantity)
+        if total.is_number or not self.sizes:
+            return total
+        from symcount.analyses.sizes import named_total
+        return named_total(self.sizes, self.layers, quantity)
 
     @property
     def is_symbolic(self) -> bool:
@@ -265,60 +284,42 @@ class Network:
 
     def table(self, format: str = "text", values: dict | None = None, depth: int | None = None,
               convention: str | None = None, backward: bool = False, memory: str | None = None,
-              receptive_field: bool = False, switches: dict | None = None, **more_switches) -> str:
-        """The table as text, markdown, json or csv; `values` ({"H": 224} or {Symbol: 224})
-        shows numbers beside the formulas; `depth` folds blocks nested deeper; `convention`
-        (and its switches) adds a column with that counter's figure per row; `memory`
-        ("float32", ...) adds the memory report (not in csv); `receptive_field` adds each
-        row's receptive field size, effective stride and effective padding.  Switches are
-        keyword arguments, or a dict `switches` (whatever their names)."""
-        from symcount.analyses.conventions import convention as chosen
-        from symcount.analyses.conventions import count
-        switches = {**(switches or {}), **more_switches}
-        from symcount.render.table import Column, Extras, render
+              receptive_field: bool = False, switches: dict | None = None, columns=None,
+              params_only: bool = False, formulas: bool = False, wide: bool = False, width: int | None = None,
+              caption: str | None = None, label: str | None = None, **more_switches) -> str:
+        """The table as text, markdown, latex, html, json or csv.
+
+        `values` ({"H": 224}) evaluates the table there (numbers in the cells; with
+        `formulas=True` each formula is shown with its value; json and csv always give
+        both); `depth` folds blocks nested deeper; `convention` (and its switches, as
+        keyword arguments or a dict `switches`) adds a column with that counter's figure,
+        `backward` its forward + backward figure; `memory` ("float32", ...) adds the memory
+        report (not in csv); `receptive_field` adds each row's receptive field.
+        `columns` ("output,params,macs" or a list) chooses the columns, `params_only` hides
+        rows without parameters; text fits `width` (default: the terminal's, 80 when
+        unknown), in compact numbers unless `wide`; latex takes a `caption` and a `label`.
+        """
+        from symcount.render.extras import extras
+        from symcount.render.model import Given, Options, choose_columns
+        from symcount.render.table import FORMATS, render
         values = values or {}
         if not isinstance(values, dict):
             raise SymcountError(f"values are a dict such as {{'H': 224}}, got {values!r}")
-        if any(isinstance(name, str) for name in values):
+        if format not in FORMATS:
+            raise SymcountError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+        options = Options(choose_columns(columns), bool(params_only), bool(formulas), bool(wide), width,
+                          caption, label)
+        settings = dict(convention=convention, backward=backward, memory=memory, receptive_field=receptive_field,
+                        switches={**(switches or {}), **more_switches})
+        if values and not any(isinstance(name, sympy.Symbol) for name in values):
             values = self.values(**{str(name): value for name, value in values.items()})
+        if values and not formulas and format not in ("json", "csv"):
+            shown = self.subs(**{str(name): value for name, value in values.items()})
+            rows = shown.layers if depth is None else shown.folded(depth)
+            given = Given(self.input_shape, tuple((str(k), v) for k, v in values.items()))
+            return render(shown, format, {}, rows, extras(shown, rows, depth, {}, **settings), options, given)
         rows = self.layers if depth is None else self.folded(depth)
-        columns, notes, documents, report = [], [], {}, None
-        if convention is not None or switches or backward:
-            rule = chosen(convention or "macs", **switches)
-            figures, total = count(self, rule)  # per layer: a folded block's figure is its layers' sum
-            if depth is not None:
-                figures = [sympy.Add(*[figures[i] for i in members]) for _, members in fold_groups(self.layers, depth)]
-            note = f"{rule.name}: {rule.label} ({rule.unit}s); {rule.source}"
-            if not rule.buffers:  # what the tool's own footer says: parameters only, buffers apart
-                shown = self.params.xreplace(values) if values else self.params
-                shown = f"{int(shown):,}" if shown.is_Integer else shown  # as torchinfo prints it
-                note += (f"; its footer: Total params: {shown}, Trainable params: {shown}, Non-trainable params: 0 "
-                         "(BatchNorm's running statistics are buffers there, not parameters)")
-            if backward:
-                note += f"; forward + backward (an estimate: backward = 2 × forward): {3 * total}"
-            columns.append(Column("ops", f"{rule.name.split(' ')[0]} {rule.label}", tuple(figures), total))
-            notes.append(note)
-            documents["ops"] = {"convention": rule.name, "label": rule.label, "unit": rule.unit, "total": total,
-                                "note": note, **({"forward_backward": 3 * total} if backward else {})}
-        if receptive_field:
-            for name, heading in (("size", "RF size"), ("stride", "RF stride"), ("padding", "RF padding")):
-                columns.append(Column(f"rf_{name}", heading, tuple(rf.describe(row.field, name) for row in rows)))
-            whole = self.receptive_field
-            notes.append("receptive field (Araujo et al., Distill 2019): " + (
-                "none, the input is flat" if whole is None else
-                "not defined: the last layers that see part of the input follow a transposed convolution"
-                if whole == rf.UNDEFINED else
-                f"size {rf.describe(whole, 'size')}, effective stride {rf.describe(whole, 'stride')}, "
-                f"effective padding {rf.describe(whole, 'padding')}, after the last layer before fc or global "
-                "pooling; 'global' where a layer sees the whole input"))
-            documents["receptive_field"] = {} if not isinstance(whole, tuple) else \
-                {name: rf.describe(whole, name) for name in ("size", "stride", "padding")}
-        if memory is not None:
-            report = self.memory(memory)
-            if values:
-                report = replace(report, **{f: getattr(report, f).xreplace(values) for f in
-                                            ("params", "non_trainable", "activations", "activations_with_params")})
-        return render(self, format, values, rows, Extras(tuple(columns), tuple(notes), report, documents))
+        return render(self, format, values, rows, extras(self, rows, depth, values, **settings), options)
 
     def __str__(self) -> str:
         return self.table()
@@ -328,9 +329,11 @@ class Network:
         return self.table("html")
 
     def _repr_latex_(self) -> str:
-        """Jupyter (MathJax) shows the totals as formulas."""
-        lines = [rf"\text{{{name}}} &= {sympy.latex(getattr(self, name))}" for name in QUANTITIES
-                 if name != "non_trainable" or self.non_trainable != 0]
+        """Jupyter (MathJax) shows the named sizes and the totals in them, as formulas."""
+        from symcount.render.formula import show
+        lines = [rf"{show(name, 'latex')} &= {show(value, 'latex')}" for name, value in self.sizes.items()]
+        lines += [rf"\text{{{name}}} &= {show(self.named_total(name), 'latex')}" for name in QUANTITIES
+                  if name != "non_trainable" or self.non_trainable != 0]
         return "$\\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}$"
 
     def __repr__(self) -> str:

@@ -21,11 +21,20 @@ def symcount(*args, stdin=None):
 
 
 def test_vgg16_text_table():
-    result = symcount(VGG16)
+    result = symcount(VGG16, "--wide")
     assert result.returncode == 0, result.stderr
     total = [line for line in result.stdout.splitlines() if line.lstrip().startswith("total")][0]
     assert "138,357,544" in total and "15,470,264,320" in total  # seeds/000; calflops MACs
     assert "512×7×7" not in total and "fc1" in result.stdout
+
+
+def test_vgg16_compact_table_keeps_the_exact_totals_in_its_headline():
+    result = symcount(VGG16)  # not a terminal: 80 columns
+    assert result.returncode == 0, result.stderr
+    total = [line for line in result.stdout.splitlines() if line.lstrip().startswith("total")][0]
+    assert "138.36 M" in total and "15.47 G" in total
+    assert "138,357,544 params (138.36 M; 13,416 biases)" in result.stdout  # seeds/000: 13,416 biases
+    assert "15,470,264,320 MACs" in result.stdout
 
 
 def test_json_numbers_are_plain():
@@ -50,10 +59,18 @@ def test_markdown_table():
 
 def test_symbolic_with_set_shows_formula_and_number():
     body = VGG16.replace("input 3x224x224 ", "")
-    result = symcount(body, "--input", "3xHxW", "--set", "H=224", "--set", "W=224")
+    result = symcount(body, "--input", "3xHxW", "--set", "H=224", "--set", "W=224", "--formulas", "--width", "400")
     assert result.returncode == 0, result.stderr
     total = [line for line in result.stdout.splitlines() if line.lstrip().startswith("total")][0]
-    assert "floor(H/32)*floor(W/32)" in total and "= 138,357,544" in total
+    assert "2097152·H₅·W₅ + 35597096 = 138,357,544" in total
+    assert "H₅ = ⌊H/32⌋" in result.stdout
+
+
+def test_symbolic_with_every_value_set_shows_numbers():
+    body = VGG16.replace("input 3x224x224 ", "")
+    result = symcount(body, "--input", "3xHxW", "--set", "H=224", "--set", "W=224", "--wide")
+    total = [line for line in result.stdout.splitlines() if line.lstrip().startswith("total")][0]
+    assert "138,357,544" in total and "H" not in total and "=" not in total  # seeds/000
 
 
 def test_stdin_and_file(tmp_path):
@@ -122,7 +139,7 @@ def test_a_zoo_name_in_place_of_the_notation():
     # the paper's AlexNet is integral at 227 ((227 - 11)/4 + 1 = 55), so check exits 0
     assert symcount("check", "alexnet").returncode == 0
     symbolic = symcount("vgg16", "--input", "3xHxW", "--set", "H=224", "--set", "W=224")
-    assert "= 138,357,544" in symbolic.stdout  # Table 2 / seeds/000
+    assert "138,357,544 params" in symbolic.stdout  # Table 2 / seeds/000
 
 
 def test_convention_column_and_backward_estimate():
@@ -131,7 +148,10 @@ def test_convention_column_and_backward_estimate():
     result = symcount(VGG16, "--convention", "torchinfo", "--backward", "--format", "json")
     document = json.loads(result.stdout)
     assert document["ops"]["total"] == 15_483_821_032
-    assert "estimate" in document["ops"]["note"] and str(3 * 15_483_821_032) in document["ops"]["note"]
+    assert "estimate" in document["ops"]["note"] and document["ops"]["forward_backward"] == 3 * 15_483_821_032
+    table = symcount(VGG16, "--convention", "torchinfo", "--backward", "--wide", "--columns", "params").stdout
+    total = [line for line in table.splitlines() if line.lstrip().startswith("total")][0]
+    assert total.split()[-2:] == ["15,483,821,032", f"{3 * 15_483_821_032:,}"]  # the fwd+bwd column
     assert symcount(VGG16, "--convention", "fvcore", "--switch", "unit").returncode == 2
 
 

@@ -64,7 +64,7 @@ def test_the_docs_show_commands():
 @pytest.mark.parametrize("name,command,shown", EXAMPLES, ids=[f"{n}:{c[:50]}" for n, c, _ in EXAMPLES])
 def test_a_documented_command_runs_as_written(name, command, shown, tmp_path):
     environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-                   "COLUMNS": "200"}
+                   "COLUMNS": "80"}
     done = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=300,
                           env=environment)
     allowed = (0, 1) if re.match(r"symcount (check|solve) ", command) else (0,)

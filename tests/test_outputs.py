@@ -28,7 +28,7 @@ def test_latex_table_is_well_formed_booktabs():
 def test_latex_escapes_names_and_gives_closed_forms():
     latex = zoo.load("resnet18", input="3xHxW").table("latex", depth=0)
     assert r"conv2\_x" in latex and "conv2_x" not in latex.replace(r"conv2\_x", "")
-    assert r"\begin{align*}" in latex and r"\left\lfloor" in latex
+    assert r"\begin{align*}" in latex and r"\lfloor" in latex and r"\left" not in latex  # inline brackets
     # folded rows show their count in math mode
     assert r"$\times 99$" in symcount.parse("input 8x8x8 conv3-8x99").table("latex")
 
@@ -66,7 +66,8 @@ def test_jupyter_latex_repr_gives_the_totals_as_math():
     net = symcount.parse("conv3-64x2 pool fc10", input="3xHxW")
     latex = net._repr_latex_()
     assert latex.startswith("$\\begin{aligned}") and latex.endswith("\\end{aligned}$")
-    assert latex.count("&=") == 5 and r"\left\lfloor" in latex
+    # the two named sizes H_1 = floor(H/2), W_1 = floor(W/2), then five totals (no non-trainable ones)
+    assert latex.count("&=") == 2 + 5 and r"H_{1} &= \lfloor H/2 \rfloor" in latex and r"\left" not in latex
 
 
 def test_check_and_solve_results_show_themselves_in_jupyter():

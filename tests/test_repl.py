@@ -17,7 +17,7 @@ def test_definitions_input_and_values_are_kept_between_lines():
     assert session.handle("def C(k) = (conv4-{k}/2[pad=1] bn lrelu)") == "defined C"
     assert session.handle(":input 3xHxW") == "input 3xHxW"
     symbolic = session.handle("C64-C128")
-    assert "floor(H/4)" in symbolic
+    assert "⌊H/4⌋" in symbolic
     session.handle(":set H=256 W=256")
     table = session.handle("C64-C128")
     # the same as the one-shot API with the same text, input and values

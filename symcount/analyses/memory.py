@@ -49,25 +49,26 @@ class Memory:
 
     def items(self) -> list:
         """(key, label, bytes) of every figure, in the order a report shows them."""
-        return [("weights_file", "weights (parameters and running statistics: the file size)", self.weights_file),
-                ("activations", "activations, every layer's output", self.bytes(self.activations)),
-                ("activations_with_params", "activations, outputs of layers with parameters (torchinfo, fvcore)",
+        return [("weights_file", "weights file (params + running stats)", self.weights_file),
+                ("activations", "activations, every layer", self.bytes(self.activations)),
+                ("activations_with_params", "activations, layers with params",
                  self.bytes(self.activations_with_params)),
-                ("forward_backward", "forward + backward, every layer (an estimate: 2 × activations; "
-                 "torchsummary)", self.forward_backward),
-                ("forward_backward_with_params", "forward + backward, layers with parameters (an estimate; "
-                 "torchinfo)", self.forward_backward_with_params)]
+                ("forward_backward", "fwd+bwd, every layer", self.forward_backward),
+                ("forward_backward_with_params", "fwd+bwd, layers with params", self.forward_backward_with_params)]
 
-    def lines(self) -> list[str]:
+    def lines(self, wide: bool = True, shown=str) -> list[str]:
+        """The report as text lines; `wide` gives every byte, `shown` prints a formula."""
         def amount(expr):
             if not expr.is_number:
-                return f"{expr} bytes"
-            return f"{int(expr):,} bytes = {float(expr) / MB:,.2f} MB = {float(expr) / MIB:,.2f} MiB"
+                return f"{shown(expr)} bytes"
+            return (f"{int(expr):,} bytes = " if wide else "") + \
+                f"{float(expr) / MB:,.2f} MB = {float(expr) / MIB:,.2f} MiB"
 
         items = self.items()
         width = max(len(label) for _, label, _ in items)
         return [f"memory per image in {self.dtype} ({self.bytes_per_element} bytes per element; "
-                f"MB = 10^6 bytes, MiB = 2^20 bytes)"] + \
+                "MB = 10^6 bytes, MiB = 2^20 bytes); 'layers with params' counts as torchinfo and fvcore do, "
+                "'every layer' as torchsummary; fwd+bwd is an estimate, 2 × activations"] + \
             [f"  {label:<{width}}  {amount(value)}" for _, label, value in items]
 
 

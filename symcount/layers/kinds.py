@@ -267,29 +267,31 @@ class Kind:
     options: tuple
     evaluate: Callable
     meaning: str
+    module: str = ""   # the PyTorch module that builds it (the table's type column)
 
 
 KINDS = {kind.name: kind for kind in (
-    Kind("conv", ("pad", "stride", "dilation", "groups", "bias", "round", "padding_mode"), _conv, "2-D convolution"),
+    Kind("conv", ("pad", "stride", "dilation", "groups", "bias", "round", "padding_mode"), _conv, "2-D convolution",
+         "Conv2d"),
     Kind("deconv", ("pad", "stride", "dilation", "groups", "bias", "output_padding"), _deconv,
-         "2-D transposed convolution"),
-    Kind("maxpool", ("pad", "stride", "dilation", "ceil", "round", "functional"), _pool, "max pooling"),
-    Kind("avgpool", ("pad", "stride", "ceil", "round", "functional"), _pool, "average pooling"),
-    Kind("gap", ("functional",), _gap, "global average pooling to C×1×1"),
-    Kind("adaptiveavgpool", ("functional",), _adaptive, "adaptive average pooling to C×h×w"),
-    Kind("adaptivemaxpool", ("functional",), _adaptive, "adaptive max pooling to C×h×w"),
-    Kind("flatten", (), _flatten, "flatten C×H×W to C·H·W"),
-    Kind("fc", ("bias",), _fc, "fully connected (flatten implied)"),
-    Kind("bn", ("affine",), _bn, "batch normalisation"),
-    Kind("instancenorm", ("affine",), _instancenorm, "instance normalisation"),
-    Kind("lrn", (), _same_shape, "local response normalisation"),
-    Kind("relu", ("functional",), _same_shape, "ReLU"),
-    Kind("relu6", ("functional",), _same_shape, "ReLU6 (MobileNet v2)"),
-    Kind("lrelu", ("slope", "functional"), _same_shape, "leaky ReLU"),
-    Kind("tanh", ("functional",), _same_shape, "tanh"),
-    Kind("sigmoid", ("functional",), _same_shape, "sigmoid"),
-    Kind("dropout", ("rate",), _same_shape, "dropout"),
-    Kind("softmax", ("functional",), _same_shape, "softmax"),
+         "2-D transposed convolution", "ConvTranspose2d"),
+    Kind("maxpool", ("pad", "stride", "dilation", "ceil", "round", "functional"), _pool, "max pooling", "MaxPool2d"),
+    Kind("avgpool", ("pad", "stride", "ceil", "round", "functional"), _pool, "average pooling", "AvgPool2d"),
+    Kind("gap", ("functional",), _gap, "global average pooling to C×1×1", "AdaptiveAvgPool2d"),
+    Kind("adaptiveavgpool", ("functional",), _adaptive, "adaptive average pooling to C×h×w", "AdaptiveAvgPool2d"),
+    Kind("adaptivemaxpool", ("functional",), _adaptive, "adaptive max pooling to C×h×w", "AdaptiveMaxPool2d"),
+    Kind("flatten", (), _flatten, "flatten C×H×W to C·H·W", "Flatten"),
+    Kind("fc", ("bias",), _fc, "fully connected (flatten implied)", "Linear"),
+    Kind("bn", ("affine",), _bn, "batch normalisation", "BatchNorm2d"),
+    Kind("instancenorm", ("affine",), _instancenorm, "instance normalisation", "InstanceNorm2d"),
+    Kind("lrn", (), _same_shape, "local response normalisation", "LocalResponseNorm"),
+    Kind("relu", ("functional",), _same_shape, "ReLU", "ReLU"),
+    Kind("relu6", ("functional",), _same_shape, "ReLU6 (MobileNet v2)", "ReLU6"),
+    Kind("lrelu", ("slope", "functional"), _same_shape, "leaky ReLU", "LeakyReLU"),
+    Kind("tanh", ("functional",), _same_shape, "tanh", "Tanh"),
+    Kind("sigmoid", ("functional",), _same_shape, "sigmoid", "Sigmoid"),
+    Kind("dropout", ("rate",), _same_shape, "dropout", "Dropout"),
+    Kind("softmax", ("functional",), _same_shape, "softmax", "Softmax"),
 )}
 
 # How a keyword of the grammar names a kind (keywords are case-insensitive).

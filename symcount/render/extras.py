@@ -1,0 +1,59 @@
+"""What a table adds on request: a counting convention's column (and its forward +
+backward figure), the receptive-field columns, the memory report."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import sympy
+
+from symcount.analyses import receptive as rf
+from symcount.render.model import Column, Extras
+from symcount.rows import fold_groups
+
+
+def extras(network, rows, depth, values, convention=None, backward=False, memory=None, receptive_field=False,
+           switches=None) -> Extras:
+    columns, notes, documents, headline, report = [], [], {}, [], None
+    switches = switches or {}
+    if convention is not None or switches or backward:
+        from symcount.analyses.conventions import convention as chosen
+        from symcount.analyses.conventions import count
+        rule = chosen(convention or "macs", **switches)
+        figures, total = count(network, rule)  # per layer: a folded block's figure is its layers' sum
+        if depth is not None:
+            figures = [sympy.Add(*[figures[i] for i in members]) for _, members in fold_groups(network.layers, depth)]
+        note = f"{rule.name}: {rule.label} ({rule.unit}s); {rule.source}"
+        if not rule.buffers:  # what the tool's own footer says: parameters only, buffers apart
+            shown = network.params.xreplace(values) if values else network.params
+            shown = f"{int(shown):,}" if shown.is_Integer else shown  # as torchinfo prints it
+            note += (f"; its footer: Total params: {shown}, Trainable params: {shown}, Non-trainable params: 0 "
+                     "(BatchNorm's running statistics are buffers there, not parameters)")
+        heading = f"{rule.name.split(' ')[0]} {rule.label}"
+        columns.append(Column("ops", heading, tuple(figures), total))
+        headline.append((heading, total.xreplace(values) if values else total))
+        if backward:
+            note += "; fwd+bwd: forward + backward, an estimate (backward = 2 × forward)"
+            columns.append(Column("ops_backward", "fwd+bwd", tuple(3 * f for f in figures), 3 * total))
+            headline.append((f"{rule.label} fwd+bwd", 3 * total.xreplace(values) if values else 3 * total))
+        notes.append(note)
+        documents["ops"] = {"convention": rule.name, "label": rule.label, "unit": rule.unit, "total": total,
+                            "note": note, **({"forward_backward": 3 * total} if backward else {})}
+    if receptive_field:
+        for name, heading in (("size", "RF size"), ("stride", "RF stride"), ("padding", "RF padding")):
+            columns.append(Column(f"rf_{name}", heading, tuple(rf.describe(row.field, name) for row in rows)))
+        whole = network.receptive_field
+        notes.append("receptive field (Araujo et al., Distill 2019): " + (
+            "none, the input is flat" if whole is None else
+            "not defined: the last layers that see part of the input follow a transposed convolution"
+            if whole == rf.UNDEFINED else
+            f"size {rf.describe(whole, 'size')}, effective stride {rf.describe(whole, 'stride')}, "
+            f"effective padding {rf.describe(whole, 'padding')}, after the last layer before fc or global "
+            "pooling; 'global' where a layer sees the whole input"))
+        documents["receptive_field"] = {} if not isinstance(whole, tuple) else \
+            {name: rf.describe(whole, name) for name in ("size", "stride", "padding")}
+    if memory is not None:
+        report = network.memory(memory)
+        if values:
+            report = replace(report, **{f: getattr(report, f).xreplace(values) for f in
+                                        ("params", "non_trainable", "activations", "activations_with_params")})
+    return Extras(tuple(columns), tuple(notes), report, documents, tuple(headline))

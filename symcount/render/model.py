@@ -1,0 +1,277 @@
+"""What every table shows, before any format: its columns, its rows, the named sizes, the
+notes above it and the totals under it.  The text, Markdown, LaTeX and HTML renderers
+(symcount.render.text, .latex, .html) each print one Table; json and csv (.data) keep
+the rows' exact values instead.
+
+Counts are kept as expressions in the named sizes (symcount.analyses.sizes); numbers are
+formatted by the renderer, in full or compact (138.36 M: SI prefixes, powers of 1000).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sympy
+
+from symcount.analyses.sizes import Sizes
+from symcount.errors import SymcountError
+from symcount.layers.kinds import KINDS
+from symcount.render.formula import show
+from symcount.rows import QUANTITIES
+
+HEADINGS = {"weights": "weights", "biases": "biases", "params": "params", "non_trainable": "non-trainable",
+            "activations": "activations", "macs": "MACs"}
+# Columns a user may choose (--columns), in the order a table shows them.
+CHOOSABLE = ("type", "notation", "output", "weights", "biases", "params", "non_trainable", "activations", "macs")
+DEFAULT = ("notation", "output", "weights", "biases", "params", "non_trainable", "activations", "macs")
+TEXT_KINDS = ("text", "shape")   # left-aligned columns; the rest are counts, right-aligned
+PREFIXES = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))
+
+
+@dataclass(frozen=True)
+class Column:
+    """One more column: its JSON/CSV key, its heading, a value per row and a total
+    (a counting convention's figure; a receptive field's size, stride and padding)."""
+    key: str
+    heading: str
+    figures: tuple
+    total: object = None
+
+
+@dataclass(frozen=True)
+class Extras:
+    columns: tuple = ()
+    notes: tuple = ()
+    memory: object = None   # a symcount.analyses.memory.Memory to report after the table
+    documents: dict = None  # more top-level JSON entries
+    headline: tuple = ()    # (label, expression) figures for the line under the table
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a table is shown: which columns, which rows, how wide, how numbers read."""
+    columns: tuple | None = None  # chosen from CHOOSABLE; None: DEFAULT
+    params_only: bool = False     # hide rows without parameters
+    formulas: bool = False        # with values: "formula = number" cells
+    wide: bool = False            # text: full integers, never the compact form
+    width: int | None = None      # text: the terminal's width (None: detect, 80 when unknown)
+    caption: str | None = None    # latex
+    label: str | None = None      # latex
+
+
+def choose_columns(written) -> tuple | None:
+    """`--columns output,params,macs` as a tuple of column keys, checked."""
+    if written is None:
+        return None
+    names = [w.strip().lower().replace("-", "_") for w in (written.split(",") if isinstance(written, str)
+                                                            else written)]
+    aliases = {"shape": "output", "kind": "type", "nontrainable": "non_trainable", "flops": "macs"}
+    names = [aliases.get(n, n) for n in names if n]
+    unknown = [n for n in names if n not in CHOOSABLE]
+    if unknown or not names:
+        raise SymcountError(f"unknown column {', '.join(unknown) or '(none given)'}; choose from "
+                            f"{', '.join(CHOOSABLE)}")
+    return tuple(dict.fromkeys(names))
+
+
+@dataclass(frozen=True)
+class Col:
+    key: str
+    heading: str
+    kind: str  # "text", "shape" or "count"
+
+
+@dataclass
+class Table:
+    columns: list
+    body: list            # rows of values: str, a shape tuple, an Expr, None (global) or a Pair
+    total: list
+    notes: list
+    sizes: Sizes
+    totals: list          # (heading, expression in named sizes) of every quantity shown
+    headline: list        # (label, expression) for the summary line under the table
+    memory: object = None
+    caption: str | None = None
+    label: str | None = None
+    moved: list = field(default_factory=list)  # filled by a renderer: (marker, what, expression)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A formula and its value at the given symbol values (shown with --formulas)."""
+    formula: object
+    value: object
+
+
+def module_name(row) -> str:
+    """The layer's type as PyTorch names its module (torchinfo's column)."""
+    if row.kind == "block":
+        return "block"
+    kind = KINDS.get(row.kind)
+    module = getattr(kind, "module", row.kind) if kind else row.kind
+    if row.kind in ("bn",) and len(row.output) == 1:
+        return "BatchNorm1d"
+    return module
+
+
+def compact(value: int) -> str:
+    """138.36 M: two decimals and an SI prefix from 10,000 up, the full number below."""
+    if abs(value) < 10_000:
+        return f"{value:,}"
+    for scale, prefix in PREFIXES:
+        if abs(value) >= scale:
+            return f"{value / scale:,.2f} {prefix}"
+    return f"{value:,}"
+
+
+def number_text(expr, style: str = "text", wide: bool = True) -> str:
+    """A count as text: 1,792 (or 25.56 M when not wide); a formula in the named sizes."""
+    if isinstance(expr, sympy.Basic) and expr.is_Integer:
+        return f"{int(expr):,}" if wide else compact(int(expr))
+    return show(expr, style)
+
+
+def _columns(network, rows, options: Options, extras: Extras) -> list:
+    chosen = options.columns or DEFAULT
+    if options.columns is None and all(row.non_trainable == 0 for row in network.layers):
+        chosen = tuple(c for c in chosen if c != "non_trainable")
+    columns = [Col("index", "#", "text"), Col("layer", "layer", "text")]
+    for key in CHOOSABLE:
+        if key not in chosen:
+            continue
+        if key == "output" and any(row.count != 1 for row in rows):
+            columns.append(Col("count", "×", "count"))
+        kind = "text" if key in ("type", "notation") else "shape" if key == "output" else "count"
+        columns.append(Col(key, HEADINGS.get(key, key), kind))
+    return columns + [Col(c.key, c.heading, "count") for c in extras.columns]
+
+
+def notes(network, values, extras=Extras(), given=None) -> list[str]:
+    """The lines above a table: input, padding and rounding, symbols, assumptions."""
+    out = []
+    defaults = network.defaults
+    padding = defaults.padding if isinstance(defaults.padding, str) else show(defaults.padding[0])
+    rounding = defaults.conv if defaults.conv == defaults.pool else \
+        f"{defaults.conv} (convolution), {defaults.pool} (pooling)"
+    shape = "×".join(_dimension(d) for d in (given or network).input_shape)
+    if given is not None:
+        shape += " at " + ", ".join(f"{name}={show(value)}" for name, value in given.items)
+    out.append(f"input {shape}; convolution padding {padding}; rounding {rounding}")
+    symbols = network.symbols
+    if symbols:
+        integers = [name for name, s in symbols.items() if s.is_integer]
+        rationals = [name for name, s in symbols.items() if not s.is_integer]
+        described = ([f"{', '.join(integers)} (nonnegative integers)"] if integers else []) + \
+                    ([f"{', '.join(rationals)} (positive rationals)"] if rationals else [])
+        out.append("symbols: " + "; ".join(described) +
+                   ("; values: " + ", ".join(f"{k}={show(v)}" for k, v in values.items()) if values else ""))
+    strided = _strided_with_half_padding(network)
+    if strided is not None:
+        kernel = strided.windows[0].kernel
+        out.append(f"strided convolutions take the default half padding too: {strided.text} pads "
+                   f"{show(sympy.floor(kernel / 2))} per side ([pad=0] for none)")
+    for assumption in network.assumptions:
+        out.append(f"assumes {show(assumption)} (a repeat of a symbolic count, folded after its first passes)")
+    out.extend(extras.notes)
+    return out
+
+
+def _strided_with_half_padding(network):
+    """The first convolution with a stride above 1 that takes the default half padding
+    (AlexNet at 224 then gives 56×56 where the paper says 55), or None."""
+    if network.defaults.padding != "half":
+        return None
+    for row in network.layers:
+        if row.kind == "conv" and row.windows and not re.search(r"\b(pad|p|padding)\s*=", row.text) and \
+                any(w.stride != 1 for w in row.windows) and any(w.before != 0 for w in row.windows):
+            return row
+    return None
+
+
+def _dimension(dim) -> str:
+    text = show(dim)
+    return f"({text})" if isinstance(dim, sympy.Add) else text
+
+
+@dataclass(frozen=True)
+class Given:
+    """The symbol values a table was evaluated at (shown in its first note)."""
+    input_shape: tuple
+    items: tuple
+
+
+def build(network, values: dict, rows, extras: Extras = Extras(), options: Options = Options(),
+          given: Given | None = None) -> Table:
+    """The Table of `rows` (network.layers, or folded rows)."""
+    sizes = network.sizes
+    columns = _columns(network, rows, options, extras)
+    extra = {c.key: c for c in extras.columns}
+
+    def count(expr):
+        if expr is None or isinstance(expr, str):
+            return expr
+        named = sizes.named(expr)
+        return Pair(named, expr.xreplace(values)) if values and not expr.is_number else named
+
+    def shape(dims):
+        named = tuple(sizes.named(d) for d in dims)
+        if values and not all(d.is_number for d in dims):
+            return Pair(named, tuple(d.xreplace(values) for d in dims))
+        return named
+
+    def cells(index, row, position):
+        out = []
+        for column in columns:
+            key = column.key
+            out.append(str(index) if key == "index" else row.qualified_name if key == "layer" else
+                       module_name(row) if key == "type" else row.text if key == "notation" else
+                       count(row.count) if key == "count" else shape(row.output) if key == "output" else
+                       count(extra[key].figures[position]) if key in extra else count(getattr(row, key)))
+        return out
+
+    body = [["0", "input"] + [shape(network.input_shape) if c.key == "output" else "" for c in columns[2:]]]
+    for position, row in enumerate(rows):
+        if options.params_only and row.params == 0 and row.non_trainable == 0:
+            continue
+        body.append(cells(position + 1, row, position))
+    named_totals = {q: network.named_total(q) for q in QUANTITIES}
+    total = []
+    for column in columns:
+        key = column.key
+        total.append("total" if key == "layer" else shape(network.output_shape) if key == "output" else
+                     count(extra[key].total) if key in extra and extra[key].total is not None else
+                     (Pair(named_totals[key], getattr(network, key).xreplace(values))
+                      if values and not getattr(network, key).is_number else named_totals[key])
+                     if key in named_totals else "")
+    totals = [(column.heading, named_totals[column.key]) for column in columns if column.key in named_totals]
+    totals += [(c.heading, sizes.named(c.total)) for c in extras.columns
+               if c.total is not None and not isinstance(c.total, str)]
+    headline = [(label, getattr(network, key).xreplace(values) if values else named_totals[key])
+                for label, key in (("params", "params"), ("biases", "biases"), ("MACs", "macs"))]
+    headline += list(extras.headline)
+    return Table(columns, body, total, notes(network, values, extras, given), sizes, totals, headline,
+                 extras.memory, options.caption, options.label)
+
+
+def headline(table: Table) -> list[str]:
+    """The summary under a table, in parts: 25,557,032 params (25.56 M; 27,560 biases),
+    4,089,184,256 MACs (4.09 G), the weights' bytes in float32.  Symbolic totals are left
+    to the totals block."""
+    parts = []
+    figures = dict(table.headline)
+
+    def whole(expr):
+        return isinstance(expr, sympy.Basic) and expr.is_Integer
+
+    for label, expr in table.headline:
+        if label == "biases" or not whole(expr):
+            continue
+        short = compact(int(expr))
+        detail = [short] if short != f"{int(expr):,}" else []
+        if label == "params" and whole(figures.get("biases")):
+            detail.append(f"{int(figures['biases']):,} biases")
+        parts.append(f"{int(expr):,} {label}" + (f" ({'; '.join(detail)})" if detail else ""))
+    if whole(figures.get("params")):
+        size = 4 * int(figures["params"])
+        parts.append(f"weights {size / 10**6:,.2f} MB in float32 ({size / 2**20:,.2f} MiB)")
+    return parts

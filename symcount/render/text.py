@@ -1,0 +1,271 @@
+"""The table as terminal text (fitted to a width) and as Markdown.
+
+Text fits the terminal: it is laid out with full integers and every formula in its cell,
+then formulas up to 24 characters; while a line is wider than the terminal it tries,
+numbers in compact form (138.36 M; never with --wide), formulas up to 12 characters,
+leaving out the weights column (params − biases, unless columns were chosen), and last
+shortening the layer and notation columns with "…".  A formula too long for its cell
+moves under the table, its cell holding a marker [1]; so do the totals of a symbolic
+network, written in the named sizes defined above the table.
+"""
+from __future__ import annotations
+
+import shutil
+import textwrap
+
+import sympy
+
+from symcount.render.formula import show
+from symcount.render.model import Pair, Table, headline, number_text
+
+MIN_TEXT = 8          # a layer or notation column is never cut below this
+MIN_FORMULA = 8       # nor a formula moved out of a cell below this
+SHAPE = 24            # nor a shape below this
+SHORT_HEADINGS = {"activations": "activ.", "non-trainable": "non-train."}
+BREAKS = (" + ", " − ", " · ", ", ")
+
+
+def terminal_width(width: int | None = None) -> int:
+    """The width asked for, else $COLUMNS or the terminal's, else 80."""
+    if width is not None:
+        return max(int(width), 20)
+    return max(shutil.get_terminal_size((80, 24)).columns, 20)
+
+
+def _break_points(text: str) -> list[tuple[int, str]]:
+    """Where a formula may break: after a +, −, · or comma outside every bracket."""
+    points, depth = [], 0
+    for index, char in enumerate(text):
+        if char in "(⌊⌈[":
+            depth += 1
+        elif char in ")⌋⌉]":
+            depth -= 1
+        elif depth == 0:
+            for mark in BREAKS:
+                if text.startswith(mark, index - (len(mark) - len(mark.lstrip()))) and mark.strip() == char:
+                    points.append((index - (len(mark) - len(mark.lstrip())), mark))
+    return points
+
+
+def wrap(text: str, width: int, indent: int = 0) -> list[str]:
+    """Lines of at most `width` characters, broken after a +, −, · or comma outside
+    brackets (never inside a term), continuation lines indented by `indent`."""
+    lines, current = [], text
+    while len(current) > width:
+        fitting = [(at, mark) for at, mark in _break_points(current)
+                   if indent < at and at + len(mark.rstrip()) <= width]
+        if not fitting:
+            break  # one term longer than the line: left whole
+        at, mark = fitting[-1]
+        lines.append(current[:at] + mark.rstrip())
+        current = " " * indent + current[at + len(mark):]
+    return lines + [current]
+
+
+class Cells:
+    """Formats cells (in full or compact numbers); a formula longer than `limit` moves
+    out, its cell holding a marker.  A symbolic total moves to the totals block (↓)."""
+
+    def __init__(self, table: Table, wide: bool, style: str = "text"):
+        self.table, self.wide, self.style = table, wide, style
+        self.limit = None
+        self.shapes = SHAPE     # a shape moves out only past this, or past the limit if longer
+        self.moved: list = []   # (marker, where, text)
+        self._markers: dict = {}
+        self._texts: dict = {}
+
+    def text(self, value) -> tuple[str, bool]:
+        """The cell's text, and whether it is a formula that may move."""
+        key = (type(value), value)
+        if key not in self._texts:
+            if value is None:
+                self._texts[key] = ("global", False)
+            elif isinstance(value, str):
+                self._texts[key] = (value, False)
+            elif isinstance(value, Pair):
+                self._texts[key] = (f"{self._plain(value.formula)} = {self._plain(value.value)}", True)
+            else:
+                self._texts[key] = (self._plain(value), not (isinstance(value, sympy.Basic) and value.is_Integer))
+        return self._texts[key]
+
+    def value(self, value, where: str = "", total: bool = False) -> str:
+        text, formula = self.text(value)
+        limit = self.limit if not isinstance(value, tuple) or self.limit is None else max(self.limit, self.shapes)
+        if formula and limit is not None and len(text) > limit:
+            return "↓" if total else self._move(text, where)
+        return text
+
+    def _plain(self, value) -> str:
+        if isinstance(value, tuple):
+            return "×".join(f"({show(d, self.style)})" if isinstance(d, sympy.Add) else
+                            show(d, self.style) for d in value)
+        return number_text(value, self.style, self.wide)
+
+    def _move(self, text: str, where: str) -> str:
+        if text not in self._markers:
+            self._markers[text] = f"[{len(self._markers) + 1}]"
+            self.moved.append((self._markers[text], where, text))
+        return self._markers[text]
+
+    def lengths(self) -> list[int]:
+        """The lengths of the formulas met so far, longest first (the limits worth trying)."""
+        return sorted({len(text) for text, formula in self._texts.values() if formula}, reverse=True)
+
+
+def _grid(table: Table, cells: Cells, dropped=(), short: bool = False) -> tuple[list, list, list]:
+    cells.moved, cells._markers = [], {}
+    keep = [i for i, c in enumerate(table.columns) if c.key not in dropped]
+    header = [SHORT_HEADINGS.get(h, h) if short else h for h in (table.columns[i].heading for i in keep)]
+    rows = []
+    for row in table.body + [table.total]:
+        total = row is table.total
+        rows.append([cells.value(row[i], f"{table.columns[i].heading} of {row[1]}", total) for i in keep])
+    return header, rows, [table.columns[i] for i in keep]
+
+
+def _lines(header, rows, columns, cut: dict | None = None) -> list[str]:
+    cut = cut or {}
+    rows = [[_shorten(c, cut.get(i), columns[i].key == "layer") for i, c in enumerate(r)] for r in [header] + rows]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+
+    def line(cells):
+        return "  ".join(c.rjust(w) if columns[i].kind == "count" else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    rule = "-" * max(len(line(r)) for r in rows)
+    body = [line(r) for r in rows[1:]]
+    return [line(rows[0]), rule] + body[:-1] + [rule, body[-1]]
+
+
+def _shorten(text: str, limit: int | None, layer: bool = False) -> str:
+    """A cell cut to `limit` characters with …; a layer's name loses its outer blocks
+    first (…res1.conv3, then conv3)."""
+    if limit is None or len(text) <= limit:
+        return text
+    if layer:
+        parts = text.split(".")
+        for start in range(1, len(parts)):
+            kept = "…" + ".".join(parts[start:])
+            if len(kept) <= limit:
+                return kept
+        return parts[-1] if len(parts[-1]) <= limit else parts[-1][:limit - 1] + "…"
+    return text[:limit - 1] + "…"
+
+
+def _attempts(table: Table, cells: Cells, wide: bool, chosen: bool):
+    """(cells, formula limit, dropped columns, short headings), in the order tried."""
+    yield cells, 24, (), False
+    lengths = [limit for limit in cells.lengths() if MIN_FORMULA <= limit < 24]
+    for limit in lengths:
+        yield cells, limit, (), False
+    yield cells, MIN_FORMULA, (), True
+    if chosen:
+        return
+    for dropped in (("weights",), ("weights", "biases")):
+        if any(c.key == dropped[-1] for c in table.columns):
+            for short in (False, True):
+                for limit in [24] + lengths:
+                    yield cells, limit, dropped, short
+
+
+def _fit(table: Table, width: int, wide: bool, chosen: bool):
+    """Lay the table out in the first attempt that fits (module doc); else shorten the
+    layer and notation columns."""
+    full = Cells(table, True)
+    for limit in (None, 24):
+        full.limit = limit
+        header, rows, columns = _grid(table, full)
+        lines = _lines(header, rows, columns)
+        if max(len(line) for line in lines) <= width:
+            return lines, full, (), False
+    cells = full if wide else Cells(table, False)
+    _grid(table, cells)  # every formula's text, for the limits tried
+    for cells, limit, dropped, short in list(_attempts(table, cells, wide, chosen)) + \
+            [(cells, MIN_FORMULA, ("weights", "biases") if not chosen else (), True)]:
+        cells.limit = limit
+        if limit == MIN_FORMULA and short and (dropped or chosen):
+            cells.shapes = 12  # the last resort: long shapes move out too
+        header, rows, columns = _grid(table, cells, dropped, short)
+        lines = _lines(header, rows, columns)
+        if max(len(line) for line in lines) <= width:
+            return lines, cells, dropped, short
+    excess = max(len(line) for line in lines) - width
+    cut = {}
+    for i, column in enumerate(columns):  # shorten the layer and notation columns
+        if column.key in ("notation", "type", "layer") and excess > 0:
+            longest = max(len(r[i]) for r in [header] + rows)
+            cut[i] = max(MIN_TEXT, longest - excess)
+            excess -= longest - cut[i]
+    return _lines(header, rows, columns, cut), cells, dropped, short
+
+
+def _note(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width, subsequent_indent="  ", break_on_hyphens=False) or [""]
+
+
+def _joined(parts: list, width: int, separator: str = " · ") -> list[str]:
+    lines = []
+    for part in parts:
+        if lines and len(lines[-1]) + len(separator) + len(part) <= width:
+            lines[-1] += separator + part
+        else:
+            lines.append(part)
+    return lines
+
+
+def text(table: Table, width: int | None = None, wide: bool = False, chosen: bool = False) -> str:
+    width = terminal_width(width)
+    lines, cells, dropped, short = _fit(table, width, wide, chosen)
+    out = [line for note in table.notes for line in _note(note, width)]
+    if table.sizes:
+        out += wrap("sizes: " + ", ".join(f"{show(n)} = {show(v)}" for n, v in table.sizes.items()), width, 7)
+    if dropped:
+        out += _note(f"{' and '.join(dropped)} left out to fit: weights = params − biases (columns can be chosen)",
+                     width)
+    if short:
+        out += _note("activ. = activations, non-train. = non-trainable", width)
+    if not cells.wide:
+        out += _note("numbers ≥ 10,000 in k, M, G, T (10³, 10⁶, 10⁹, 10¹²); --wide prints them in full", width)
+    out += [""] + lines
+    summary = headline(table)
+    symbolic = [(heading, expr) for heading, expr in table.totals if not expr.is_number]
+    if summary or symbolic:
+        out.append("")
+    out += _joined(summary, width)
+    if symbolic:
+        label = max(len(heading) for heading, _ in symbolic)
+        out += [line for heading, expr in symbolic
+                for line in wrap(f"{heading:<{label}} = {show(expr)}", width, label + 3)]
+    if cells.moved:
+        out.append("")
+        for marker, where, formula in cells.moved:
+            out += wrap(f"{marker} {where}: {formula}", width, len(marker) + 1)
+    if table.memory is not None:
+        def named(expr):
+            return show(table.sizes.named(expr))
+        out += [""] + [piece for line in table.memory.lines(wide=wide, shown=named) for piece in wrap(line, width, 4)]
+    return "\n".join(out) + "\n"
+
+
+def markdown(table: Table) -> str:
+    """A GitHub Markdown table: full numbers, formulas up to 40 characters in the cells."""
+    cells = Cells(table, True)
+    cells.limit = 40
+    header, rows, columns = _grid(table, cells)
+    align = ["---:" if c.kind == "count" else "---" for c in columns]
+
+    def line(values):
+        return "| " + " | ".join(v.replace("|", "\\|") for v in values) + " |"
+
+    rows[-1] = [f"**{v}**" if v else v for v in rows[-1]]
+    out = [f"- {note}" for note in table.notes]
+    if table.sizes:
+        out.append("- sizes: " + ", ".join(f"{show(n)} = {show(v)}" for n, v in table.sizes.items()))
+    out += ["", line(header), line(align)] + [line(r) for r in rows]
+    extra = [f"- {' · '.join(headline(table))}"] if headline(table) else []
+    extra += [f"- {heading} = {show(expr)}" for heading, expr in table.totals if not expr.is_number]
+    extra += [f"- {marker} {where}: {formula}" for marker, where, formula in cells.moved]
+    if table.memory is not None:
+        extra += [f"- {line.strip()}" for line in
+                  table.memory.lines(wide=True, shown=lambda e: show(table.sizes.named(e)))]
+    return "\n".join(out + ([""] + extra if extra else [])) + "\n"

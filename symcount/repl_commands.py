@@ -1,0 +1,245 @@
+"""The REPL's `:commands`: each a function of the session and the rest of its line.
+
+A command reads and changes the session's state (symcount.repl.Session) and returns the
+text to print; bad input is a SymcountError.  docs/repl.md describes every command.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+from symcount import progress, zoo
+from symcount.analyses.sweep import count_values
+from symcount.errors import SymcountError
+from symcount.network import network_defaults
+from symcount.notation.parse import parse_expr, parse_shape
+from symcount.render.table import FORMATS
+
+MAX_SWEEP = 10_000  # points :sweep prints
+BOUND = re.compile(r"^([A-Za-z_]\w*)=([0-9]+)\.\.([0-9]+)(?::([0-9]+))?$")
+
+
+class Quit(Exception):
+    """:quit was asked for."""
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    usage: str
+    meaning: str
+    run: Callable
+
+
+def _help(session, rest):
+    width = max(len(c.usage) for c in COMMANDS.values())
+    lines = ["Type notation to see its table: conv3-64x2 pool fc10, or a zoo name: resnet50.",
+             "def NAME(params) = (...) defines a block for the lines that follow.", ""]
+    lines += [f"  {c.usage:<{width}}  {c.meaning}" for c in COMMANDS.values()]
+    lines += ["", "Tab completes keywords, zoo names, blocks and symbols; arrows recall history."]
+    return "\n".join(lines) + "\n"
+
+
+def _input(session, rest):
+    if not rest:
+        session.input = None
+        return "input: from the notation (or the symbolic CxHxW)"
+    parse_shape(rest)
+    session.input = rest
+    return f"input {rest}"
+
+
+def _set(session, rest):
+    if not rest:
+        return "\n".join(f"{k} = {v}" for k, v in session.values.items()) or "no values set"
+    for pair in rest.replace(",", " ").split():
+        name, sep, value = pair.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z_]\w*", name) or not value:
+            raise SymcountError(f":set takes NAME=VALUE, got {pair!r}")
+        parse_expr(value)
+        session.values[name] = value
+    return ", ".join(f"{k} = {v}" for k, v in session.values.items())
+
+
+def _unset(session, rest):
+    names = rest.replace(",", " ").split() or list(session.values)
+    for name in names:
+        session.values.pop(name, None)
+    return f"unset {', '.join(names)}" if names else "no values set"
+
+
+def _setting(name):
+    def run(session, rest):
+        value = rest or None
+        network_defaults(**{**session.settings, name: value})  # checked as parse checks it
+        session.settings[name] = value
+        return f"{name}: {value if value is not None else 'default'}"
+    return run
+
+
+def _format(session, rest):
+    if rest not in FORMATS:
+        raise SymcountError(f":format takes one of {', '.join(FORMATS)}")
+    session.format = rest
+    return f"format {rest}"
+
+
+def _depth(session, rest):
+    if rest in ("", "off"):
+        session.depth = None
+        return "depth: every layer"
+    if not re.fullmatch(r"[0-9]{1,6}", rest):
+        raise SymcountError(":depth takes a number (0 folds every top-level block) or off")
+    session.depth = int(rest)
+    return f"depth {rest}"
+
+
+def _convention(session, rest):
+    from symcount.analyses.conventions import convention
+    if rest in ("", "off"):
+        session.convention = None
+        return "convention: none"
+    convention(rest)
+    session.convention = rest
+    return f"convention {rest}"
+
+
+def _defs(session, rest):
+    return "\n".join(session.definitions.values()) or "no blocks defined"
+
+
+def _reset(session, rest):
+    session.reset()
+    return "session reset"
+
+
+def _check(session, rest):
+    from symcount.render.reports import check_text
+    network = session.last()
+    return check_text(network, network.check())
+
+
+def _solve(session, rest):
+    from symcount.render.reports import solve_text
+    network = session.last()
+    facts, bounds = [], {}
+    for word in rest.split():
+        bound = BOUND.match(word)
+        if bound:
+            bounds[bound[1]] = range(int(bound[2]), int(bound[3]) + 1)
+        else:
+            facts.append(word)
+    with progress.reporting(progress.Bar(sys.stderr)):
+        return solve_text(network, network.solve(facts, bounds))
+
+
+def _sweep(session, rest):
+    network = session.last()
+    columns = {}
+    for word in rest.split():
+        bound = BOUND.match(word)
+        if not bound:
+            raise SymcountError(f":sweep takes NAME=LO..HI or NAME=LO..HI:STEP, got {word!r}")
+        if bound[4] is not None and int(bound[4]) == 0:
+            raise SymcountError(f":sweep: the step of {bound[1]} must be at least 1, got {word!r}")
+        columns[bound[1]] = range(int(bound[2]), int(bound[3]) + 1, int(bound[4] or 1))
+    for name, value in session.values.items():
+        if name in network.symbols and name not in columns:
+            columns[name] = value
+    lengths = {count_values(name, c) for name, c in columns.items() if isinstance(c, range)}
+    if not lengths:
+        raise SymcountError(":sweep needs a range, e.g. :sweep H=32..512:32")
+    if max(lengths) > MAX_SWEEP:
+        raise SymcountError(f":sweep prints one line per point; {max(lengths):,} is more than {MAX_SWEEP:,} "
+                            "(use a step: H=32..4096:32)")
+    for name, value in list(columns.items()):
+        if not isinstance(value, range):
+            number = parse_expr(str(value))
+            if not number.is_Integer:
+                raise SymcountError(f":sweep needs a whole number for {name}, which is set to {value}")
+            columns[name] = [int(number)] * max(lengths)
+    with progress.reporting(progress.Bar(sys.stderr)):
+        result = network.sweep(**columns)
+    names = list(network.symbols)
+    rows = [names + ["params", "MACs"]]
+    for index, valid in enumerate(result["valid"]):
+        figures = [f"{result[q][index]:,}" if valid else "invalid" for q in ("params", "macs")]
+        rows.append([str(result[n][index]) for n in names] + figures)
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in rows)
+
+
+def _export(session, rest):
+    """:export [CLASS] [> FILE]: the module's source, printed or written to a file."""
+    name, _, path = (part.strip() for part in rest.partition(">"))
+    if ">" in rest and not path:
+        raise SymcountError(":export > FILE needs a file name, e.g. :export Net > net.py")
+    source = session.at_values().to_torch(name or "Net")
+    if not path:
+        return source
+    path = os.path.expanduser(path)
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(source)
+    except OSError as error:
+        raise SymcountError(f"cannot write {path}: {error.strerror}") from None
+    return f"wrote {path}: class {name or 'Net'}, {source.count(chr(10))} lines"
+
+
+def _columns(session, rest):
+    from symcount.render.model import DEFAULT, choose_columns
+    if rest in ("", "all", "default"):
+        session.columns = None
+        return "columns: " + ", ".join(DEFAULT)
+    session.columns = choose_columns(rest)
+    return "columns: " + ", ".join(session.columns)
+
+
+def _wide(session, rest):
+    if rest not in ("", "on", "off"):
+        raise SymcountError(":wide takes on or off")
+    session.wide = rest != "off"
+    return f"wide: {'full integers' if session.wide else 'compact numbers where the table needs the room'}"
+
+
+def _zoo(session, rest):
+    if rest:
+        return zoo.notation(rest)
+    return "\n".join(f"{entry.name:<20} {entry.title}" for entry in zoo.entries().values())
+
+
+def _quit(session, rest):
+    raise Quit
+
+
+COMMANDS = {c.name: c for c in (
+    Command("help", ":help", "this list", _help),
+    Command("input", ":input [SHAPE]", "the input of the lines that follow (3x224x224, 3xHxW); none: clear", _input),
+    Command("set", ":set [NAME=VALUE ...]", "give symbols values (shown beside the formulas); none: list", _set),
+    Command("unset", ":unset [NAME ...]", "forget values (all without names)", _unset),
+    Command("padding", ":padding [MODE]", "the convolutions' default padding: half, valid, same, full, n",
+            _setting("padding")),
+    Command("rounding", ":rounding [RULE]", "floor, exact, ceil or caffe for every window", _setting("rounding")),
+    Command("framework", ":framework [NAME]", "pytorch, caffe, tensorflow, keras, onnx rules",
+            _setting("framework")),
+    Command("format", ":format FORMAT", f"the table's format: {', '.join(FORMATS)}", _format),
+    Command("depth", ":depth [N|off]", "fold blocks nested deeper than N", _depth),
+    Command("convention", ":convention [NAME|off]", "add a counter's column: torchinfo, fvcore, thop, ...",
+            _convention),
+    Command("defs", ":defs", "the blocks defined so far", _defs),
+    Command("check", ":check", "integral sizes of the last network", _check),
+    Command("solve", ":solve FACT ... [NAME=LO..HI]", "solve the last network's symbols: conv1=55x55 p=0..10", _solve),
+    Command("sweep", ":sweep NAME=LO..HI[:STEP] ...", "params and MACs of the last network over a range", _sweep),
+    Command("columns", ":columns [LIST|all]", "the table's columns: output,params,macs (all: the default)",
+            _columns),
+    Command("wide", ":wide [on|off]", "full integers in the table, however wide", _wide),
+    Command("export", ":export [CLASS] [> FILE]", "the last network as a PyTorch nn.Module, or into a file",
+            _export),
+    Command("zoo", ":zoo [NAME]", "list the zoo, or print an entry's notation", _zoo),
+    Command("reset", ":reset", "forget definitions, input, values and settings", _reset),
+    Command("quit", ":quit", "leave (or Ctrl-D)", _quit),
+)}
+ALIASES = {"q": "quit", "exit": "quit", "h": "help", "?": "help"}

@@ -10,16 +10,12 @@ from html import escape
 import sympy
 
 from symcount.render.formula import show
-from symcount.render.model import Pair, Table, headline, number_text
+from symcount.render.model import Moved, Pair, Table, headline, number_text
 
 CELL = 40   # characters of a formula (as text) kept in a cell
 
 
-class _Cells:
-    def __init__(self):
-        self.moved: list = []
-        self._markers: dict = {}
-
+class _Cells(Moved):
     def value(self, value, where: str, total: bool = False) -> str:
         if value is None:
             return "global"
@@ -32,10 +28,7 @@ class _Cells:
         if not value.is_Integer and len(show(value)) > CELL:
             if total:
                 return "↓"  # the totals are listed under the table
-            if value not in self._markers:
-                self._markers[value] = f"[{len(self._markers) + 1}]"
-                self.moved.append((self._markers[value], where, value))
-            return self._markers[value]
+            return self.mark(value, where)
         return number_text(value, "html")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sympy
 
 from symcount.render.formula import show
-from symcount.render.model import Pair, Table
+from symcount.render.model import Moved, Pair, Table
 
 LONG = 32             # body rows beyond which the table is a longtable
 CELL = 30             # characters of a formula (as text) kept in a cell
@@ -35,11 +35,7 @@ def _number(value: int) -> str:
     return f"{value:,}".replace(",", "{,}")
 
 
-class _Cells:
-    def __init__(self):
-        self.moved: list = []
-        self._markers: dict = {}
-
+class _Cells(Moved):
     def value(self, value, where: str, total: bool = False) -> str:
         if value is None:
             return "global"
@@ -55,10 +51,7 @@ class _Cells:
         if len(show(value)) > CELL:
             if total:
                 return r"$\downarrow$"
-            if value not in self._markers:
-                self._markers[value] = f"[{len(self._markers) + 1}]"
-                self.moved.append((self._markers[value], where, value))
-            return self._markers[value]
+            return self.mark(value, where)
         return f"${show(value, 'latex')}$"
 
 

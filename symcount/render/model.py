@@ -103,6 +103,21 @@ class Pair:
     value: object
 
 
+class Moved:
+    """Formulas too long for their cells: each gets a marker [1], [2] … once (the same
+    formula twice, one marker) and is listed under the table as (marker, where, formula)."""
+
+    def __init__(self):
+        self.moved: list = []
+        self._markers: dict = {}
+
+    def mark(self, formula, where: str) -> str:
+        if formula not in self._markers:
+            self._markers[formula] = f"[{len(self._markers) + 1}]"
+            self.moved.append((self._markers[formula], where, formula))
+        return self._markers[formula]
+
+
 def module_name(row) -> str:
     """The layer's type as PyTorch names its module (torchinfo's column)."""
     if row.kind == "block":

@@ -16,7 +16,7 @@ import textwrap
 import sympy
 
 from symcount.render.formula import show
-from symcount.render.model import Pair, Table, headline, number_text
+from symcount.render.model import Moved, Pair, Table, headline, number_text
 
 MIN_TEXT = 8          # a layer or notation column is never cut below this
 MIN_FORMULA = 8       # nor a formula moved out of a cell below this
@@ -62,7 +62,7 @@ def wrap(text: str, width: int, indent: int = 0) -> list[str]:
     return lines + [current]
 
 
-class Cells:
+class Cells(Moved):
     """Formats cells (in full or compact numbers); a formula longer than `limit` moves
     out, its cell holding a marker.  A symbolic total moves to the totals block (↓)."""
 
@@ -70,9 +70,8 @@ class Cells:
         self.table, self.wide, self.style = table, wide, style
         self.limit = None
         self.shapes = SHAPE     # a shape moves out only past this, or past the limit if longer
-        self.moved: list = []   # (marker, where, text)
-        self._markers: dict = {}
         self._texts: dict = {}
+        super().__init__()
 
     def text(self, value) -> tuple[str, bool]:
         """The cell's text, and whether it is a formula that may move."""
@@ -92,7 +91,7 @@ class Cells:
         text, formula = self.text(value)
         limit = self.limit if not isinstance(value, tuple) or self.limit is None else max(self.limit, self.shapes)
         if formula and limit is not None and len(text) > limit:
-            return "↓" if total else self._move(text, where)
+            return "↓" if total else self.mark(text, where)
         return text
 
     def _plain(self, value) -> str:
@@ -101,19 +100,13 @@ class Cells:
                             show(d, self.style) for d in value)
         return number_text(value, self.style, self.wide)
 
-    def _move(self, text: str, where: str) -> str:
-        if text not in self._markers:
-            self._markers[text] = f"[{len(self._markers) + 1}]"
-            self.moved.append((self._markers[text], where, text))
-        return self._markers[text]
-
     def lengths(self) -> list[int]:
         """The lengths of the formulas met so far, longest first (the limits worth trying)."""
         return sorted({len(text) for text, formula in self._texts.values() if formula}, reverse=True)
 
 
 def _grid(table: Table, cells: Cells, dropped=(), short: bool = False) -> tuple[list, list, list]:
-    cells.moved, cells._markers = [], {}
+    Moved.__init__(cells)  # each layout marks afresh
     keep = [i for i, c in enumerate(table.columns) if c.key not in dropped]
     header = [SHORT_HEADINGS.get(h, h) if short else h for h in (table.columns[i].heading for i in keep)]
     rows = []

@@ -130,6 +130,12 @@ def _lines(header, rows, columns, cut: dict | None = None) -> list[str]:
     return [line(rows[0]), rule] + body[:-1] + [rule, body[-1]]
 
 
+def _width(header, rows) -> int:
+    """The widest line _lines would print (every column padded, two spaces between)."""
+    columns = len(header)
+    return sum(max(len(r[i]) for r in [header] + rows) for i in range(columns)) + 2 * (columns - 1)
+
+
 def _shorten(text: str, limit: int | None, layer: bool = False) -> str:
     """A cell cut to `limit` characters with …; a layer's name loses its outer blocks
     first (…res1.conv3, then conv3)."""
@@ -168,9 +174,8 @@ def _fit(table: Table, width: int, wide: bool, chosen: bool):
     for limit in (None, 24):
         full.limit = limit
         header, rows, columns = _grid(table, full)
-        lines = _lines(header, rows, columns)
-        if max(len(line) for line in lines) <= width:
-            return lines, full, (), False
+        if _width(header, rows) <= width:
+            return _lines(header, rows, columns), full, (), False
     cells = full if wide else Cells(table, False)
     _grid(table, cells)  # every formula's text, for the limits tried
     for cells, limit, dropped, short in list(_attempts(table, cells, wide, chosen)) + \
@@ -179,10 +184,9 @@ def _fit(table: Table, width: int, wide: bool, chosen: bool):
         if limit == MIN_FORMULA and short and (dropped or chosen):
             cells.shapes = 12  # the last resort: long shapes move out too
         header, rows, columns = _grid(table, cells, dropped, short)
-        lines = _lines(header, rows, columns)
-        if max(len(line) for line in lines) <= width:
-            return lines, cells, dropped, short
-    excess = max(len(line) for line in lines) - width
+        if _width(header, rows) <= width:
+            return _lines(header, rows, columns), cells, dropped, short
+    excess = _width(header, rows) - width
     cut = {}
     for i, column in enumerate(columns):  # shorten the layer and notation columns
         if column.key in ("notation", "type", "layer") and excess > 0:

@@ -18,10 +18,12 @@ from symcount import zoo
 from symcount.errors import SymcountError
 from symcount.layers.kinds import KEYWORDS
 from symcount.network import parse
+from symcount.notation.functions import FUNCTIONS
 from symcount.repl_commands import ALIASES, COMMANDS, Quit
 
 PROMPT, MORE = "symcount> ", "     ...> "
-WORDS = sorted(set(KEYWORDS) | {"input", "def", "rational", "res", "residual", "add", "cat", "concat", "dw"})
+WORDS = sorted(set(KEYWORDS) | set(FUNCTIONS) |
+               {"input", "def", "rational", "res", "residual", "add", "cat", "concat", "dw"})
 DEFINITION = re.compile(r"\s*def\s+([A-Za-z_]\w*)", re.IGNORECASE)
 
 

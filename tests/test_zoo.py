@@ -233,3 +233,34 @@ def test_cyclegan_is_written_as_its_paper_writes_it():
     text = zoo.notation("cyclegan_resnet")
     assert "c7s1-64,d128,d256,R256,R256,R256,R256,R256,R256,R256,R256,R256,u128,u64" in text
     assert "C128-C256" in zoo.notation("pix2pix_patchgan")
+
+
+MOBILENET_V2_WIDTH = """rational(alpha)
+def inverted(cin, t, c, s) = (conv1-{t*cin}[bias=false] bn relu6 dw3/{s}[bias=false] bn relu6
+                              conv1-{c}[bias=false] bn)
+def inverted_res(c, t) = (res(conv1-{t*c}[bias=false] bn relu6 dw3[bias=false] bn relu6 conv1-{c}[bias=false] bn))
+input 3x224x224
+conv3-{make_divisible(32*alpha)}/2[bias=false] bn relu6
+dw3[bias=false] bn relu6 conv1-{make_divisible(16*alpha)}[bias=false] bn
+inverted({make_divisible(16*alpha)}, 6, {make_divisible(24*alpha)}, 2) inverted_res({make_divisible(24*alpha)}, 6)
+inverted({make_divisible(24*alpha)}, 6, {make_divisible(32*alpha)}, 2) inverted_res({make_divisible(32*alpha)}, 6)x2
+inverted({make_divisible(32*alpha)}, 6, {make_divisible(64*alpha)}, 2) inverted_res({make_divisible(64*alpha)}, 6)x3
+inverted({make_divisible(64*alpha)}, 6, {make_divisible(96*alpha)}, 1) inverted_res({make_divisible(96*alpha)}, 6)x2
+inverted({make_divisible(96*alpha)}, 6, {make_divisible(160*alpha)}, 2) inverted_res({make_divisible(160*alpha)}, 6)x2
+inverted({make_divisible(160*alpha)}, 6, {make_divisible(320*alpha)}, 1)
+conv1-{LAST}[bias=false] bn relu6
+gap[functional] flatten dropout fc1000
+"""
+
+
+@pytest.mark.parametrize("width", ["1/4", "7/20", "1/2", "3/4", "1", "13/10", "7/5"])
+def test_mobilenet_v2_at_any_width_is_built_as_torchvision_builds_it(width):
+    """make_divisible in braces against torchvision's MobileNetV2(width_mult) (tests/torch_zoo.py)."""
+    from fractions import Fraction
+    value = Fraction(width)
+    text = MOBILENET_V2_WIDTH.replace("{LAST}", "{make_divisible(1280*alpha)}" if value > 1 else "1280")
+    net = symcount.parse(text).subs(alpha=width)
+    model = build("mobilenet_v2", (3, 224, 224), width_mult=float(value))
+    layers, output, flops = trace(model, (3, 224, 224))
+    assert layer_trace(net.layers) == layers and net.output_shape == output
+    assert net.params == torch_counts(model)["params"] and 2 * net.macs == flops

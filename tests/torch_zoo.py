@@ -206,15 +206,29 @@ def inverted_residual(cin, cout, s, t):
     return Residual(S(*layers)) if s == 1 and cin == cout else S(*layers)
 
 
-def mobilenet_v2(shape):
-    layers, cin = [conv(3, 32, 3, 2, bias=False), nn.BatchNorm2d(32), nn.ReLU6()], 32
+def _make_divisible(v, divisor=8, min_value=None):
+    """torchvision/models/_utils.py, _make_divisible, as written there."""
+    if min_value is None:
+        min_value = divisor
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    if new_v < 0.9 * v:  # make sure that round down does not go down by more than 10%
+        new_v += divisor
+    return new_v
+
+
+def mobilenet_v2(shape, width_mult=1.0):
+    """torchvision/models/mobilenetv2.py: widths rounded by _make_divisible(c * width_mult, 8),
+    the last one at least 1280."""
+    first, last = _make_divisible(32 * width_mult), _make_divisible(1280 * max(1.0, width_mult))
+    layers, cin = [conv(3, first, 3, 2, bias=False), nn.BatchNorm2d(first), nn.ReLU6()], first
     # Table 2: expansion t, channels c, repeats n, first stride s
     for t, c, n, s in [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
                        (6, 160, 3, 2), (6, 320, 1, 1)]:
+        cout = _make_divisible(c * width_mult)
         for i in range(n):
-            layers.append(inverted_residual(cin, c, s if i == 0 else 1, t))
-            cin = c
-    layers += [conv(320, 1280, 1, bias=False), nn.BatchNorm2d(1280), nn.ReLU6(), nn.AdaptiveAvgPool2d(1)]
+            layers.append(inverted_residual(cin, cout, s if i == 0 else 1, t))
+            cin = cout
+    layers += [conv(cin, last, 1, bias=False), nn.BatchNorm2d(last), nn.ReLU6(), nn.AdaptiveAvgPool2d(1)]
     return Net(S(*layers), lambda n: S(nn.Flatten(), nn.Dropout(0.2), nn.Linear(n, 1000)), shape)
 
 

@@ -34,7 +34,8 @@ class BlockExpansion:
 
     def _filled(self, text: str, mapping) -> str:
         """A layer's text as called: conv3-{c}/{s} in a block called with (128, 2) reads
-        conv3-128/2; a value that keeps a symbol stays in braces ({2*C})."""
+        conv3-128/2; a value that keeps a symbol stays in braces ({2*C}), and one with a
+        rounding in it (make_divisible of a symbol) is left as the block writes it."""
         if not mapping or "{" not in text:
             return text
 
@@ -44,7 +45,11 @@ class BlockExpansion:
             except (UnexpectedInput, VisitError):  # braces in a comment inside the layer: left as written
                 return match.group(0)
             filled = expression.xreplace(mapping)
-            return str(filled) if filled.is_number else "{" + str(filled) + "}"
+            if filled.is_number:
+                return str(filled)
+            if str(filled) == str(expression) or filled.has(sympy.Piecewise, sympy.Max, sympy.Min, sympy.floor):
+                return match.group(0)  # the same as written, or a closed form longer than the text it fills
+            return "{" + str(filled) + "}"
         return BRACED.sub(value, text)
 
     def _substitute(self, value, mapping):

@@ -16,6 +16,7 @@ from symcount.layers.kinds import KEYWORDS, parse_option
 from symcount.layers.requirements import LayerProblem
 from symcount.notation.blocks import MAX_DIGITS, BlockExpansion
 from symcount.notation.grammar import parser
+from symcount.notation.functions import FUNCTIONS
 from symcount.notation.spec import (Branches, Call, Definition, Layer, NetworkSpec, Repeat, Span, rational_symbol,
                                     symbol)
 
@@ -134,6 +135,19 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
 
     def neg(self, children):
         return -children[0]
+
+    @v_args(meta=True)
+    def call(self, meta, children):
+        name, argument, *settings = [c for c in children if not (isinstance(c, Token) and c.type in ("LPAR", "RPAR"))]
+        function = FUNCTIONS.get(str(name))
+        if function is None:
+            raise self._error(NotationError, f"unknown function '{name}' in braces; the notation knows "
+                              + ", ".join(f.arguments for f in FUNCTIONS.values()), name, len(name))
+        numbers = [sympy.Integer(int(s)) for s in settings]
+        if any(n < 1 for n in numbers):
+            raise self._error(NotationError, f"{function.arguments}: the divisor and the least value are whole "
+                              "numbers of 1 or more", meta)
+        return self._bounded(function.rule(argument, *numbers), meta)
 
     def parens(self, children):
         return children[1]

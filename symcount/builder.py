@@ -16,7 +16,7 @@ from symcount.analyses import receptive as rf
 from symcount.errors import LimitError, ShapeError
 from symcount.layers.kinds import Defaults, evaluate
 from symcount.layers.requirements import LayerProblem, Needs, Requirement
-from symcount.notation.spec import Branches, Layer, NetworkSpec, Repeat
+from symcount.notation.spec import INPUT_CHANNELS, Branches, Layer, NetworkSpec, Repeat, symbol
 from symcount.rows import Row, format_shape
 
 Expr = sympy.Expr
@@ -47,6 +47,15 @@ def substitute(value, mapping):
     if isinstance(value, tuple):
         return tuple(substitute(v, mapping) for v in value)
     return value
+
+
+def layer_params(params, mapping, shape):
+    """A layer's parameters with the symbols' values and {in}, the channels of its input."""
+    params = substitute(params, mapping)
+    channels = symbol(INPUT_CHANNELS)
+    if any(isinstance(value, sympy.Basic) and value.has(channels) for _, value in params):
+        params = substitute(params, {channels: shape[0]})
+    return params
 
 
 def projection_layers(channels, strides, span) -> tuple:
@@ -208,7 +217,7 @@ class Builder:
         return out
 
     def layer(self, layer: Layer, shape):
-        params = substitute(layer.params, self.mapping)
+        params = layer_params(layer.params, self.mapping, shape)
         try:
             result = evaluate(layer.kind, params, shape, self.defaults)
         except LayerProblem as problem:

@@ -18,7 +18,7 @@ from symcount.layers.kinds import Defaults
 from symcount.layers.requirements import LayerProblem, Needs
 from symcount.notation.parse import parse_expr, parse_notation, parse_shape
 from symcount.notation.transformer import too_large
-from symcount.notation.spec import Layer, NetworkSpec, Repeat, walk
+from symcount.notation.spec import INPUT_CHANNELS, Layer, NetworkSpec, Repeat, symbol, walk
 from symcount.rows import QUANTITIES, fold, format_shape, named
 
 Expr = sympy.Expr
@@ -76,7 +76,7 @@ def _free_symbols(spec: NetworkSpec, shape) -> set:
     visit(tuple(shape))
     for item in walk(spec.items):
         visit(item.params if isinstance(item, Layer) else item.count if isinstance(item, Repeat) else ())
-    return found
+    return found - {symbol(INPUT_CHANNELS)}  # {in} is each layer's own input, not the network's symbol
 
 
 DEFAULT_INPUT = "CxHxW"

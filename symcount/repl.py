@@ -25,6 +25,7 @@ PROMPT, MORE = "symcount> ", "     ...> "
 WORDS = sorted(set(KEYWORDS) | set(FUNCTIONS) |
                {"input", "def", "rational", "res", "residual", "add", "cat", "concat", "dw"})
 DEFINITION = re.compile(r"\s*def\s+([A-Za-z_]\w*)", re.IGNORECASE)
+DECLARATION = re.compile(r"\s*(symbols|rational)\s*\(\s*[A-Za-z_\w\s,]*\)\s*(#.*)?", re.IGNORECASE)
 
 
 class Session:
@@ -35,6 +36,7 @@ class Session:
 
     def reset(self):
         self.definitions: dict[str, str] = {}
+        self.declarations: list[str] = []  # symbols(k), rational(alpha): kept for every later line
         self.input: str | None = None
         self.values: dict[str, str] = {}
         self.settings = {"padding": None, "rounding": None, "framework": None}
@@ -57,6 +59,10 @@ class Session:
                 hint = f"; did you mean :{close[0]}?" if close else ""
                 raise SymcountError(f"unknown command :{name}{hint} (:help lists them)")
             return command.run(self, rest.strip())
+        if DECLARATION.fullmatch(text):
+            parse(text.split("#", 1)[0] + "\nflatten", input="1")  # checked as the notation reads it
+            self.declarations.append(text.split("#", 1)[0].strip())
+            return f"declared {text.split('#', 1)[0].strip()}"
         match = DEFINITION.match(text)
         if match and text.count("(") == text.count(")") and _only_definitions(text):
             return self.define(match.group(1), text)
@@ -67,7 +73,7 @@ class Session:
 
     def define(self, name: str, text: str) -> str:
         trial = {**self.definitions, name: text}
-        parse("\n".join(trial.values()) + "\nflatten", input="1")  # checks the definitions (flatten: any body)
+        parse("\n".join(self.declarations + list(trial.values())) + "\nflatten", input="1")  # (flatten: any body)
         replaced = name in self.definitions
         self.definitions = trial
         return f"{'redefined' if replaced else 'defined'} {name}"
@@ -75,7 +81,8 @@ class Session:
     def build(self, text: str):
         """The network of a notation line, with the session's definitions, input and defaults."""
         # the definitions follow the line, so an error in the line keeps its line and column
-        source = text + ("\n" + "\n".join(self.definitions.values()) if self.definitions else "")
+        kept = self.declarations + list(self.definitions.values())
+        source = text + ("\n" + "\n".join(kept) if kept else "")
         return parse(source, input=self.input, **self.settings)
 
     def applicable(self, network) -> dict:

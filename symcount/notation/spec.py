@@ -24,6 +24,9 @@ def symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, integer=True, nonnegative=True)
 
 
+INPUT_CHANNELS = "in"  # {in}: the channels of the layer's own input, known when the layer is built
+
+
 def rational_symbol(name: str) -> sympy.Symbol:
     """A symbol declared with `rational(name)`: a positive rational such as MobileNet's
     width multiplier α (0.75) and resolution multiplier ρ (6/7)."""

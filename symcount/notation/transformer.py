@@ -17,8 +17,8 @@ from symcount.layers.requirements import LayerProblem
 from symcount.notation.blocks import MAX_DIGITS, BlockExpansion
 from symcount.notation.grammar import parser
 from symcount.notation.functions import FUNCTIONS
-from symcount.notation.spec import (Branches, Call, Definition, Layer, NetworkSpec, Repeat, Span, rational_symbol,
-                                    symbol)
+from symcount.notation.spec import (INPUT_CHANNELS, Branches, Call, Definition, Layer, NetworkSpec, Repeat, Span,
+                                    rational_symbol, symbol)
 
 MAX_VALUE_BITS = 1661  # about 500 digits: a value in braces beyond this is an attack, and would not print
 
@@ -73,6 +73,23 @@ class _Option:
 class _Options:
     options: tuple
     meta: object
+
+
+def _symbols_in(value) -> set:
+    """The free symbols of spec items (layers, repeats, branches, calls) or values."""
+    if isinstance(value, sympy.Basic):
+        return value.free_symbols
+    if isinstance(value, (tuple, list)):
+        return set().union(*(_symbols_in(v) for v in value)) if value else set()
+    if isinstance(value, Layer):
+        return _symbols_in(value.params)
+    if isinstance(value, Repeat):
+        return _symbols_in(value.body) | _symbols_in(value.count)
+    if isinstance(value, Branches):
+        return _symbols_in(value.branches)
+    if isinstance(value, Call):
+        return _symbols_in(value.args or ())
+    return set()
 
 
 def _span(meta) -> Span:
@@ -333,12 +350,14 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
 
     @v_args(meta=True)
     def rational_decl(self, meta, children):
-        return ("rational", tuple(str(c) for c in children if c.type == "NAME"), _span(meta))
+        kind = "rational" if children[0].type == "RATIONAL" else "symbols"
+        return (kind, tuple(str(c) for c in children if c.type == "NAME"), _span(meta))
 
     def network(self, children):
-        rationals = {symbol(name): rational_symbol(name) for child in children
-                     if isinstance(child, tuple) and child and child[0] == "rational" for name in child[1]}
-        children = [c for c in children if not (isinstance(c, tuple) and c and c[0] == "rational")]
+        declared = [c for c in children if isinstance(c, tuple) and c and c[0] in ("rational", "symbols")]
+        rationals = {symbol(name): rational_symbol(name) for kind, names, _ in declared if kind == "rational"
+                     for name in names}
+        children = [c for c in children if not (isinstance(c, tuple) and c and c[0] in ("rational", "symbols"))]
         shape, span, seen_item = None, None, False
         for child in children:
             if isinstance(child, tuple) and child and child[0] == "input":
@@ -356,11 +375,27 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
                     raise self._error(NotationError, f"block {child.name!r} is defined twice", child.span)
                 definitions[child.name] = child
         items = tuple(c for c in children if not isinstance(c, Definition))
+        known = {name for _, names, _ in declared for name in names} | {INPUT_CHANNELS} | \
+            {s.name for s in _symbols_in(items + ((shape,) if shape else ()))}
+        for definition in definitions.values():
+            self._check_symbols(definition, known)
         self.expanded = 0
         items = self._expand(items, definitions, ())
         if rationals:
             items, shape = self._substitute(items, rationals), self._substitute(shape, rationals)
         return NetworkSpec(shape, items, self.source, span)
+
+    def _check_symbols(self, definition, known):
+        """A block's body may use its parameters, {in}, declared symbols and the symbols the
+        rest of the network uses; any other name is most likely a typo (bottleneck(c) using
+        {C}), which would otherwise become a free symbol without a word."""
+        stray = sorted({s.name for s in _symbols_in(definition.body)} - set(definition.params) - known)
+        if stray:
+            names = ", ".join(stray)
+            raise self._error(NotationError, f"block {definition.name!r} uses {names}, which is not one of its "
+                              f"parameters ({', '.join(definition.params) or 'none'}), {{in}} (its input's "
+                              f"channels) or a symbol of the network; pass it as a parameter, or declare it: "
+                              f"symbols({names})", definition.span, len("def " + definition.name))
 
     def start(self, children):
         return children[0]

@@ -14,7 +14,7 @@ import re
 
 import sympy
 
-from symcount.builder import projection_layers, substitute
+from symcount.builder import layer_params, projection_layers, substitute
 from symcount.errors import ExportError
 from symcount.layers import arithmetic as ar
 from symcount.layers.kinds import evaluate
@@ -105,7 +105,7 @@ class _Writer:
         return lines, shape, windows
 
     def layer(self, layer, shape, depth):
-        params = dict(substitute(layer.params, self.mapping))
+        params = dict(layer_params(layer.params, self.mapping, shape))
         try:
             result = evaluate(layer.kind, tuple(sorted(params.items())), shape, self.defaults)
         except LayerProblem as problem:

@@ -300,15 +300,14 @@ class Network:
         unknown), in compact numbers unless `wide`; latex takes a `caption` and a `label`.
         """
         from symcount.render.extras import extras
-        from symcount.render.model import Given, Options, choose_columns
+        from symcount.render.model import Given, table_options
         from symcount.render.table import FORMATS, render
         values = values or {}
         if not isinstance(values, dict):
             raise SymcountError(f"values are a dict such as {{'H': 224}}, got {values!r}")
         if format not in FORMATS:
             raise SymcountError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
-        options = Options(choose_columns(columns), bool(params_only), bool(formulas), bool(wide), width,
-                          caption, label)
+        options = table_options(columns, params_only, formulas, wide, width, caption, label)
         settings = dict(convention=convention, backward=backward, memory=memory, receptive_field=receptive_field,
                         switches={**(switches or {}), **more_switches})
         if values and not any(isinstance(name, sympy.Symbol) for name in values):

@@ -191,3 +191,11 @@ def test_the_repl_exports_to_a_file(tmp_path):
     assert sum(p.numel() for p in model.parameters()) == 3 * 9 * 8 + 8 + 8 * 16 * 16 * 10 + 10
     with pytest.raises(symcount.SymcountError, match="needs a file name"):
         session.handle(":export >")
+
+
+def test_table_options_are_checked():
+    network = zoo.load("lenet5")
+    for options in (dict(width="80"), dict(width=0), dict(columns=3), dict(label="a}b"), dict(caption=3)):
+        with pytest.raises(symcount.SymcountError):
+            network.table("latex", **options)
+    assert r"\caption{50\% \& \$x\$}" in network.table("latex", caption="50% & $x$")

@@ -59,10 +59,25 @@ class Options:
     label: str | None = None      # latex
 
 
+def table_options(columns=None, params_only=False, formulas=False, wide=False, width=None, caption=None,
+                  label=None) -> Options:
+    """Options from a caller's arguments, each checked (a SymcountError, not a traceback)."""
+    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1):
+        raise SymcountError(f"width is a whole number of columns, got {width!r}")
+    if caption is not None and not isinstance(caption, str):
+        raise SymcountError(f"a caption is text, got {caption!r}")
+    if label is not None and not (isinstance(label, str) and re.fullmatch(r"[\w:.\-/]+", label)):
+        raise SymcountError(f"a label is letters, digits and : . - / _ (tab:vgg16), got {label!r}")
+    return Options(choose_columns(columns), bool(params_only), bool(formulas), bool(wide), width, caption, label)
+
+
 def choose_columns(written) -> tuple | None:
     """`--columns output,params,macs` as a tuple of column keys, checked."""
     if written is None:
         return None
+    if not isinstance(written, (str, list, tuple)) or not all(isinstance(w, str) for w in
+                                                              (written if not isinstance(written, str) else [])):
+        raise SymcountError(f"columns are text such as 'output,params,macs' or a list of names, got {written!r}")
     names = [w.strip().lower().replace("-", "_") for w in (written.split(",") if isinstance(written, str)
                                                             else written)]
     aliases = {"shape": "output", "kind": "type", "nontrainable": "non_trainable", "flops": "macs"}

@@ -56,11 +56,13 @@ class Sizes(Mapping):
     def __hash__(self):
         return id(self)
 
-    def named(self, expr):
-        """The expression in the named sizes, expanded (unchanged if it has no roundings)."""
+    def named(self, expr, expand: bool = True):
+        """The expression in the named sizes (unchanged if it has no roundings), expanded
+        unless `expand` is false: a row's 16·(H₁ − 4)·(W₁ − 4) keeps its factors."""
         if not isinstance(expr, sympy.Basic) or not self.rules or not expr.has(*ROUNDINGS):
             return expr
-        return sympy.expand(expr.xreplace(self.rules))
+        named = expr.xreplace(self.rules)
+        return sympy.expand(named) if expand else named
 
     def defined(self, expr):
         """The expression with every name replaced by its definition (the inverse of named)."""

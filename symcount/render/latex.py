@@ -8,6 +8,8 @@ under the table beside the named sizes' definitions and the totals, in an align*
 """
 from __future__ import annotations
 
+import re
+
 import sympy
 
 from symcount.render.formula import show
@@ -153,7 +155,9 @@ def _long_columns(table: Table, columns) -> str:
     fixed = {i: min(need[i] * CHAR / PAGE + 0.035, 0.3) for i, c in enumerate(columns)
              if c.kind in ("count", "shape")}
     texts = [i for i in range(len(columns)) if i not in fixed]
-    least = {i: (max(len(columns[i].heading), 8) * CHAR / PAGE + 0.035) for i in texts}
+    pieces = {i: max([len(p) for row in table.body for p in re.split(r"(?<=[,=\[/}_*. ])", str(row[i + 1] or ""))]
+                     + [8, len(columns[i].heading)]) for i in texts}  # the longest run that cannot break
+    least = {i: pieces[i] * CHAR / PAGE + 0.035 for i in texts}
     rest = max(1 - sum(fixed.values()) - sum(least.values()), 0)
     share = {i: least[i] + rest * need[i] / sum(need[j] for j in texts) for i in texts}
     widths = {**fixed, **share}

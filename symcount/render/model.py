@@ -240,11 +240,11 @@ def build(network, values: dict, rows, extras: Extras = Extras(), options: Optio
     def count(expr):
         if expr is None or isinstance(expr, str):
             return expr
-        named = sizes.named(expr)
+        named = sizes.named(expr, expand=False)
         return Pair(named, expr.xreplace(values)) if values and not expr.is_number else named
 
     def shape(dims):
-        named = tuple(sizes.named(d) for d in dims)
+        named = tuple(sizes.named(d, expand=False) for d in dims)
         if values and not all(d.is_number for d in dims):
             return Pair(named, tuple(d.xreplace(values) for d in dims))
         return named

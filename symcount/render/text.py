@@ -90,6 +90,8 @@ class Cells(Moved):
     def value(self, value, where: str = "", total: bool = False) -> str:
         text, formula = self.text(value)
         limit = self.limit if not isinstance(value, tuple) or self.limit is None else max(self.limit, self.shapes)
+        if total and formula and not isinstance(value, Pair) and len(text) > SHAPE:  # in the totals block anyway
+            return "↓"
         if formula and limit is not None and len(text) > limit:
             return "↓" if total else self.mark(text, where)
         return text

@@ -117,3 +117,18 @@ def test_every_preset_gives_its_tools_figure_on_every_zoo_network(name):
     assert net.params == tools["params_torch"]
     assert {preset: net.ops(preset, functional="none") for preset in FIGURES} == \
         {preset: read(tools) for preset, read in FIGURES.items()}
+
+
+ACTIVATIONS = json.loads((Path(__file__).parent / "fixtures" / "counters" / "activations.json").read_text())
+WRITTEN = {"conv_only": "", "silu": "silu", "hardswish": "hardswish", "hardsigmoid": "hardsigmoid", "gelu": "gelu",
+           "elu": "elu", "mish": "mish", "prelu_shared": "prelu", "prelu_channels": "prelu[channelwise]"}
+
+
+@pytest.mark.parametrize("case", sorted(ACTIVATIONS["cases"]))
+def test_every_preset_charges_the_newer_activations_as_its_tool_does(case):
+    """Conv2d(3, 8, 3, padding=1) and one activation module, each tool run on it
+    (tests/fixtures/counters/make_activations.py)."""
+    tools = ACTIVATIONS["cases"][case]
+    net = symcount.parse(f"input 3x16x16 conv3-8 {WRITTEN[case]}")
+    assert net.params == tools["params_torch"] == tools["torchinfo"]["total_params"]
+    assert {preset: net.ops(preset) for preset in FIGURES} == {preset: read(tools) for preset, read in FIGURES.items()}

@@ -97,3 +97,14 @@ def test_symbols_given_values_export():
     net = symcount.parse("input 3x32x32 conv3-{C}x2 pool fc10").subs(C=16)
     model = load(net.to_torch())
     assert sum(p.numel() for p in model.parameters()) == net.params
+
+
+def test_the_newer_activations_export_to_their_modules():
+    network = symcount.parse("input 3x16x16 conv3-8 silu hardswish hardsigmoid gelu elu mish prelu prelu[channelwise]")
+    namespace = {}
+    exec(compile(network.to_torch("Acts"), "acts.py", "exec"), namespace)
+    model = namespace["Acts"]()
+    names = [type(m).__name__ for m in model.modules() if not list(m.children())]
+    assert names == ["Conv2d", "SiLU", "Hardswish", "Hardsigmoid", "GELU", "ELU", "Mish", "PReLU", "PReLU"]
+    assert sum(p.numel() for p in model.parameters()) == 3 * 9 * 8 + 8 + 1 + 8 == network.params
+    assert tuple(model(torch.zeros(1, 3, 16, 16)).shape[1:]) == network.output_shape

@@ -17,7 +17,12 @@ import sympy
 from symcount.errors import SymcountError
 from symcount.layers.options import truth
 
-ACTIVATIONS = frozenset({"relu", "relu6", "lrelu", "tanh", "sigmoid", "softmax"})
+ACTIVATIONS = frozenset({"relu", "relu6", "lrelu", "tanh", "sigmoid", "softmax", "silu", "hardswish", "hardsigmoid",
+                         "gelu", "elu", "mish", "prelu"})
+# What each tool charges the newer activations, measured on Conv2d + the module
+# (tests/fixtures/counters/activations.json): none of them charges Hardswish, Hardsigmoid or Mish.
+PATCHED = frozenset({"silu", "gelu", "elu", "prelu"})  # DeepSpeed and calflops patch F.silu, F.gelu, F.elu
+                                                       # and F.prelu
 POOLING = frozenset({"maxpool", "avgpool", "gap", "adaptiveavgpool", "adaptivemaxpool"})
 NORMALISATION = frozenset({"bn", "instancenorm"})
 INSTANCE = frozenset({"instancenorm"})
@@ -29,7 +34,8 @@ class Rule:
     """kinds cost `factor` × the elements of their input or output (per row), or
     `affine_factor` for a layer with parameters (an affine normalisation) where given, or
     `functional_factor` for a layer the model calls as a function (F.relu, not nn.ReLU).
-    side: "input", "output", "thop_adaptive" ((prod(in/out) + 1) × output elements),
+    side: "input", "output", "params" (the layer's parameters, once), "thop_adaptive"
+    ((prod(in/out) + 1) × output elements),
     "thop_softmax" ((3n - 1) per softmax over n channels) or "lrn" (the elementwise
     operations LocalResponseNorm(5) is made of: 3 × input + the channel-padded input)."""
     kinds: frozenset
@@ -64,15 +70,19 @@ _PTFLOPS = ("ptflops 0.7.5 (pytorch backend), ptflops/pytorch_engine.py patch_fu
             "bn_flops_counter_hook (2 x input); an nn.ReLU or pooling module is counted by its hook and again by "
             "the patched F.relu / F.max_pool2d it calls (twice), a functional call once; nn.ReLU6 calls "
             "F.hardtanh, which is not patched (once); F.softmax and LRN's Tensor.mul, Tensor.add and "
-            "F.avg_pool3d through the patched functions; deconv_flops_counter_hook: input positions, bias "
+            "F.avg_pool3d through the patched functions; nn.ELU, nn.GELU and nn.PReLU by their hook and their "
+            "patched function (twice), nn.SiLU once, Hardswish, Hardsigmoid and Mish not at all; "
+            "deconv_flops_counter_hook: input positions, bias "
             "per output element")
 _DEEPSPEED_FLOPS = ("2 x MACs, plus a convolution's bias (not a linear layer's), the input elements of "
                     "_relu_flops_compute (F.relu, F.relu6; nn.ReLU6 calls the unpatched F.hardtanh: 0), "
-                    "_pool_flops_compute, _softmax_flops_compute and LRN's patched Tensor.mul, Tensor.add and "
-                    "F.avg_pool3d, 2 x the input of _batch_norm_flops_compute (inference, affine), 4 (5 if affine) "
+                    "_pool_flops_compute, _softmax_flops_compute, the patched F.silu, F.gelu, F.elu and F.prelu "
+                    "(one per input element; Hardswish, Hardsigmoid and Mish are not patched: 0) and LRN's "
+                    "patched Tensor.mul, Tensor.add and F.avg_pool3d, 2 x the input of _batch_norm_flops_compute "
+                    "(inference, affine), 4 (5 if affine) "
                     "x the input of _instance_norm_flops_compute")
-_ELEMENTWISE_FLOPS = (Rule(frozenset({"relu", "lrelu", "softmax"}), "input"), Rule(frozenset({"relu6"}), "input", 0,
-                                                                                   functional_factor=1),
+_ELEMENTWISE_FLOPS = (Rule(frozenset({"relu", "lrelu", "softmax"}) | PATCHED, "input"),
+                      Rule(frozenset({"relu6"}), "input", 0, functional_factor=1),
                       Rule(POOLING, "input"), Rule(frozenset({"lrn"}), "lrn"),
                       Rule(NORMALISATION - INSTANCE, "input", 2), Rule(INSTANCE, "input", 4, 5))
 
@@ -87,10 +97,11 @@ PRESETS = {c.name: c for c in (
     Convention("macs", "MACs", "MAC", frozenset(),
                source="symcount's default: multiply-accumulates of convolutions and fully connected layers, "
                       "no bias (docs/conventions.md)"),
-    Convention("torchinfo", "Mult-Adds", "MAC", CONV_FC, bn_params=True, transposed="output", buffers=False,
+    Convention("torchinfo", "Mult-Adds", "MAC", CONV_FC, (Rule(frozenset({"prelu"}), "params"),), bn_params=True,
+               transposed="output", buffers=False,
                source="torchinfo 1.8.0, torchinfo/layer_info.py, LayerInfo.calculate_macs: each parameter "
                       "times the output positions (any class named Conv*, ConvTranspose2d too) or once "
-                      "(others); a normalisation costs its parameters; its 'Non-trainable params' are "
+                      "(others); a normalisation and a PReLU cost their parameters; its 'Non-trainable params' are "
                       "parameters with requires_grad=False, so BatchNorm's running statistics are not among them"),
     Convention("fvcore", "flops", "MAC", frozenset(), _fvcore(batchnorm=2),
                source="fvcore 0.1.5.post20221221 in eval mode, fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS and "
@@ -105,16 +116,19 @@ PRESETS = {c.name: c for c in (
                (Rule(frozenset({"avgpool"}), "output", functional_factor=0),
                 Rule(frozenset({"gap", "adaptiveavgpool"}), "thop_adaptive", functional_factor=0),
                 Rule(NORMALISATION - INSTANCE, "output", 4), Rule(INSTANCE, "output", 2, 4),
-                Rule(frozenset({"softmax"}), "thop_softmax", functional_factor=0)), transposed="output",
+                Rule(frozenset({"softmax"}), "thop_softmax", functional_factor=0),
+                Rule(frozenset({"prelu"}), "output")), transposed="output",
                source="thop 0.1.1.post2209072238, thop/profile.py register_hooks and thop/vision/basic_hooks.py: "
                       "count_convNd (no bias), count_linear, count_avgpool (output elements), count_adap_avgpool "
                       "((kernel + 1) x output), count_normalization (2 x elements, x2 if affine), count_softmax "
-                      "((3n - 1) per softmax over n); zero_ops for ReLU and max pooling; hooks see modules only, "
+                      "((3n - 1) per softmax over n), count_prelu (output elements); zero_ops for ReLU and max "
+                      "pooling; hooks see modules only, "
                       "so a functional call (F.adaptive_avg_pool2d) costs nothing"),
     Convention("ptflops", "MACs", "MAC", CONV_FC,
                (Rule(frozenset({"relu"}), "output", 2, functional_factor=1), Rule(frozenset({"relu6"}), "output"),
                 Rule(POOLING, "input", 2, functional_factor=1), Rule(frozenset({"softmax"}), "input"),
-                Rule(frozenset({"lrelu"}), "output"), Rule(frozenset({"lrn"}), "lrn"),
+                Rule(frozenset({"lrelu", "silu"}), "output"), Rule(frozenset({"elu", "gelu", "prelu"}), "output", 2),
+                Rule(frozenset({"lrn"}), "lrn"),
                 Rule(NORMALISATION - INSTANCE, "input", 2), Rule(INSTANCE, "input", 1, 2)),
                source=_PTFLOPS),
     Convention("deepspeed", "MACs", "MAC", frozenset(),
@@ -222,6 +236,8 @@ def _rule_cost(rule: Rule, row, chosen: Convention) -> sympy.Expr:
         return factor * row.activations            # already times the row's count
     if rule.side == "input":
         return factor * _elements(row.input) * row.count
+    if rule.side == "params":
+        return factor * row.params   # already times the row's count
     if rule.side == "lrn":  # x·x, pad channels by 2 and 2 then avg_pool3d, ·alpha, +k (torch.nn.functional.local_response_norm)
         padded = (row.input[0] + 4) * _positions(row.input) if len(row.input) == 3 else _elements(row.input)
         return factor * (3 * _elements(row.input) + padded) * row.count

@@ -257,6 +257,12 @@ def _instancenorm(params, shape, defaults, needs):
     return LayerResult(tuple(shape), trainable, trainable, ZERO, ZERO)
 
 
+def _prelu(params, shape, defaults, needs):
+    """PyTorch's PReLU: one learned slope, or one per channel (num_parameters=C)."""
+    slopes = shape[0] if params.get("channelwise", False) else ONE
+    return LayerResult(tuple(shape), slopes, ZERO, ZERO, ZERO)
+
+
 def _same_shape(params, shape, defaults, needs):
     return LayerResult(tuple(shape), ZERO, ZERO, ZERO, ZERO)
 
@@ -292,6 +298,13 @@ KINDS = {kind.name: kind for kind in (
     Kind("sigmoid", ("functional",), _same_shape, "sigmoid", "Sigmoid"),
     Kind("dropout", ("rate",), _same_shape, "dropout", "Dropout"),
     Kind("softmax", ("functional",), _same_shape, "softmax", "Softmax"),
+    Kind("silu", (), _same_shape, "SiLU, also called swish (EfficientNet)", "SiLU"),
+    Kind("hardswish", (), _same_shape, "hard swish (MobileNet v3)", "Hardswish"),
+    Kind("hardsigmoid", (), _same_shape, "hard sigmoid (MobileNet v3's squeeze-and-excitation)", "Hardsigmoid"),
+    Kind("gelu", (), _same_shape, "GELU (ConvNeXt, transformers)", "GELU"),
+    Kind("elu", (), _same_shape, "ELU", "ELU"),
+    Kind("mish", (), _same_shape, "Mish", "Mish"),
+    Kind("prelu", ("channelwise",), _prelu, "PReLU: a learned slope, shared or per channel", "PReLU"),
 )}
 
 # How a keyword of the grammar names a kind (keywords are case-insensitive).
@@ -301,7 +314,10 @@ KEYWORDS = {"conv": "conv", "deconv": "deconv", "convt": "deconv", "tconv": "dec
             "fc": "fc", "dense": "fc", "linear": "fc", "gap": "gap", "flatten": "flatten",
             "bn": "bn", "batchnorm": "bn", "lrn": "lrn", "relu": "relu", "relu6": "relu6", "tanh": "tanh",
             "adaptiveavgpool": "adaptiveavgpool", "adaptivemaxpool": "adaptivemaxpool",
-            "sigmoid": "sigmoid", "dropout": "dropout", "softmax": "softmax", "soft-max": "softmax"}
+            "sigmoid": "sigmoid", "dropout": "dropout", "softmax": "softmax", "soft-max": "softmax",
+            "silu": "silu", "swish": "silu", "hardswish": "hardswish", "hswish": "hardswish",
+            "hardsigmoid": "hardsigmoid", "hsigmoid": "hardsigmoid", "gelu": "gelu", "elu": "elu", "mish": "mish",
+            "prelu": "prelu"}
 
 
 def option_name(kind: str, written: str) -> str:

@@ -108,6 +108,7 @@ OPTIONS = {spec.name: spec for spec in (
                "what the padding holds: zeros, reflect, replicate or circular (no count changes)"),
     OptionSpec("functional", (), _flag, "the model calls it as a function (F.relu, F.adaptive_avg_pool2d), "
                                         "not a module: thop and ptflops count such calls otherwise"),
+    OptionSpec("channelwise", ("channels",), _flag, "a PReLU slope per channel (C parameters), not one shared"),
     OptionSpec("output_padding", ("op", "outpad"), _pair,
                "extra size on one side of a transposed convolution's output: n or (h, w)"),
 )}

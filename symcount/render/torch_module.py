@@ -60,7 +60,8 @@ HELPERS = {
 }
 JOINS = {"res": "Residual", "add": "Add", "cat": "Concat"}
 ACTIVATIONS = {"relu": "nn.ReLU()", "relu6": "nn.ReLU6()", "tanh": "nn.Tanh()", "sigmoid": "nn.Sigmoid()",
-               "softmax": "nn.Softmax(dim=1)"}
+               "softmax": "nn.Softmax(dim=1)", "silu": "nn.SiLU()", "hardswish": "nn.Hardswish()",
+               "hardsigmoid": "nn.Hardsigmoid()", "gelu": "nn.GELU()", "elu": "nn.ELU()", "mish": "nn.Mish()"}
 
 
 def _int(value, what, layer) -> int:
@@ -202,6 +203,8 @@ class _Writer:
             return ["nn.LocalResponseNorm(5)"]  # AlexNet's size; the notation gives none and it counts nothing
         if kind == "lrelu":
             return [f"nn.LeakyReLU({_literal(params['slope'])})" if "slope" in params else "nn.LeakyReLU()"]
+        if kind == "prelu":
+            return [f"nn.PReLU({_int(shape[0], 'the channels', layer)})" if params.get("channelwise") else "nn.PReLU()"]
         if kind == "dropout":
             return [f"nn.Dropout({_literal(params['rate'])})" if "rate" in params else "nn.Dropout()"]
         return [ACTIVATIONS[kind]]

@@ -243,7 +243,7 @@ class Builder:
         self.rows.append(Row("", layer.kind, layer.text, shape, result.output, one, result.weights,
                              result.biases, result.non_trainable, sympy.Mul(*result.output), result.macs,
                              result.exact, result.windows, tuple(self.scopes), self.field, result.transposed,
-                             bool(layer.get("functional"))))
+                             bool(layer.get("functional")), result.module))
         if len(self.rows) > MAX_ROWS:
             raise self.error(LimitError, f"the network expands to more than {MAX_ROWS:,} layers", layer)
         return result.output

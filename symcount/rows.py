@@ -47,6 +47,7 @@ class Row:
                                 # None once a layer sees the whole input (fc, gap, adaptive pooling)
     transposed: object = None   # a transposed convolution's geometry (symcount.layers.kinds.Transposed)
     functional: bool = False    # written [functional]: the model calls it as a function (F.relu), not a module
+    module: str = ""            # its PyTorch module where the kind alone does not say (LayerNorm2d, LayerNorm)
 
     @property
     def qualified_name(self) -> str:

@@ -62,7 +62,8 @@ def test_torchinfo_reports_no_non_trainable_parameters():
     tools = FIXTURE["networks"]["resnet50"]
     net = zoo.load("resnet50")
     assert tools["torchinfo"]["non_trainable_params"] == 0 and net.non_trainable > 0
-    assert f"Non-trainable params: {tools['torchinfo']['non_trainable_params']}" in " ".join(net.table(convention="torchinfo").split())
+    table = " ".join(net.table(convention="torchinfo").split())  # the note may wrap
+    assert f"Non-trainable params: {tools['torchinfo']['non_trainable_params']}" in table
 
 
 SMALL = {  # the fixture's small modules: Conv2d(3, 8, 3, padding=1) then one more, on 1×3×16×16
@@ -121,12 +122,17 @@ def test_every_preset_gives_its_tools_figure_on_every_zoo_network(name):
 
 ACTIVATIONS = json.loads((Path(__file__).parent / "fixtures" / "counters" / "activations.json").read_text())
 WRITTEN = {"conv_only": "", "silu": "silu", "hardswish": "hardswish", "hardsigmoid": "hardsigmoid", "gelu": "gelu",
-           "elu": "elu", "mish": "mish", "prelu_shared": "prelu", "prelu_channels": "prelu[channelwise]"}
+           "elu": "elu", "mish": "mish", "prelu_shared": "prelu", "prelu_channels": "prelu[channelwise]",
+           "groupnorm_4": "groupnorm[groups=4]", "groupnorm_4_plain": "gn[g=4, affine=false]",
+           "layernorm2d": "layernorm", "layernorm2d_plain": "layernorm[affine=false]",
+           "layernorm_trailing": "layernorm[trailing]", "layernorm_trailing_plain": "ln[trailing, affine=false]",
+           "layernorm_flat": "flatten layernorm", "flatten_only": "flatten", "layer_scale": "scale"}
 
 
 @pytest.mark.parametrize("case", sorted(ACTIVATIONS["cases"]))
-def test_every_preset_charges_the_newer_activations_as_its_tool_does(case):
-    """Conv2d(3, 8, 3, padding=1) and one activation module, each tool run on it
+def test_every_preset_charges_the_newer_activations_and_norms_as_its_tool_does(case):
+    """Conv2d(3, 8, 3, padding=1) and one module (an activation, GroupNorm, LayerNorm as
+    torchvision's LayerNorm2d or nn.LayerNorm, ConvNeXt's layer scale), each tool run on it
     (tests/fixtures/counters/make_activations.py)."""
     tools = ACTIVATIONS["cases"][case]
     net = symcount.parse(f"input 3x16x16 conv3-8 {WRITTEN[case]}")

@@ -108,3 +108,25 @@ def test_the_newer_activations_export_to_their_modules():
     assert names == ["Conv2d", "SiLU", "Hardswish", "Hardsigmoid", "GELU", "ELU", "Mish", "PReLU", "PReLU"]
     assert sum(p.numel() for p in model.parameters()) == 3 * 9 * 8 + 8 + 1 + 8 == network.params
     assert tuple(model(torch.zeros(1, 3, 16, 16)).shape[1:]) == network.output_shape
+
+
+def test_norms_and_the_layer_scale_export_to_what_convnext_builds():
+    network = symcount.parse("input 3x16x16 conv3-8 gn[groups=4] layernorm layernorm[trailing] ln[affine=false] "
+                             "scale flatten layernorm")
+    namespace = {}
+    exec(compile(network.to_torch("Norms"), "norms.py", "exec"), namespace)
+    model = namespace["Norms"]()
+    names = [type(m).__name__ for m in model.modules() if not list(m.children())]
+    assert names == ["Conv2d", "GroupNorm", "LayerNorm2d", "LayerNorm", "LayerNorm2d", "LayerScale", "Flatten",
+                     "LayerNorm"]
+    # by hand: conv 3·9·8 + 8; GroupNorm and LayerNorm2d 2·8 each; LayerNorm(16) 2·16; scale 8; LayerNorm(2048) 2·2048
+    assert sum(p.numel() for p in model.parameters()) == 224 + 16 + 16 + 32 + 8 + 4096 == network.params
+    assert tuple(model(torch.zeros(1, 3, 16, 16)).shape[1:]) == network.output_shape == (2048,)
+
+
+def test_groupnorm_needs_a_group_count_that_divides_the_channels():
+    with pytest.raises(symcount.OptionError, match=r"groupnorm\[groups=32\]"):
+        symcount.parse("input 3x8x8 conv3-8 groupnorm")
+    with pytest.raises(symcount.ShapeError, match="3 groups must divide its 8 channels"):
+        symcount.parse("input 3x8x8 conv3-8 groupnorm[groups=3]")
+    assert symcount.parse("input 3x8x8 conv3-{C} gn[groups=4]").subs(C=12).params == 3 * 9 * 12 + 12 + 2 * 12

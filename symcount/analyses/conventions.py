@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import sympy
 
 from symcount.errors import SymcountError
+from symcount.layers.kinds import KINDS
 from symcount.layers.options import truth
 
 ACTIVATIONS = frozenset({"relu", "relu6", "lrelu", "tanh", "sigmoid", "softmax", "silu", "hardswish", "hardsigmoid",
@@ -25,6 +26,10 @@ PATCHED = frozenset({"silu", "gelu", "elu", "prelu"})  # DeepSpeed and calflops 
                                                        # and F.prelu
 POOLING = frozenset({"maxpool", "avgpool", "gap", "adaptiveavgpool", "adaptivemaxpool"})
 NORMALISATION = frozenset({"bn", "instancenorm"})
+# GroupNorm and LayerNorm, by the module a row is (the tools tell torchvision's LayerNorm2d, an
+# nn.LayerNorm subclass, from nn.LayerNorm itself); measured like the activations above.
+LATER_NORMS = frozenset({"groupnorm", "layernorm"})
+NORM_MODULES = frozenset({"GroupNorm", "LayerNorm2d", "LayerNorm"})
 INSTANCE = frozenset({"instancenorm"})
 CALLABLE = ACTIVATIONS | POOLING  # kinds a model may call as a function (F.relu) or as a module (nn.ReLU)
 
@@ -82,6 +87,7 @@ _DEEPSPEED_FLOPS = ("2 x MACs, plus a convolution's bias (not a linear layer's),
                     "(inference, affine), 4 (5 if affine) "
                     "x the input of _instance_norm_flops_compute")
 _ELEMENTWISE_FLOPS = (Rule(frozenset({"relu", "lrelu", "softmax"}) | PATCHED, "input"),
+                      Rule(NORM_MODULES, "input", 4, 5),
                       Rule(frozenset({"relu6"}), "input", 0, functional_factor=1),
                       Rule(POOLING, "input"), Rule(frozenset({"lrn"}), "lrn"),
                       Rule(NORMALISATION - INSTANCE, "input", 2), Rule(INSTANCE, "input", 4, 5))
@@ -90,14 +96,15 @@ _ELEMENTWISE_FLOPS = (Rule(frozenset({"relu", "lrelu", "softmax"}) | PATCHED, "i
 def _fvcore(batchnorm: int) -> tuple:
     """fvcore's elementwise rules; BatchNorm costs 2 x input in eval mode, 5 x in train mode."""
     return (Rule(frozenset({"gap", "adaptiveavgpool"}), "input"), Rule(NORMALISATION - INSTANCE, "input", batchnorm),
-            Rule(INSTANCE, "input", 4, 5))
+            Rule(INSTANCE | NORM_MODULES, "input", 4, 5))
 
 
 PRESETS = {c.name: c for c in (
     Convention("macs", "MACs", "MAC", frozenset(),
                source="symcount's default: multiply-accumulates of convolutions and fully connected layers, "
                       "no bias (docs/conventions.md)"),
-    Convention("torchinfo", "Mult-Adds", "MAC", CONV_FC, (Rule(frozenset({"prelu"}), "params"),), bn_params=True,
+    Convention("torchinfo", "Mult-Adds", "MAC", CONV_FC, (Rule(frozenset({"prelu"}) | LATER_NORMS, "params"),),
+               bn_params=True,
                transposed="output", buffers=False,
                source="torchinfo 1.8.0, torchinfo/layer_info.py, LayerInfo.calculate_macs: each parameter "
                       "times the output positions (any class named Conv*, ConvTranspose2d too) or once "
@@ -117,7 +124,8 @@ PRESETS = {c.name: c for c in (
                 Rule(frozenset({"gap", "adaptiveavgpool"}), "thop_adaptive", functional_factor=0),
                 Rule(NORMALISATION - INSTANCE, "output", 4), Rule(INSTANCE, "output", 2, 4),
                 Rule(frozenset({"softmax"}), "thop_softmax", functional_factor=0),
-                Rule(frozenset({"prelu"}), "output")), transposed="output",
+                Rule(frozenset({"prelu"}), "output"), Rule(frozenset({"LayerNorm"}), "input", 2, 4)),
+               transposed="output",
                source="thop 0.1.1.post2209072238, thop/profile.py register_hooks and thop/vision/basic_hooks.py: "
                       "count_convNd (no bias), count_linear, count_avgpool (output elements), count_adap_avgpool "
                       "((kernel + 1) x output), count_normalization (2 x elements, x2 if affine), count_softmax "
@@ -128,6 +136,7 @@ PRESETS = {c.name: c for c in (
                (Rule(frozenset({"relu"}), "output", 2, functional_factor=1), Rule(frozenset({"relu6"}), "output"),
                 Rule(POOLING, "input", 2, functional_factor=1), Rule(frozenset({"softmax"}), "input"),
                 Rule(frozenset({"lrelu", "silu"}), "output"), Rule(frozenset({"elu", "gelu", "prelu"}), "output", 2),
+                Rule(frozenset({"GroupNorm"}), "input", 1, 2), Rule(frozenset({"LayerNorm"}), "input"),
                 Rule(frozenset({"lrn"}), "lrn"),
                 Rule(NORMALISATION - INSTANCE, "input", 2), Rule(INSTANCE, "input", 1, 2)),
                source=_PTFLOPS),
@@ -201,7 +210,8 @@ def convention(name: str = "macs", **switches) -> Convention:
         changes["bias"] = CONV_FC if _flag("bias", switches["bias"]) else frozenset()
     for switch, kinds, rule in (("activations", ACTIVATIONS, Rule(ACTIVATIONS, "output")),
                                 ("pooling", POOLING, Rule(POOLING, "input")),
-                                ("normalization", NORMALISATION, Rule(NORMALISATION, "input", 2))):
+                                ("normalization", NORMALISATION | LATER_NORMS | NORM_MODULES,
+                                 Rule(NORMALISATION | LATER_NORMS, "input", 2))):
         if switch in switches:
             on = _flag(switch, switches[switch])
             rules = tuple(replace(r, kinds=r.kinds - kinds) for r in rules if r.kinds - kinds)
@@ -295,8 +305,9 @@ def row_ops(row, chosen: Convention, folded_bias: bool = False) -> sympy.Expr:
         return cost
     if row.kind in NORMALISATION and chosen.bn_params:
         cost += row.params
+    names = {row.kind, row.module or (KINDS[row.kind].module if row.kind in KINDS else "")}
     for rule in chosen.rules:
-        if row.kind in rule.kinds:
+        if names & rule.kinds:
             cost += _rule_cost(rule, row, chosen)
     return cost
 

@@ -41,6 +41,7 @@ class LayerResult:
     windows: tuple = ()     # a Window per spatial axis, for sliding-window layers
     transposed: object = None  # a Transposed, for a transposed convolution
     requires: tuple = ()    # Requirements its symbols leave open (symcount.layers.requirements)
+    module: str = ""        # the PyTorch module, where a kind builds more than one (LayerNorm2d, LayerNorm)
 
     def __post_init__(self):
         if self.exact is None:
@@ -257,6 +258,32 @@ def _instancenorm(params, shape, defaults, needs):
     return LayerResult(tuple(shape), trainable, trainable, ZERO, ZERO)
 
 
+def _groupnorm(params, shape, defaults, needs):
+    """PyTorch's GroupNorm(groups, C): γ and β per channel unless affine=false, no running statistics."""
+    if "groups" not in params:
+        raise LayerProblem("groupnorm needs its group count: groupnorm[groups=32]", OptionError)
+    c, groups = shape[0], params["groups"]
+    needs.require(groups - 1, "nonnegative", f"groupnorm needs groups >= 1, got {groups}")
+    needs.divides(groups, c, f"groupnorm's {groups} groups must divide its {c} channels")
+    trainable = c if params.get("affine", True) else ZERO
+    return LayerResult(tuple(shape), trainable, trainable, ZERO, ZERO)
+
+
+def _layernorm(params, shape, defaults, needs):
+    """LayerNorm over the channels at each position (torchvision's LayerNorm2d, ConvNeXt) on
+    C×H×W, over the trailing dimension with [trailing] (nn.LayerNorm(W)), over a flat N."""
+    trailing = params.get("trailing", False) or len(shape) == 1
+    size = shape[-1] if trailing else shape[0]
+    trainable = size if params.get("affine", True) else ZERO
+    return LayerResult(tuple(shape), trainable, trainable, ZERO, ZERO,
+                       module="LayerNorm" if trailing else "LayerNorm2d")
+
+
+def _scale(params, shape, defaults, needs):
+    """A learned scale per channel (ConvNeXt's layer scale, a C×1×1 parameter multiplying its input)."""
+    return LayerResult(tuple(shape), shape[0], ZERO, ZERO, ZERO)
+
+
 def _prelu(params, shape, defaults, needs):
     """PyTorch's PReLU: one learned slope, or one per channel (num_parameters=C)."""
     slopes = shape[0] if params.get("channelwise", False) else ONE
@@ -305,6 +332,10 @@ KINDS = {kind.name: kind for kind in (
     Kind("elu", (), _same_shape, "ELU", "ELU"),
     Kind("mish", (), _same_shape, "Mish", "Mish"),
     Kind("prelu", ("channelwise",), _prelu, "PReLU: a learned slope, shared or per channel", "PReLU"),
+    Kind("groupnorm", ("groups", "affine"), _groupnorm, "group normalisation", "GroupNorm"),
+    Kind("layernorm", ("trailing", "affine"), _layernorm, "layer normalisation over the channels at each "
+         "position (ConvNeXt), or over the trailing dimension", "LayerNorm2d"),
+    Kind("scale", (), _scale, "a learned scale per channel (ConvNeXt's layer scale)", "LayerScale"),
 )}
 
 # How a keyword of the grammar names a kind (keywords are case-insensitive).
@@ -317,7 +348,8 @@ KEYWORDS = {"conv": "conv", "deconv": "deconv", "convt": "deconv", "tconv": "dec
             "sigmoid": "sigmoid", "dropout": "dropout", "softmax": "softmax", "soft-max": "softmax",
             "silu": "silu", "swish": "silu", "hardswish": "hardswish", "hswish": "hardswish",
             "hardsigmoid": "hardsigmoid", "hsigmoid": "hardsigmoid", "gelu": "gelu", "elu": "elu", "mish": "mish",
-            "prelu": "prelu"}
+            "prelu": "prelu", "groupnorm": "groupnorm", "gn": "groupnorm", "layernorm": "layernorm",
+            "ln": "layernorm", "scale": "scale", "layerscale": "scale"}
 
 
 def option_name(kind: str, written: str) -> str:

@@ -109,6 +109,8 @@ OPTIONS = {spec.name: spec for spec in (
     OptionSpec("functional", (), _flag, "the model calls it as a function (F.relu, F.adaptive_avg_pool2d), "
                                         "not a module: thop and ptflops count such calls otherwise"),
     OptionSpec("channelwise", ("channels",), _flag, "a PReLU slope per channel (C parameters), not one shared"),
+    OptionSpec("trailing", ("last",), _flag, "normalise over the trailing dimension (nn.LayerNorm(W)), "
+                                             "not over the channels at each position"),
     OptionSpec("output_padding", ("op", "outpad"), _pair,
                "extra size on one side of a transposed convolution's output: n or (h, w)"),
 )}

@@ -137,6 +137,8 @@ def module_name(row) -> str:
     """The layer's type as PyTorch names its module (torchinfo's column)."""
     if row.kind == "block":
         return "block"
+    if row.module:
+        return row.module
     kind = KINDS.get(row.kind)
     module = getattr(kind, "module", row.kind) if kind else row.kind
     if row.kind in ("bn",) and len(row.output) == 1:

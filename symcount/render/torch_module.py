@@ -27,6 +27,23 @@ INDENT = "    "
 
 
 HELPERS = {
+    "LayerNorm2d": '''class LayerNorm2d(nn.LayerNorm):
+    """layernorm: LayerNorm over the channels at each position (torchvision's convnext.py)."""
+
+    def forward(self, x):
+        x = nn.functional.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+''',
+    "LayerScale": '''class LayerScale(nn.Module):
+    """scale: a learned scale per channel (ConvNeXt's layer scale, initialised as torchvision does)."""
+
+    def __init__(self, channels, value=1e-6):
+        super().__init__()
+        self.scale = nn.Parameter(torch.full((channels, 1, 1), value))
+
+    def forward(self, x):
+        return self.scale * x
+''',
     "Residual": '''class Residual(nn.Module):
     """res(body | shortcut): body(x) + shortcut(x); without a shortcut, body(x) + x."""
 
@@ -192,6 +209,8 @@ class _Writer:
                 name = "nn.BatchNorm2d" if len(shape) == 3 else "nn.BatchNorm1d"
                 return [f"{name}({channels}" + ("" if params.get("affine", True) else ", affine=False") + ")"]
             return [f"nn.InstanceNorm2d({channels}" + (", affine=True" if params.get("affine") else "") + ")"]
+        if kind in ("groupnorm", "layernorm", "scale"):
+            return [self.norm(layer, params, shape, result)]
         if kind == "gap":
             return ["nn.AdaptiveAvgPool2d(1)"]
         if kind in ("adaptiveavgpool", "adaptivemaxpool"):
@@ -208,6 +227,20 @@ class _Writer:
         if kind == "dropout":
             return [f"nn.Dropout({_literal(params['rate'])})" if "rate" in params else "nn.Dropout()"]
         return [ACTIVATIONS[kind]]
+
+    def norm(self, layer, params, shape, result) -> str:
+        """GroupNorm, LayerNorm (over the channels: the LayerNorm2d helper) and the layer scale."""
+        affine = "" if params.get("affine", True) else (", elementwise_affine=False" if layer.kind == "layernorm"
+                                                       else ", affine=False")
+        if layer.kind == "groupnorm":
+            return f"nn.GroupNorm({_int(params['groups'], 'the groups', layer)}, " \
+                   f"{_int(shape[0], 'the channels', layer)}{affine})"
+        helper = "LayerScale" if layer.kind == "scale" else result.module
+        if helper != "LayerNorm":
+            self.helpers.add(helper)
+        size = shape[-1] if helper == "LayerNorm" else shape[0]
+        return f"{'nn.' if helper == 'LayerNorm' else ''}{helper}({_int(size, 'the normalised size', layer)}" + \
+            (affine if layer.kind == "layernorm" else "") + ")"
 
     def _floor_matches(self, layer, shape, result, ceil=False):
         """Whether PyTorch's rounding (floor, or ceil_mode) gives this layer's output sizes."""

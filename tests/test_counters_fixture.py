@@ -126,7 +126,11 @@ WRITTEN = {"conv_only": "", "silu": "silu", "hardswish": "hardswish", "hardsigmo
            "groupnorm_4": "groupnorm[groups=4]", "groupnorm_4_plain": "gn[g=4, affine=false]",
            "layernorm2d": "layernorm", "layernorm2d_plain": "layernorm[affine=false]",
            "layernorm_trailing": "layernorm[trailing]", "layernorm_trailing_plain": "ln[trailing, affine=false]",
-           "layernorm_flat": "flatten layernorm", "flatten_only": "flatten", "layer_scale": "scale"}
+           "layernorm_flat": "flatten layernorm", "flatten_only": "flatten", "layer_scale": "scale",
+           "upsample_nearest_2": "upsample[scale=2]", "upsample_bilinear_2": "upsample[scale=2, mode=bilinear]",
+           "upsample_nearest_size": "upsample[size=(24, 20)]",
+           "upsample_bilinear_size": "upsample[size=(24, 20), mode=bilinear]",
+           "pixel_shuffle_2": "pixelshuffle[scale=2]", "channel_shuffle_2": "shuffle[groups=2]"}
 
 
 @pytest.mark.parametrize("case", sorted(ACTIVATIONS["cases"]))

@@ -130,3 +130,18 @@ def test_groupnorm_needs_a_group_count_that_divides_the_channels():
     with pytest.raises(symcount.ShapeError, match="3 groups must divide its 8 channels"):
         symcount.parse("input 3x8x8 conv3-8 groupnorm[groups=3]")
     assert symcount.parse("input 3x8x8 conv3-{C} gn[groups=4]").subs(C=12).params == 3 * 9 * 12 + 12 + 2 * 12
+
+
+def test_upsampling_and_shuffles_export_and_run_as_pytorch_runs_them():
+    network = symcount.parse("input 3x16x16 conv3-8 upsample[scale=2] upsample[scale=(2, 1), mode=bilinear] "
+                             "upsample[size=(64, 48)] pixelshuffle shuffle[groups=2]")
+    # by hand: 8×32×32, 8×64×32, 8×64×48, then 8/4 = 2 channels at 128×96
+    assert [row.output for row in network.layers][1:] == [(8, 32, 32), (8, 64, 32), (8, 64, 48), (2, 128, 96),
+                                                          (2, 128, 96)]
+    namespace = {}
+    exec(compile(network.to_torch("Up"), "up.py", "exec"), namespace)
+    model = namespace["Up"]()
+    assert tuple(model(torch.zeros(1, 3, 16, 16)).shape[1:]) == network.output_shape == (2, 128, 96)
+    assert network.receptive_field == "n/a (after upsampling)"
+    with pytest.raises(symcount.ShapeError, match="divisible by 9"):
+        symcount.parse("input 3x8x8 conv3-8 pixelshuffle[scale=3]")

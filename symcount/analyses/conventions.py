@@ -30,6 +30,10 @@ NORMALISATION = frozenset({"bn", "instancenorm"})
 # nn.LayerNorm subclass, from nn.LayerNorm itself); measured like the activations above.
 LATER_NORMS = frozenset({"groupnorm", "layernorm"})
 NORM_MODULES = frozenset({"GroupNorm", "LayerNorm2d", "LayerNorm"})
+# nn.Upsample, by mode and by whether it was given a factor or a size (measured as above).
+NEAREST = frozenset({"Upsample", "Upsample(size)"})
+BILINEAR = frozenset({"Upsample(bilinear)", "Upsample(size, bilinear)"})
+SIZED = frozenset({"Upsample(size)", "Upsample(size, bilinear)"})
 INSTANCE = frozenset({"instancenorm"})
 CALLABLE = ACTIVATIONS | POOLING  # kinds a model may call as a function (F.relu) or as a module (nn.ReLU)
 
@@ -39,7 +43,7 @@ class Rule:
     """kinds cost `factor` × the elements of their input or output (per row), or
     `affine_factor` for a layer with parameters (an affine normalisation) where given, or
     `functional_factor` for a layer the model calls as a function (F.relu, not nn.ReLU).
-    side: "input", "output", "params" (the layer's parameters, once), "thop_adaptive"
+    side: "input", "output", "params" (the layer's parameters, once), "positions" (output H·W), "thop_adaptive"
     ((prod(in/out) + 1) × output elements),
     "thop_softmax" ((3n - 1) per softmax over n channels) or "lrn" (the elementwise
     operations LocalResponseNorm(5) is made of: 3 × input + the channel-padded input)."""
@@ -87,7 +91,7 @@ _DEEPSPEED_FLOPS = ("2 x MACs, plus a convolution's bias (not a linear layer's),
                     "(inference, affine), 4 (5 if affine) "
                     "x the input of _instance_norm_flops_compute")
 _ELEMENTWISE_FLOPS = (Rule(frozenset({"relu", "lrelu", "softmax"}) | PATCHED, "input"),
-                      Rule(NORM_MODULES, "input", 4, 5),
+                      Rule(NORM_MODULES, "input", 4, 5), Rule(SIZED, "positions"),
                       Rule(frozenset({"relu6"}), "input", 0, functional_factor=1),
                       Rule(POOLING, "input"), Rule(frozenset({"lrn"}), "lrn"),
                       Rule(NORMALISATION - INSTANCE, "input", 2), Rule(INSTANCE, "input", 4, 5))
@@ -96,7 +100,7 @@ _ELEMENTWISE_FLOPS = (Rule(frozenset({"relu", "lrelu", "softmax"}) | PATCHED, "i
 def _fvcore(batchnorm: int) -> tuple:
     """fvcore's elementwise rules; BatchNorm costs 2 x input in eval mode, 5 x in train mode."""
     return (Rule(frozenset({"gap", "adaptiveavgpool"}), "input"), Rule(NORMALISATION - INSTANCE, "input", batchnorm),
-            Rule(INSTANCE | NORM_MODULES, "input", 4, 5))
+            Rule(INSTANCE | NORM_MODULES, "input", 4, 5), Rule(NEAREST, "output"), Rule(BILINEAR, "output", 4))
 
 
 PRESETS = {c.name: c for c in (
@@ -124,7 +128,8 @@ PRESETS = {c.name: c for c in (
                 Rule(frozenset({"gap", "adaptiveavgpool"}), "thop_adaptive", functional_factor=0),
                 Rule(NORMALISATION - INSTANCE, "output", 4), Rule(INSTANCE, "output", 2, 4),
                 Rule(frozenset({"softmax"}), "thop_softmax", functional_factor=0),
-                Rule(frozenset({"prelu"}), "output"), Rule(frozenset({"LayerNorm"}), "input", 2, 4)),
+                Rule(frozenset({"prelu"}), "output"), Rule(frozenset({"LayerNorm"}), "input", 2, 4),
+                Rule(NEAREST, "output"), Rule(BILINEAR, "output", 11)),
                transposed="output",
                source="thop 0.1.1.post2209072238, thop/profile.py register_hooks and thop/vision/basic_hooks.py: "
                       "count_convNd (no bias), count_linear, count_avgpool (output elements), count_adap_avgpool "
@@ -137,6 +142,7 @@ PRESETS = {c.name: c for c in (
                 Rule(POOLING, "input", 2, functional_factor=1), Rule(frozenset({"softmax"}), "input"),
                 Rule(frozenset({"lrelu", "silu"}), "output"), Rule(frozenset({"elu", "gelu", "prelu"}), "output", 2),
                 Rule(frozenset({"GroupNorm"}), "input", 1, 2), Rule(frozenset({"LayerNorm"}), "input"),
+                Rule(frozenset({"upsample"}), "output", 2),
                 Rule(frozenset({"lrn"}), "lrn"),
                 Rule(NORMALISATION - INSTANCE, "input", 2), Rule(INSTANCE, "input", 1, 2)),
                source=_PTFLOPS),
@@ -145,13 +151,15 @@ PRESETS = {c.name: c for c in (
                       "_conv_flops_compute, _conv_trans_flops_compute and _linear_flops_compute return (flops, "
                       "macs); macs have no bias, transposed convolutions on input positions, and activations, "
                       "pooling and normalisation have 0 MACs"),
-    Convention("deepspeed_flops", "FLOPs", "FLOP", frozenset({"conv", "deconv"}), _ELEMENTWISE_FLOPS,
+    Convention("deepspeed_flops", "FLOPs", "FLOP", frozenset({"conv", "deconv"}),
+               _ELEMENTWISE_FLOPS + (Rule((NEAREST | BILINEAR) - SIZED, "output"),),
                source="the same file's FLOPs: " + _DEEPSPEED_FLOPS + "; a transposed convolution's bias per output "
                       "element"),
     Convention("calflops", "MACs", "MAC", frozenset(), transposed="calflops",
                source="calflops 0.3.2, calflops/pytorch_ops.py, DeepSpeed's profiler before its fixes: the same "
                       "MACs as deepspeed except transposed convolutions (see _calflops_transposed)"),
-    Convention("calflops_flops", "FLOPs", "FLOP", frozenset({"conv"}), _ELEMENTWISE_FLOPS, transposed="calflops",
+    Convention("calflops_flops", "FLOPs", "FLOP", frozenset({"conv"}),
+               _ELEMENTWISE_FLOPS + (Rule((NEAREST | BILINEAR) - SIZED, "input"),), transposed="calflops",
                source="calflops 0.3.2's FLOPs: " + _DEEPSPEED_FLOPS + "; _conv_trans_flops_compute: see "
                       "_calflops_transposed"),
     Convention("torch", "FLOPs", "FLOP", frozenset(),
@@ -248,6 +256,8 @@ def _rule_cost(rule: Rule, row, chosen: Convention) -> sympy.Expr:
         return factor * _elements(row.input) * row.count
     if rule.side == "params":
         return factor * row.params   # already times the row's count
+    if rule.side == "positions":     # DeepSpeed's and calflops' upsampling to a size: prod(size), channels ignored
+        return factor * _positions(row.output) * row.count
     if rule.side == "lrn":  # x·x, pad channels by 2 and 2 then avg_pool3d, ·alpha, +k (torch.nn.functional.local_response_norm)
         padded = (row.input[0] + 4) * _positions(row.input) if len(row.input) == 3 else _elements(row.input)
         return factor * (3 * _elements(row.input) + padded) * row.count

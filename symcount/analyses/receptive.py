@@ -22,7 +22,7 @@ import sympy
 
 ONE, ZERO = sympy.Integer(1), sympy.Integer(0)
 GLOBAL_KINDS = frozenset({"fc", "gap", "adaptiveavgpool", "adaptivemaxpool", "flatten"})
-UNDEFINED = "n/a (transposed convolution)"  # the field after a transposed convolution
+UNDEFINED = "n/a (after upsampling)"  # the field after a transposed convolution, upsample or pixel shuffle
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,9 @@ class Axis:
     size: sympy.Expr
     stride: sympy.Expr
     padding: sympy.Expr
+
+
+RESAMPLING = frozenset({"deconv", "upsample", "pixelshuffle"})  # layers that raise the resolution
 
 
 def start(shape):
@@ -41,8 +44,8 @@ def after(field, kind, windows, output_rank):
     """The field after one layer with these sliding windows (one per axis, or none)."""
     if field is None or kind in GLOBAL_KINDS or output_rank != 3:
         return None
-    if field == UNDEFINED or kind == "deconv":
-        return UNDEFINED
+    if field == UNDEFINED or kind in RESAMPLING:
+        return UNDEFINED  # an output position no longer sits on a grid of input positions
     if not windows:
         return field  # the layer keeps every position where it is (activations, BatchNorm, ...)
     return tuple(Axis(a.size + (w.kernel - 1) * a.stride, a.stride * w.stride, a.padding + w.before * a.stride)

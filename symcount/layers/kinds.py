@@ -26,35 +26,9 @@ from symcount.layers.options import OPTIONS
 from symcount.layers.requirements import LayerProblem, Needs
 
 Expr = sympy.Expr
-ZERO = sympy.Integer(0)
-ONE = sympy.Integer(1)
-
-
-@dataclass(frozen=True)
-class LayerResult:
-    output: tuple
-    weights: Expr
-    biases: Expr
-    non_trainable: Expr
-    macs: Expr
-    exact: tuple = None     # the output under exact arithmetic (a sliding window's 54.25)
-    windows: tuple = ()     # a Window per spatial axis, for sliding-window layers
-    transposed: object = None  # a Transposed, for a transposed convolution
-    requires: tuple = ()    # Requirements its symbols leave open (symcount.layers.requirements)
-    module: str = ""        # the PyTorch module, where a kind builds more than one (LayerNorm2d, LayerNorm)
-
-    def __post_init__(self):
-        if self.exact is None:
-            object.__setattr__(self, "exact", self.output)
-
-
-# --------------------------------------------------------------------------- kinds
-
-def _spatial(shape, kind):
-    if len(shape) != 3:
-        raise LayerProblem(f"{kind} needs a C×H×W input")
-    return shape
-
+from symcount.layers.norms import batchnorm, groupnorm, instancenorm, layernorm, layer_scale
+from symcount.layers.resampling import channel_shuffle, pixel_shuffle, upsample
+from symcount.layers.result import ONE, ZERO, LayerResult, spatial
 
 @dataclass(frozen=True)
 class Defaults:
@@ -107,7 +81,7 @@ def _windows(params, i_pair, k_pair, default_stride, mode, rule, needs):
 
 
 def _conv(params, shape, defaults, needs):
-    cin, h, w = _spatial(shape, "a convolution")
+    cin, h, w = spatial(shape, "a convolution")
     kh, kw = params["kernel"]
     depthwise = params.get("depthwise", False)  # dw3: one filter per input channel
     cout = cin if depthwise else params["out"]
@@ -160,7 +134,7 @@ def _deconv(params, shape, defaults, needs):
     (docs/conventions.md).  Padding defaults to 0 whatever the network's default for
     convolutions.  pad=same is Keras' rule, and so is valid padding under the keras and
     tensorflow frameworks (a kernel smaller than the stride leaves a gap there)."""
-    cin, h, w = _spatial(shape, "a transposed convolution")
+    cin, h, w = spatial(shape, "a transposed convolution")
     cout, groups = params["out"], params.get("groups", ONE)
     needs.whole(cout, "filters", 1)
     needs.whole(groups, "groups", 1)
@@ -198,7 +172,7 @@ def _deconv(params, shape, defaults, needs):
 
 
 def _pool(params, shape, defaults, needs):
-    c, h, w = _spatial(shape, "a pooling layer")
+    c, h, w = spatial(shape, "a pooling layer")
     k = params["kernel"]
     pad = params.get("pad", (ZERO, ZERO))
     if pad == "half":
@@ -217,13 +191,13 @@ def _pool(params, shape, defaults, needs):
 
 
 def _gap(params, shape, defaults, needs):
-    c, _, _ = _spatial(shape, "global average pooling")
+    c, _, _ = spatial(shape, "global average pooling")
     return LayerResult((c, ONE, ONE), ZERO, ZERO, ZERO, ZERO)
 
 
 def _adaptive(params, shape, defaults, needs):
     """PyTorch's AdaptiveAvgPool2d/AdaptiveMaxPool2d: C×h×w whatever the input size."""
-    c, _, _ = _spatial(shape, "adaptive pooling")
+    c, _, _ = spatial(shape, "adaptive pooling")
     for size in params["size"]:
         needs.whole(size, "the output size", 1)
     return LayerResult((c,) + tuple(params["size"]), ZERO, ZERO, ZERO, ZERO)
@@ -239,49 +213,6 @@ def _fc(params, shape, defaults, needs):
     needs.whole(out, "units", 1)
     biases = out if params.get("bias", True) else ZERO
     return LayerResult((out,), fan_in * out, biases, ZERO, fan_in * out)
-
-
-def _bn(params, shape, defaults, needs):
-    c = shape[0]
-    trainable = c if params.get("affine", True) else ZERO
-    return LayerResult(tuple(shape), trainable, trainable, 2 * c, ZERO)
-
-
-def _instancenorm(params, shape, defaults, needs):
-    """PyTorch's InstanceNorm2d: no parameters unless affine (its default is affine=False,
-    track_running_stats=False, as CycleGAN uses it)."""
-    c, h, w = _spatial(shape, "instance normalisation")
-    # torch.nn.functional._verify_spatial_size: more than one spatial element
-    needs.require(h * w - 2, "nonnegative",
-                  "instance normalisation needs more than one spatial element (PyTorch refuses 1×1)")
-    trainable = c if params.get("affine", False) else ZERO
-    return LayerResult(tuple(shape), trainable, trainable, ZERO, ZERO)
-
-
-def _groupnorm(params, shape, defaults, needs):
-    """PyTorch's GroupNorm(groups, C): γ and β per channel unless affine=false, no running statistics."""
-    if "groups" not in params:
-        raise LayerProblem("groupnorm needs its group count: groupnorm[groups=32]", OptionError)
-    c, groups = shape[0], params["groups"]
-    needs.require(groups - 1, "nonnegative", f"groupnorm needs groups >= 1, got {groups}")
-    needs.divides(groups, c, f"groupnorm's {groups} groups must divide its {c} channels")
-    trainable = c if params.get("affine", True) else ZERO
-    return LayerResult(tuple(shape), trainable, trainable, ZERO, ZERO)
-
-
-def _layernorm(params, shape, defaults, needs):
-    """LayerNorm over the channels at each position (torchvision's LayerNorm2d, ConvNeXt) on
-    C×H×W, over the trailing dimension with [trailing] (nn.LayerNorm(W)), over a flat N."""
-    trailing = params.get("trailing", False) or len(shape) == 1
-    size = shape[-1] if trailing else shape[0]
-    trainable = size if params.get("affine", True) else ZERO
-    return LayerResult(tuple(shape), trainable, trainable, ZERO, ZERO,
-                       module="LayerNorm" if trailing else "LayerNorm2d")
-
-
-def _scale(params, shape, defaults, needs):
-    """A learned scale per channel (ConvNeXt's layer scale, a C×1×1 parameter multiplying its input)."""
-    return LayerResult(tuple(shape), shape[0], ZERO, ZERO, ZERO)
 
 
 def _prelu(params, shape, defaults, needs):
@@ -315,8 +246,8 @@ KINDS = {kind.name: kind for kind in (
     Kind("adaptivemaxpool", ("functional",), _adaptive, "adaptive max pooling to C×h×w", "AdaptiveMaxPool2d"),
     Kind("flatten", (), _flatten, "flatten C×H×W to C·H·W", "Flatten"),
     Kind("fc", ("bias",), _fc, "fully connected (flatten implied)", "Linear"),
-    Kind("bn", ("affine",), _bn, "batch normalisation", "BatchNorm2d"),
-    Kind("instancenorm", ("affine",), _instancenorm, "instance normalisation", "InstanceNorm2d"),
+    Kind("bn", ("affine",), batchnorm, "batch normalisation", "BatchNorm2d"),
+    Kind("instancenorm", ("affine",), instancenorm, "instance normalisation", "InstanceNorm2d"),
     Kind("lrn", (), _same_shape, "local response normalisation", "LocalResponseNorm"),
     Kind("relu", ("functional",), _same_shape, "ReLU", "ReLU"),
     Kind("relu6", ("functional",), _same_shape, "ReLU6 (MobileNet v2)", "ReLU6"),
@@ -332,10 +263,14 @@ KINDS = {kind.name: kind for kind in (
     Kind("elu", (), _same_shape, "ELU", "ELU"),
     Kind("mish", (), _same_shape, "Mish", "Mish"),
     Kind("prelu", ("channelwise",), _prelu, "PReLU: a learned slope, shared or per channel", "PReLU"),
-    Kind("groupnorm", ("groups", "affine"), _groupnorm, "group normalisation", "GroupNorm"),
-    Kind("layernorm", ("trailing", "affine"), _layernorm, "layer normalisation over the channels at each "
+    Kind("groupnorm", ("groups", "affine"), groupnorm, "group normalisation", "GroupNorm"),
+    Kind("layernorm", ("trailing", "affine"), layernorm, "layer normalisation over the channels at each "
          "position (ConvNeXt), or over the trailing dimension", "LayerNorm2d"),
-    Kind("scale", (), _scale, "a learned scale per channel (ConvNeXt's layer scale)", "LayerScale"),
+    Kind("upsample", ("scale", "size", "mode"), upsample, "upsampling (nearest or bilinear), by whole factors "
+         "or to a size", "Upsample"),
+    Kind("pixelshuffle", ("scale",), pixel_shuffle, "pixel shuffle: C×H×W to C/r²×rH×rW", "PixelShuffle"),
+    Kind("shuffle", ("groups",), channel_shuffle, "channel shuffle (ShuffleNet)", "ChannelShuffle"),
+    Kind("scale", (), layer_scale, "a learned scale per channel (ConvNeXt's layer scale)", "LayerScale"),
 )}
 
 # How a keyword of the grammar names a kind (keywords are case-insensitive).
@@ -349,7 +284,8 @@ KEYWORDS = {"conv": "conv", "deconv": "deconv", "convt": "deconv", "tconv": "dec
             "silu": "silu", "swish": "silu", "hardswish": "hardswish", "hswish": "hardswish",
             "hardsigmoid": "hardsigmoid", "hsigmoid": "hardsigmoid", "gelu": "gelu", "elu": "elu", "mish": "mish",
             "prelu": "prelu", "groupnorm": "groupnorm", "gn": "groupnorm", "layernorm": "layernorm",
-            "ln": "layernorm", "scale": "scale", "layerscale": "scale"}
+            "ln": "layernorm", "scale": "scale", "layerscale": "scale", "upsample": "upsample",
+            "pixelshuffle": "pixelshuffle", "shuffle": "shuffle", "channelshuffle": "shuffle"}
 
 
 def option_name(kind: str, written: str) -> str:

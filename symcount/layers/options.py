@@ -77,6 +77,17 @@ def _padding_mode(value, what):
     raise LayerProblem(f"{what} takes one of {', '.join(PADDING_MODES)} (PyTorch's padding_mode)", OptionError)
 
 
+UPSAMPLING_MODES = ("nearest", "bilinear")
+
+
+def _mode(value, what):
+    form, v = value
+    if form == "word" and v in UPSAMPLING_MODES:
+        return v
+    raise LayerProblem(f"{what} takes one of {', '.join(UPSAMPLING_MODES)} (PyTorch's nn.Upsample mode)",
+                       OptionError)
+
+
 def _rate(value, what):
     form, v = value
     if form in ("decimal", "number") and 0 <= v <= 1:
@@ -109,6 +120,9 @@ OPTIONS = {spec.name: spec for spec in (
     OptionSpec("functional", (), _flag, "the model calls it as a function (F.relu, F.adaptive_avg_pool2d), "
                                         "not a module: thop and ptflops count such calls otherwise"),
     OptionSpec("channelwise", ("channels",), _flag, "a PReLU slope per channel (C parameters), not one shared"),
+    OptionSpec("scale", ("factor", "scale_factor"), _pair, "upsampling factor: n or (h, w), whole numbers"),
+    OptionSpec("size", (), _pair, "output size of an upsampling: n or (h, w)"),
+    OptionSpec("mode", (), _mode, "upsampling mode: nearest (the default) or bilinear"),
     OptionSpec("trailing", ("last",), _flag, "normalise over the trailing dimension (nn.LayerNorm(W)), "
                                              "not over the channels at each position"),
     OptionSpec("output_padding", ("op", "outpad"), _pair,

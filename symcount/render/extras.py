@@ -44,7 +44,8 @@ def extras(network, rows, depth, values, convention=None, backward=False, memory
         whole = network.receptive_field
         notes.append("receptive field (Araujo et al., Distill 2019): " + (
             "none, the input is flat" if whole is None else
-            "not defined: the last layers that see part of the input follow a transposed convolution"
+            "not defined: the last layers that see part of the input follow an upsampling (a transposed "
+            "convolution, upsample or pixel shuffle)"
             if whole == rf.UNDEFINED else
             f"size {rf.describe(whole, 'size')}, effective stride {rf.describe(whole, 'stride')}, "
             f"effective padding {rf.describe(whole, 'padding')}, after the last layer before fc or global "

@@ -211,6 +211,14 @@ class _Writer:
             return [f"nn.InstanceNorm2d({channels}" + (", affine=True" if params.get("affine") else "") + ")"]
         if kind in ("groupnorm", "layernorm", "scale"):
             return [self.norm(layer, params, shape, result)]
+        if kind == "upsample":
+            how = f"size={_pair(params['size'], 'the size', layer)}" if "size" in params else \
+                f"scale_factor={_pair(params['scale'], 'the factor', layer)}"
+            return [f"nn.Upsample({how}" + (", mode='bilinear'" if params.get("mode") == "bilinear" else "") + ")"]
+        if kind == "pixelshuffle":
+            return [f"nn.PixelShuffle({_int(params.get('scale', (2, 2))[0], 'the factor', layer)})"]
+        if kind == "shuffle":
+            return [f"nn.ChannelShuffle({_int(params['groups'], 'the groups', layer)})"]
         if kind == "gap":
             return ["nn.AdaptiveAvgPool2d(1)"]
         if kind in ("adaptiveavgpool", "adaptivemaxpool"):

@@ -1,0 +1,50 @@
+"""Normalisations and the layer scale: their parameters, and what they need of their input."""
+from __future__ import annotations
+
+
+from symcount.errors import OptionError
+from symcount.layers.requirements import LayerProblem
+from symcount.layers.result import ZERO, LayerResult, spatial
+
+
+def batchnorm(params, shape, defaults, needs):
+    c = shape[0]
+    trainable = c if params.get("affine", True) else ZERO
+    return LayerResult(tuple(shape), trainable, trainable, 2 * c, ZERO)
+
+
+def instancenorm(params, shape, defaults, needs):
+    """PyTorch's InstanceNorm2d: no parameters unless affine (its default is affine=False,
+    track_running_stats=False, as CycleGAN uses it)."""
+    c, h, w = spatial(shape, "instance normalisation")
+    # torch.nn.functional._verify_spatial_size: more than one spatial element
+    needs.require(h * w - 2, "nonnegative",
+                  "instance normalisation needs more than one spatial element (PyTorch refuses 1×1)")
+    trainable = c if params.get("affine", False) else ZERO
+    return LayerResult(tuple(shape), trainable, trainable, ZERO, ZERO)
+
+
+def groupnorm(params, shape, defaults, needs):
+    """PyTorch's GroupNorm(groups, C): γ and β per channel unless affine=false, no running statistics."""
+    if "groups" not in params:
+        raise LayerProblem("groupnorm needs its group count: groupnorm[groups=32]", OptionError)
+    c, groups = shape[0], params["groups"]
+    needs.require(groups - 1, "nonnegative", f"groupnorm needs groups >= 1, got {groups}")
+    needs.divides(groups, c, f"groupnorm's {groups} groups must divide its {c} channels")
+    trainable = c if params.get("affine", True) else ZERO
+    return LayerResult(tuple(shape), trainable, trainable, ZERO, ZERO)
+
+
+def layernorm(params, shape, defaults, needs):
+    """LayerNorm over the channels at each position (torchvision's LayerNorm2d, ConvNeXt) on
+    C×H×W, over the trailing dimension with [trailing] (nn.LayerNorm(W)), over a flat N."""
+    trailing = params.get("trailing", False) or len(shape) == 1
+    size = shape[-1] if trailing else shape[0]
+    trainable = size if params.get("affine", True) else ZERO
+    return LayerResult(tuple(shape), trainable, trainable, ZERO, ZERO,
+                       module="LayerNorm" if trailing else "LayerNorm2d")
+
+
+def layer_scale(params, shape, defaults, needs):
+    """A learned scale per channel (ConvNeXt's layer scale, a C×1×1 parameter multiplying its input)."""
+    return LayerResult(tuple(shape), shape[0], ZERO, ZERO, ZERO)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import sympy
 
 from symcount.analyses import receptive as rf
-from symcount.errors import LimitError, ShapeError
+from symcount.errors import LimitError, OptionError, ShapeError
 from symcount.layers.kinds import Defaults, evaluate
 from symcount.layers.requirements import LayerProblem, Needs, Requirement
 from symcount.notation.spec import INPUT_CHANNELS, Branches, Layer, NetworkSpec, Repeat, symbol
@@ -56,6 +56,25 @@ def layer_params(params, mapping, shape):
     if any(isinstance(value, sympy.Basic) and value.has(channels) for _, value in params):
         params = substitute(params, {channels: shape[0]})
     return params
+
+
+def squeeze_excitation(layer: Layer, channels) -> Branches:
+    """se[squeeze=s] on C channels as the path it is (torchvision's SqueezeExcitation, Hu et
+    al. 2018): mul( | gap conv1-s act conv1-C gate), the input times its gate."""
+    params = dict(layer.params)
+    if ("squeeze" in params) == ("reduction" in params):
+        raise LayerProblem("se takes the channels it squeezes to or a reduction, one of them: se[squeeze=16] "
+                           "or se[reduction=4]", OptionError)
+    squeeze = params["squeeze"] if "squeeze" in params else channels / params["reduction"]
+
+    def conv1(out):
+        return Layer("conv", (("kernel", (sympy.Integer(1),) * 2), ("out", out)), f"conv1-{out}", layer.span)
+
+    def plain(kind):
+        return Layer(kind, (), kind, layer.span)
+    gate = (plain("gap"), conv1(squeeze), plain(params.get("act", "relu")), conv1(channels),
+            plain(params.get("gate", "sigmoid")))
+    return Branches("mul", ((), gate), layer.text, layer.span)
 
 
 def projection_layers(channels, strides, span) -> tuple:
@@ -106,7 +125,9 @@ class Builder:
 
     def items(self, items, shape):
         for item in items:
-            if isinstance(item, Layer):
+            if isinstance(item, Layer) and item.kind == "se":
+                shape = self.branches(self._expanded_se(item, shape), shape, "se")
+            elif isinstance(item, Layer):
                 shape = self.layer(item, shape)
             elif isinstance(item, Branches):
                 shape = self.branches(item, shape)
@@ -114,8 +135,15 @@ class Builder:
                 shape = self.repeat(item, shape)
         return shape
 
-    def branches(self, node: Branches, shape):
-        scope = self.enter(node.kind)
+    def _expanded_se(self, layer, shape):
+        try:
+            return squeeze_excitation(Layer(layer.kind, layer_params(layer.params, self.mapping, shape), layer.text,
+                                            layer.span), shape[0])
+        except LayerProblem as problem:
+            raise self.error(problem.error, f"{layer.text}: {problem}", layer) from None
+
+    def branches(self, node: Branches, shape, name=None):
+        scope = self.enter(name or node.kind)
         out = self._branches(node, shape)
         self.leave(scope, shape, out)
         return out
@@ -134,9 +162,13 @@ class Builder:
             strides = self._shortcut_strides(node, shape, outputs[0], entry, body_field, self.rows[first:])
             outputs.append(shape if strides is None else self.projection(node, shape, outputs[0], strides))
         fields.append(self.field)
+        if node.kind == "mul":  # a gate from the whole input (squeeze-and-excitation): the local paths' field
+            fields = [f for f in fields if f is not None] or [None]
         self.field = rf.widest(fields)
         texts = [" ".join(getattr(i, "text", "") for i in b) or "identity" for b in node.branches]
         texts += ["the shortcut"] * (len(outputs) - len(texts))
+        if node.kind == "mul":
+            return self._broadcast(node, outputs, texts)
         if node.kind == "cat":
             if any(len(o) != 3 for o in outputs) or not self._meet(node, [o[1:] for o in outputs]):
                 raise self._mismatch(node, "concatenated", outputs, texts, "sizes")
@@ -144,6 +176,19 @@ class Builder:
         if any(len(o) != len(outputs[0]) for o in outputs) or not self._meet(node, outputs):
             raise self._mismatch(node, "added", outputs, texts, "shapes")
         return outputs[0]
+
+    def _broadcast(self, node, outputs, texts):
+        """mul: the paths' outputs multiplied elementwise, broadcasting as PyTorch does along
+        each axis where a path has size 1 (a C×1×1 gate on C×H×W, a 1×H×W map on C×H×W)."""
+        if any(len(o) != len(outputs[0]) for o in outputs):
+            raise self._mismatch(node, "multiplied", outputs, texts, "shapes")
+        result = []
+        for axis in range(len(outputs[0])):
+            sizes = [o[axis] for o in outputs if o[axis] != 1]
+            if sizes and not self._meet(node, [(size,) for size in sizes]):
+                raise self._mismatch(node, "multiplied (each axis must agree or be 1)", outputs, texts, "shapes")
+            result.append(sizes[0] if sizes else sympy.Integer(1))
+        return tuple(result)
 
     def _meet(self, node, shapes) -> bool:
         """Whether paths' shapes can meet, compared as values, not as expression trees:

@@ -130,7 +130,9 @@ WRITTEN = {"conv_only": "", "silu": "silu", "hardswish": "hardswish", "hardsigmo
            "upsample_nearest_2": "upsample[scale=2]", "upsample_bilinear_2": "upsample[scale=2, mode=bilinear]",
            "upsample_nearest_size": "upsample[size=(24, 20)]",
            "upsample_bilinear_size": "upsample[size=(24, 20), mode=bilinear]",
-           "pixel_shuffle_2": "pixelshuffle[scale=2]", "channel_shuffle_2": "shuffle[groups=2]"}
+           "pixel_shuffle_2": "pixelshuffle[scale=2]", "channel_shuffle_2": "shuffle[groups=2]",
+           "se_relu_sigmoid": "se[squeeze=2]", "se_silu_sigmoid": "se[squeeze=2, act=silu]",
+           "se_relu_hardsigmoid": "se[reduction=1, gate=hardsigmoid]"}
 
 
 @pytest.mark.parametrize("case", sorted(ACTIVATIONS["cases"]))

@@ -145,3 +145,20 @@ def test_upsampling_and_shuffles_export_and_run_as_pytorch_runs_them():
     assert network.receptive_field == "n/a (after upsampling)"
     with pytest.raises(symcount.ShapeError, match="divisible by 9"):
         symcount.parse("input 3x8x8 conv3-8 pixelshuffle[scale=3]")
+
+
+def test_squeeze_excitation_and_mul_broadcast_as_pytorch_does():
+    # torchvision's SqueezeExcitation(8, 2) is 8·2 + 2 + 2·8 + 8 parameters; a 1×H×W map times C×H×W is C×H×W
+    network = symcount.parse("input 3x16x16 conv3-8 se[squeeze=2] mul( | conv1-1 sigmoid) relu")
+    assert network.params == (3 * 9 * 8 + 8) + (8 * 2 + 2 + 2 * 8 + 8) + (8 + 1)
+    assert [row.qualified_name for row in network.layers][1:6] == ["se1.gap1", "se1.conv2", "se1.relu1", "se1.conv3",
+                                                                  "se1.sigmoid1"]
+    namespace = {}
+    exec(compile(network.to_torch("Gated"), "gated.py", "exec"), namespace)
+    model = namespace["Gated"]()
+    assert sum(p.numel() for p in model.parameters()) == network.params
+    assert tuple(model(torch.zeros(1, 3, 16, 16)).shape[1:]) == network.output_shape == (8, 16, 16)
+    with pytest.raises(symcount.ShapeError, match="each axis must agree or be 1"):
+        symcount.parse("input 3x16x16 conv3-8 mul(conv1-4 | conv1-8)")
+    with pytest.raises(symcount.OptionError, match="a reduction, one of them"):
+        symcount.parse("input 3x16x16 conv3-8 se")

@@ -215,6 +215,11 @@ def _fc(params, shape, defaults, needs):
     return LayerResult((out,), fan_in * out, biases, ZERO, fan_in * out)
 
 
+def _se(params, shape, defaults, needs):
+    """Squeeze-and-excitation is a path (symcount.builder.squeeze_excitation), never evaluated as one layer."""
+    raise LayerProblem("se is expanded into its layers where the network is built")
+
+
 def _prelu(params, shape, defaults, needs):
     """PyTorch's PReLU: one learned slope, or one per channel (num_parameters=C)."""
     slopes = shape[0] if params.get("channelwise", False) else ONE
@@ -270,6 +275,8 @@ KINDS = {kind.name: kind for kind in (
          "or to a size", "Upsample"),
     Kind("pixelshuffle", ("scale",), pixel_shuffle, "pixel shuffle: C×H×W to C/r²×rH×rW", "PixelShuffle"),
     Kind("shuffle", ("groups",), channel_shuffle, "channel shuffle (ShuffleNet)", "ChannelShuffle"),
+    Kind("se", ("squeeze", "reduction", "act", "gate"), _se, "squeeze-and-excitation: the input times a gate "
+         "computed from its global average (Hu et al. 2018; torchvision's SqueezeExcitation)", "SqueezeExcitation"),
     Kind("scale", (), layer_scale, "a learned scale per channel (ConvNeXt's layer scale)", "LayerScale"),
 )}
 
@@ -285,7 +292,7 @@ KEYWORDS = {"conv": "conv", "deconv": "deconv", "convt": "deconv", "tconv": "dec
             "hardsigmoid": "hardsigmoid", "hsigmoid": "hardsigmoid", "gelu": "gelu", "elu": "elu", "mish": "mish",
             "prelu": "prelu", "groupnorm": "groupnorm", "gn": "groupnorm", "layernorm": "layernorm",
             "ln": "layernorm", "scale": "scale", "layerscale": "scale", "upsample": "upsample",
-            "pixelshuffle": "pixelshuffle", "shuffle": "shuffle", "channelshuffle": "shuffle"}
+            "pixelshuffle": "pixelshuffle", "shuffle": "shuffle", "channelshuffle": "shuffle", "se": "se"}
 
 
 def option_name(kind: str, written: str) -> str:

@@ -88,6 +88,19 @@ def _mode(value, what):
                        OptionError)
 
 
+SE_ACTIVATIONS = {"relu": "relu", "silu": "silu", "swish": "silu", "hardswish": "hardswish"}
+SE_GATES = {"sigmoid": "sigmoid", "hardsigmoid": "hardsigmoid"}
+
+
+def _choice(choices, meaning):
+    def parse(value, what):
+        form, v = value
+        if form == "word" and v in choices:
+            return choices[v]
+        raise LayerProblem(f"{what} takes one of {', '.join(choices)} ({meaning})", OptionError)
+    return parse
+
+
 def _rate(value, what):
     form, v = value
     if form in ("decimal", "number") and 0 <= v <= 1:
@@ -123,6 +136,12 @@ OPTIONS = {spec.name: spec for spec in (
     OptionSpec("scale", ("factor", "scale_factor"), _pair, "upsampling factor: n or (h, w), whole numbers"),
     OptionSpec("size", (), _pair, "output size of an upsampling: n or (h, w)"),
     OptionSpec("mode", (), _mode, "upsampling mode: nearest (the default) or bilinear"),
+    OptionSpec("squeeze", ("s",), _single, "squeeze-and-excitation: the channels it squeezes to"),
+    OptionSpec("reduction", ("r",), _single, "squeeze-and-excitation: squeeze to C/r channels"),
+    OptionSpec("act", ("activation",), _choice(SE_ACTIVATIONS, "the activation after the squeeze"),
+               "squeeze-and-excitation: relu (the default), silu or hardswish after the squeeze"),
+    OptionSpec("gate", (), _choice(SE_GATES, "the gate"), "squeeze-and-excitation: sigmoid (the default) or "
+                                                           "hardsigmoid"),
     OptionSpec("trailing", ("last",), _flag, "normalise over the trailing dimension (nn.LayerNorm(W)), "
                                              "not over the channels at each position"),
     OptionSpec("output_padding", ("op", "outpad"), _pair,

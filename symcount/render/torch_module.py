@@ -14,7 +14,7 @@ import re
 
 import sympy
 
-from symcount.builder import layer_params, projection_layers, substitute
+from symcount.builder import layer_params, projection_layers, squeeze_excitation, substitute
 from symcount.errors import ExportError
 from symcount.layers import arithmetic as ar
 from symcount.layers.kinds import evaluate
@@ -27,6 +27,19 @@ INDENT = "    "
 
 
 HELPERS = {
+    "Multiply": '''class Multiply(nn.Module):
+    """mul(a | b | ...) and se: the branches' outputs multiplied, broadcasting (a C×1×1 gate on C×H×W)."""
+
+    def __init__(self, *branches):
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+
+    def forward(self, x):
+        out = self.branches[0](x)
+        for branch in self.branches[1:]:
+            out = out * branch(x)
+        return out
+''',
     "LayerNorm2d": '''class LayerNorm2d(nn.LayerNorm):
     """layernorm: LayerNorm over the channels at each position (torchvision's convnext.py)."""
 
@@ -75,7 +88,7 @@ HELPERS = {
         return torch.cat([branch(x) for branch in self.branches], 1)
 ''',
 }
-JOINS = {"res": "Residual", "add": "Add", "cat": "Concat"}
+JOINS = {"res": "Residual", "add": "Add", "cat": "Concat", "mul": "Multiply"}
 ACTIVATIONS = {"relu": "nn.ReLU()", "relu6": "nn.ReLU6()", "tanh": "nn.Tanh()", "sigmoid": "nn.Sigmoid()",
                "softmax": "nn.Softmax(dim=1)", "silu": "nn.SiLU()", "hardswish": "nn.Hardswish()",
                "hardsigmoid": "nn.Hardsigmoid()", "gelu": "nn.GELU()", "elu": "nn.ELU()", "mish": "nn.Mish()"}
@@ -112,7 +125,13 @@ class _Writer:
     def items(self, items, shape, depth):
         lines, windows = [], []
         for item in items:
-            if isinstance(item, Layer):
+            if isinstance(item, Layer) and item.kind == "se":
+                try:
+                    node = squeeze_excitation(item, shape[0])
+                except LayerProblem as problem:
+                    raise ExportError(f"{item.text}: {problem}") from None
+                more, shape, used = self.branches(node, shape, depth)
+            elif isinstance(item, Layer):
                 more, shape, used = self.layer(item, shape, depth)
             elif isinstance(item, Branches):
                 more, shape, used = self.branches(item, shape, depth)
@@ -156,6 +175,10 @@ class _Writer:
             all_windows += windows
         if node.kind == "cat":
             output = (sympy.Add(*[o[0] for o in outputs]),) + outputs[0][1:]
+        elif node.kind == "mul":  # broadcasting: each axis agrees or is 1
+            output = tuple(next((o[axis] for o in outputs if o[axis] != 1), outputs[0][axis])
+                           for axis in range(len(outputs[0])))
+            outputs = [tuple(o[axis] if o[axis] != 1 else output[axis] for axis in range(len(o))) for o in outputs]
         else:
             output = outputs[0]
         if any(o[1:] != outputs[0][1:] for o in outputs) or (node.kind != "cat" and

@@ -46,7 +46,7 @@ def test_the_zoo_has_every_entry_the_issue_names():
         "lenet5", "alexnet", "alexnet_torchvision", "vgg11", "vgg11_lrn", "vgg13", "vgg16_c", "vgg16", "vgg19",
         "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "googlenet", "mobilenet_v1",
         "mobilenet_v2", "squeezenet1_0", "squeezenet1_1", "densenet121",
-        "pix2pix_unet", "pix2pix_patchgan", "cyclegan_resnet", "cyclegan_patchgan"}
+        "pix2pix_unet", "pix2pix_patchgan", "cyclegan_resnet", "cyclegan_patchgan", "efficientnet_b0"}
 
 
 @pytest.mark.parametrize("name", zoo.names())
@@ -83,7 +83,7 @@ def test_entry_on_a_symbolic_input_matches_pytorch_at_another_size(name):
 
 def test_every_entry_cites_its_paper():
     for entry in zoo.entries().values():
-        assert any(year in entry.citation for year in ("1998", "2012", "2014", "2015", "2016", "2017", "2018"))
+        assert any(year in entry.citation for year in ("1998", "2012", "2014", "2015", "2016", "2017", "2018", "2019"))
 
 
 # --------------------------------------------------------------------------- the papers' figures
@@ -188,6 +188,12 @@ def test_mobilenet_v1_at_half_width_matches_pytorch():
     layers, output, flops = trace(model, (3, 160, 160))
     assert layer_trace(net.layers) == layers
     assert net.params == torch_counts(model)["params"] and 2 * net.macs == flops
+
+
+def test_efficientnet_b0_against_torchvision_and_table_2():
+    # torchvision documents 5,288,548 parameters and 0.39 GFLOPS (multiply-adds); Tan & Le, Table 2: 5.3 M, 0.39 B
+    net = zoo.load("efficientnet_b0")
+    assert net.params == 5_288_548 and round(int(net.macs) / 10**9, 2) == 0.39
 
 
 def test_mobilenet_v2_against_table_4():

@@ -232,6 +232,50 @@ def mobilenet_v2(shape, width_mult=1.0):
     return Net(S(*layers), lambda n: S(nn.Flatten(), nn.Dropout(0.2), nn.Linear(n, 1000)), shape)
 
 
+# --------------------------------------------------------------------------- EfficientNet-B0
+class SqueezeExcitation(nn.Module):
+    """torchvision/ops/misc.py: the input times a gate computed from its global average."""
+
+    def __init__(self, cin, squeeze, activation=nn.ReLU, scale_activation=nn.Sigmoid):
+        super().__init__()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1, self.activation = nn.Conv2d(cin, squeeze, 1), activation()
+        self.fc2, self.scale_activation = nn.Conv2d(squeeze, cin, 1), scale_activation()
+
+    def forward(self, x):
+        return self.scale_activation(self.fc2(self.activation(self.fc1(self.avgpool(x))))) * x
+
+
+def conv_bn_silu(cin, cout, k, s=1, groups=1, activation=True):
+    """torchvision's Conv2dNormActivation with BatchNorm2d and SiLU (padding (k - 1) // 2)."""
+    layers = [conv(cin, cout, k, s, (k - 1) // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
+    return layers + ([nn.SiLU()] if activation else [])
+
+
+def mbconv(cin, cout, k, s, expand):
+    """torchvision/models/efficientnet.py MBConv: expand, depthwise, squeeze-and-excitation
+    (squeeze to max(1, cin // 4), SiLU), project; a residual where stride 1 keeps the channels."""
+    hidden = _make_divisible(cin * expand)
+    layers = conv_bn_silu(cin, hidden, 1) if hidden != cin else []
+    layers += conv_bn_silu(hidden, hidden, k, s, groups=hidden)
+    layers += [SqueezeExcitation(hidden, max(1, cin // 4), activation=nn.SiLU)]
+    layers += conv_bn_silu(hidden, cout, 1, activation=False)
+    return Residual(S(*layers)) if s == 1 and cin == cout else S(*layers)
+
+
+def efficientnet_b0(shape):
+    layers, cin = conv_bn_silu(3, 32, 3, 2), 32
+    # efficientnet.py _efficientnet_conf("efficientnet_b0"): expand ratio, kernel, stride, in, out, layers
+    for expand, k, s, _, cout, n in [(1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2),
+                                     (6, 3, 2, 40, 80, 3), (6, 5, 1, 80, 112, 3), (6, 5, 2, 112, 192, 4),
+                                     (6, 3, 1, 192, 320, 1)]:
+        for i in range(n):
+            layers.append(mbconv(cin, cout, k, s if i == 0 else 1, expand))
+            cin = cout
+    layers += conv_bn_silu(320, 1280, 1) + [nn.AdaptiveAvgPool2d(1)]
+    return Net(S(*layers), lambda n: S(nn.Flatten(), nn.Dropout(0.2), nn.Linear(n, 1000)), shape)
+
+
 # --------------------------------------------------------------------------- SqueezeNet
 def fire(cin, s, e1, e3):
     return S(conv(cin, s, 1), nn.ReLU(), Concat(S(conv(s, e1, 1), nn.ReLU()), S(conv(s, e3, 3), nn.ReLU())))
@@ -337,13 +381,15 @@ BUILDERS = {"lenet5": lenet5, "alexnet": alexnet, "alexnet_torchvision": alexnet
             "googlenet": googlenet, "mobilenet_v1": mobilenet_v1, "mobilenet_v2": mobilenet_v2,
             "squeezenet1_0": squeezenet("1_0"), "squeezenet1_1": squeezenet("1_1"), "densenet121": densenet121,
             "pix2pix_unet": pix2pix_unet, "pix2pix_patchgan": patchgan(nn.BatchNorm2d, sigmoid=True),
-            "cyclegan_resnet": cyclegan_resnet, "cyclegan_patchgan": patchgan(nn.InstanceNorm2d, sigmoid=False)}
+            "cyclegan_resnet": cyclegan_resnet, "cyclegan_patchgan": patchgan(nn.InstanceNorm2d, sigmoid=False),
+            "efficientnet_b0": efficientnet_b0}
 
 # What symcount calls the layer each leaf module is (Identity is no layer there).
 KINDS = {nn.Flatten: "flatten", nn.Conv2d: "conv", nn.BatchNorm2d: "bn", nn.ReLU: "relu", nn.ReLU6: "relu6", nn.Tanh: "tanh",
          nn.MaxPool2d: "maxpool", nn.AvgPool2d: "avgpool", nn.AdaptiveAvgPool2d: "adaptiveavgpool",
          nn.Linear: "fc", nn.Dropout: "dropout", nn.LocalResponseNorm: "lrn", nn.Softmax: "softmax",
-         nn.ConvTranspose2d: "deconv", nn.InstanceNorm2d: "instancenorm", nn.LeakyReLU: "lrelu", nn.Sigmoid: "sigmoid"}
+         nn.ConvTranspose2d: "deconv", nn.InstanceNorm2d: "instancenorm", nn.LeakyReLU: "lrelu", nn.Sigmoid: "sigmoid",
+         nn.SiLU: "silu"}
 
 
 def trace(model, input_shape):

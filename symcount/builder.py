@@ -13,10 +13,11 @@ from dataclasses import dataclass, replace
 import sympy
 
 from symcount.analyses import receptive as rf
-from symcount.errors import LimitError, OptionError, ShapeError
+from symcount.errors import LimitError, ShapeError
 from symcount.layers.kinds import Defaults, evaluate
 from symcount.layers.requirements import LayerProblem, Needs, Requirement
-from symcount.notation.spec import INPUT_CHANNELS, Branches, Layer, NetworkSpec, Repeat, symbol
+from symcount.fragments import layer_params, projection_layers, squeeze_excitation, substitute
+from symcount.notation.spec import Branches, Layer, NetworkSpec, Repeat
 from symcount.rows import Row, format_shape
 
 Expr = sympy.Expr
@@ -36,55 +37,6 @@ class _Scope:
     uid: int
     numbered: bool = True  # bottleneck1, res2; a stage label keeps its own name
     text: str = ""         # a call as written (bottleneck(128, 2)): a folded row's notation
-
-
-def substitute(value, mapping):
-    """A value (expression, or nested tuples of them) with symbols replaced by `mapping`."""
-    if not mapping:
-        return value
-    if isinstance(value, sympy.Basic):
-        return value.xreplace(mapping)
-    if isinstance(value, tuple):
-        return tuple(substitute(v, mapping) for v in value)
-    return value
-
-
-def layer_params(params, mapping, shape):
-    """A layer's parameters with the symbols' values and {in}, the channels of its input."""
-    params = substitute(params, mapping)
-    channels = symbol(INPUT_CHANNELS)
-    if any(isinstance(value, sympy.Basic) and value.has(channels) for _, value in params):
-        params = substitute(params, {channels: shape[0]})
-    return params
-
-
-def squeeze_excitation(layer: Layer, channels) -> Branches:
-    """se[squeeze=s] on C channels as the path it is (torchvision's SqueezeExcitation, Hu et
-    al. 2018): mul( | gap conv1-s act conv1-C gate), the input times its gate."""
-    params = dict(layer.params)
-    if ("squeeze" in params) == ("reduction" in params):
-        raise LayerProblem("se takes the channels it squeezes to or a reduction, one of them: se[squeeze=16] "
-                           "or se[reduction=4]", OptionError)
-    squeeze = params["squeeze"] if "squeeze" in params else channels / params["reduction"]
-
-    def conv1(out):
-        return Layer("conv", (("kernel", (sympy.Integer(1),) * 2), ("out", out)), f"conv1-{out}", layer.span)
-
-    def plain(kind):
-        return Layer(kind, (), kind, layer.span)
-    gate = (plain("gap"), conv1(squeeze), plain(params.get("act", "relu")), conv1(channels),
-            plain(params.get("gate", "sigmoid")))
-    return Branches("mul", ((), gate), layer.text, layer.span)
-
-
-def projection_layers(channels, strides, span) -> tuple:
-    """The automatic shortcut of res(body) that changes the shape: a 1×1 convolution with
-    the body's strides, without bias, then BatchNorm."""
-    zero, one = sympy.Integer(0), sympy.Integer(1)
-    conv = Layer("conv", (("bias", False), ("kernel", (one, one)), ("out", channels), ("pad", (zero, zero)),
-                          ("stride", tuple(strides))),
-                 f"conv1-{channels}" + (f"/{strides[0]}" if strides[0] != 1 else "") + " (projection)", span)
-    return conv, Layer("bn", (), "bn (projection)", span)
 
 
 class Builder:
@@ -153,9 +105,10 @@ class Builder:
         the receptive field is the largest over the paths (Araujo et al. 2019, §3)."""
         first = len(self.rows)
         entry, fields, outputs = self.field, [], []
+        share = self._split(node, shape) if node.kind == "split" else shape
         for branch in node.branches:
             self.field = entry
-            outputs.append(self.items(branch, shape))
+            outputs.append(self.items(branch, share))
             fields.append(self.field)
         body_field, self.field = self.field, entry
         if node.kind == "res" and len(node.branches) == 1:
@@ -169,13 +122,27 @@ class Builder:
         texts += ["the shortcut"] * (len(outputs) - len(texts))
         if node.kind == "mul":
             return self._broadcast(node, outputs, texts)
-        if node.kind == "cat":
+        if node.kind in ("cat", "split"):
             if any(len(o) != 3 for o in outputs) or not self._meet(node, [o[1:] for o in outputs]):
                 raise self._mismatch(node, "concatenated", outputs, texts, "sizes")
             return (sympy.Add(*[o[0] for o in outputs]),) + outputs[0][1:]
         if any(len(o) != len(outputs[0]) for o in outputs) or not self._meet(node, outputs):
             raise self._mismatch(node, "added", outputs, texts, "shapes")
         return outputs[0]
+
+    def _split(self, node, shape):
+        """split(a | b | ...): each branch gets an equal share of the channels (torch.chunk,
+        ShuffleNet v2's channel split), the outputs concatenated as cat's."""
+        needs = Needs()
+        if len(shape) != 3:
+            raise self.error(ShapeError, f"split needs a C×H×W input, got {format_shape(shape)}", node)
+        try:
+            needs.divides(len(node.branches), shape[0], f"split into {len(node.branches)} needs channels divisible "
+                                                        f"by {len(node.branches)}, got {shape[0]}")
+        except LayerProblem as problem:
+            raise self.error(ShapeError, str(problem), node) from None
+        self.requirements.extend(needs.open)
+        return (shape[0] / len(node.branches),) + tuple(shape[1:])
 
     def _broadcast(self, node, outputs, texts):
         """mul: the paths' outputs multiplied elementwise, broadcasting as PyTorch does along

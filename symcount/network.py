@@ -11,7 +11,8 @@ from functools import cached_property
 import sympy
 
 from symcount.analyses import receptive as rf
-from symcount.builder import Builder, substitute
+from symcount.builder import Builder
+from symcount.fragments import substitute
 from symcount.errors import LimitError, ShapeError, SymbolError, SymcountError
 from symcount.layers.arithmetic import RULES
 from symcount.layers.kinds import Defaults

@@ -132,7 +132,9 @@ WRITTEN = {"conv_only": "", "silu": "silu", "hardswish": "hardswish", "hardsigmo
            "upsample_bilinear_size": "upsample[size=(24, 20), mode=bilinear]",
            "pixel_shuffle_2": "pixelshuffle[scale=2]", "channel_shuffle_2": "shuffle[groups=2]",
            "se_relu_sigmoid": "se[squeeze=2]", "se_silu_sigmoid": "se[squeeze=2, act=silu]",
-           "se_relu_hardsigmoid": "se[reduction=1, gate=hardsigmoid]"}
+           "se_relu_hardsigmoid": "se[reduction=1, gate=hardsigmoid]",
+           "split_unit": "split( | conv1-4[bias=false] bn relu dw3[bias=false] bn conv1-4[bias=false] bn relu) "
+                         "shuffle[groups=2]"}
 
 
 @pytest.mark.parametrize("case", sorted(ACTIVATIONS["cases"]))

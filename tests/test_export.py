@@ -162,3 +162,16 @@ def test_squeeze_excitation_and_mul_broadcast_as_pytorch_does():
         symcount.parse("input 3x16x16 conv3-8 mul(conv1-4 | conv1-8)")
     with pytest.raises(symcount.OptionError, match="a reduction, one of them"):
         symcount.parse("input 3x16x16 conv3-8 se")
+
+
+def test_a_channel_split_runs_as_torch_chunk_does():
+    # ShuffleNet v2's stride-1 unit on 8 channels: half passes, half goes through conv1-4 bn relu
+    network = symcount.parse("input 3x16x16 conv3-8 split( | conv1-4 bn relu) shuffle[groups=2]")
+    assert [row.input[0] for row in network.layers[1:4]] == [4, 4, 4] and network.output_shape == (8, 16, 16)
+    namespace = {}
+    exec(compile(network.to_torch("Unit"), "unit.py", "exec"), namespace)
+    model = namespace["Unit"]()
+    assert sum(p.numel() for p in model.parameters()) == network.params == (3 * 9 * 8 + 8) + (4 * 4 + 4) + 8
+    assert tuple(model(torch.zeros(1, 3, 16, 16)).shape[1:]) == network.output_shape
+    with pytest.raises(symcount.ShapeError, match="divisible by 2, got 7"):
+        symcount.parse("input 3x16x16 conv3-7 split( | conv1-4)")

@@ -46,7 +46,8 @@ def test_the_zoo_has_every_entry_the_issue_names():
         "lenet5", "alexnet", "alexnet_torchvision", "vgg11", "vgg11_lrn", "vgg13", "vgg16_c", "vgg16", "vgg19",
         "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "googlenet", "mobilenet_v1",
         "mobilenet_v2", "squeezenet1_0", "squeezenet1_1", "densenet121",
-        "pix2pix_unet", "pix2pix_patchgan", "cyclegan_resnet", "cyclegan_patchgan", "efficientnet_b0"}
+        "pix2pix_unet", "pix2pix_patchgan", "cyclegan_resnet", "cyclegan_patchgan", "efficientnet_b0",
+        "shufflenet_v2_x1_0"}
 
 
 @pytest.mark.parametrize("name", zoo.names())
@@ -194,6 +195,14 @@ def test_efficientnet_b0_against_torchvision_and_table_2():
     # torchvision documents 5,288,548 parameters and 0.39 GFLOPS (multiply-adds); Tan & Le, Table 2: 5.3 M, 0.39 B
     net = zoo.load("efficientnet_b0")
     assert net.params == 5_288_548 and round(int(net.macs) / 10**9, 2) == 0.39
+
+
+def test_shufflenet_v2_against_torchvision_and_table_5():
+    # torchvision documents 2,278,604 parameters and 0.14 GFLOPS (multiply-adds); Ma et al.'s Table 5 gives
+    # 146 M FLOPs, 1.1 M more than the layers' multiply-accumulates (docs/zoo.md)
+    net = zoo.load("shufflenet_v2_x1_0")
+    assert net.params == 2_278_604 and round(int(net.macs) / 10**9, 2) == 0.14
+    assert round(int(net.ops("macs", activations=True)) / 10**6) == 146  # with one op per ReLU output
 
 
 def test_mobilenet_v2_against_table_4():

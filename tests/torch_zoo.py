@@ -276,6 +276,41 @@ def efficientnet_b0(shape):
     return Net(S(*layers), lambda n: S(nn.Flatten(), nn.Dropout(0.2), nn.Linear(n, 1000)), shape)
 
 
+# --------------------------------------------------------------------------- ShuffleNet v2
+class ShuffleUnit(nn.Module):
+    """torchvision/models/shufflenetv2.py InvertedResidual: at stride 1 the channels are
+    chunked in two and only the second half goes through branch2; at stride 2 both branches
+    see the whole input; then torch.cat and a channel shuffle of 2 groups."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        half = cout // 2
+        self.stride = stride
+        if stride > 1:
+            self.branch1 = S(conv(cin, cin, 3, stride, 1, groups=cin, bias=False), nn.BatchNorm2d(cin),
+                             conv(cin, half, 1, bias=False), nn.BatchNorm2d(half), nn.ReLU())
+        self.branch2 = S(conv(cin if stride > 1 else half, half, 1, bias=False), nn.BatchNorm2d(half), nn.ReLU(),
+                         conv(half, half, 3, stride, 1, groups=half, bias=False), nn.BatchNorm2d(half),
+                         conv(half, half, 1, bias=False), nn.BatchNorm2d(half), nn.ReLU())
+        self.shuffle = nn.ChannelShuffle(2)
+
+    def forward(self, x):
+        if self.stride == 1:
+            x1, x2 = x.chunk(2, dim=1)
+            return self.shuffle(torch.cat((x1, self.branch2(x2)), dim=1))
+        return self.shuffle(torch.cat((self.branch1(x), self.branch2(x)), dim=1))
+
+
+def shufflenet_v2_x1_0(shape):
+    layers = [conv(3, 24, 3, 2, 1, bias=False), nn.BatchNorm2d(24), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
+    cin = 24
+    for repeats, cout in [(4, 116), (8, 232), (4, 464)]:  # stages_repeats, stages_out_channels
+        layers += [ShuffleUnit(cin, cout, 2)] + [ShuffleUnit(cout, cout, 1) for _ in range(repeats - 1)]
+        cin = cout
+    layers += [conv(464, 1024, 1, bias=False), nn.BatchNorm2d(1024), nn.ReLU(), nn.AdaptiveAvgPool2d(1)]
+    return Net(S(*layers), lambda n: nn.Linear(n, 1000), shape)
+
+
 # --------------------------------------------------------------------------- SqueezeNet
 def fire(cin, s, e1, e3):
     return S(conv(cin, s, 1), nn.ReLU(), Concat(S(conv(s, e1, 1), nn.ReLU()), S(conv(s, e3, 3), nn.ReLU())))
@@ -382,14 +417,14 @@ BUILDERS = {"lenet5": lenet5, "alexnet": alexnet, "alexnet_torchvision": alexnet
             "squeezenet1_0": squeezenet("1_0"), "squeezenet1_1": squeezenet("1_1"), "densenet121": densenet121,
             "pix2pix_unet": pix2pix_unet, "pix2pix_patchgan": patchgan(nn.BatchNorm2d, sigmoid=True),
             "cyclegan_resnet": cyclegan_resnet, "cyclegan_patchgan": patchgan(nn.InstanceNorm2d, sigmoid=False),
-            "efficientnet_b0": efficientnet_b0}
+            "efficientnet_b0": efficientnet_b0, "shufflenet_v2_x1_0": shufflenet_v2_x1_0}
 
 # What symcount calls the layer each leaf module is (Identity is no layer there).
 KINDS = {nn.Flatten: "flatten", nn.Conv2d: "conv", nn.BatchNorm2d: "bn", nn.ReLU: "relu", nn.ReLU6: "relu6", nn.Tanh: "tanh",
          nn.MaxPool2d: "maxpool", nn.AvgPool2d: "avgpool", nn.AdaptiveAvgPool2d: "adaptiveavgpool",
          nn.Linear: "fc", nn.Dropout: "dropout", nn.LocalResponseNorm: "lrn", nn.Softmax: "softmax",
          nn.ConvTranspose2d: "deconv", nn.InstanceNorm2d: "instancenorm", nn.LeakyReLU: "lrelu", nn.Sigmoid: "sigmoid",
-         nn.SiLU: "silu"}
+         nn.SiLU: "silu", nn.ChannelShuffle: "shuffle"}
 
 
 def trace(model, input_shape):

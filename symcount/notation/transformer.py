@@ -31,7 +31,7 @@ def too_large(value) -> bool:
 
 
 BRANCH_KINDS = {"res": "res", "residual": "res", "add": "add", "cat": "cat", "concat": "cat", "mul": "mul",
-                "multiply": "mul"}
+                "multiply": "mul", "split": "split"}
 # The grammar's keyword terminals: a block named so that one of these matches at its
 # start (conv2block, res_x is fine) would be read as that keyword where it is called.
 KEYWORD_TERMINALS = ("INPUT", "DEF", "RATIONAL", "CONV", "DECONV", "DEPTHWISE", "BRANCH_KIND", "POOL_KIND",

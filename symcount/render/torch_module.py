@@ -14,81 +14,20 @@ import re
 
 import sympy
 
-from symcount.builder import layer_params, projection_layers, squeeze_excitation, substitute
+from symcount.fragments import layer_params, projection_layers, squeeze_excitation, substitute
 from symcount.errors import ExportError
 from symcount.layers import arithmetic as ar
 from symcount.layers.kinds import evaluate
 from symcount.layers.requirements import LayerProblem
 from symcount.notation.spec import Branches, Layer
+from symcount.render.torch_helpers import HELPERS
 from symcount.rows import format_shape
 
 MAX_MODULES = 100_000  # modules written out; a longer network is a runaway repeat
 INDENT = "    "
 
 
-HELPERS = {
-    "Multiply": '''class Multiply(nn.Module):
-    """mul(a | b | ...) and se: the branches' outputs multiplied, broadcasting (a C×1×1 gate on C×H×W)."""
-
-    def __init__(self, *branches):
-        super().__init__()
-        self.branches = nn.ModuleList(branches)
-
-    def forward(self, x):
-        out = self.branches[0](x)
-        for branch in self.branches[1:]:
-            out = out * branch(x)
-        return out
-''',
-    "LayerNorm2d": '''class LayerNorm2d(nn.LayerNorm):
-    """layernorm: LayerNorm over the channels at each position (torchvision's convnext.py)."""
-
-    def forward(self, x):
-        x = nn.functional.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias, self.eps)
-        return x.permute(0, 3, 1, 2)
-''',
-    "LayerScale": '''class LayerScale(nn.Module):
-    """scale: a learned scale per channel (ConvNeXt's layer scale, initialised as torchvision does)."""
-
-    def __init__(self, channels, value=1e-6):
-        super().__init__()
-        self.scale = nn.Parameter(torch.full((channels, 1, 1), value))
-
-    def forward(self, x):
-        return self.scale * x
-''',
-    "Residual": '''class Residual(nn.Module):
-    """res(body | shortcut): body(x) + shortcut(x); without a shortcut, body(x) + x."""
-
-    def __init__(self, body, shortcut=None):
-        super().__init__()
-        self.body, self.shortcut = body, shortcut
-
-    def forward(self, x):
-        return self.body(x) + (x if self.shortcut is None else self.shortcut(x))
-''',
-    "Add": '''class Add(nn.Module):
-    """add(a | b | ...): the sum of the branches' outputs."""
-
-    def __init__(self, *branches):
-        super().__init__()
-        self.branches = nn.ModuleList(branches)
-
-    def forward(self, x):
-        return sum(branch(x) for branch in self.branches)
-''',
-    "Concat": '''class Concat(nn.Module):
-    """cat(a | b | ...): the branches' outputs concatenated along the channels."""
-
-    def __init__(self, *branches):
-        super().__init__()
-        self.branches = nn.ModuleList(branches)
-
-    def forward(self, x):
-        return torch.cat([branch(x) for branch in self.branches], 1)
-''',
-}
-JOINS = {"res": "Residual", "add": "Add", "cat": "Concat", "mul": "Multiply"}
+JOINS = {"res": "Residual", "add": "Add", "cat": "Concat", "mul": "Multiply", "split": "Split"}
 ACTIVATIONS = {"relu": "nn.ReLU()", "relu6": "nn.ReLU6()", "tanh": "nn.Tanh()", "sigmoid": "nn.Sigmoid()",
                "softmax": "nn.Softmax(dim=1)", "silu": "nn.SiLU()", "hardswish": "nn.Hardswish()",
                "hardsigmoid": "nn.Hardsigmoid()", "gelu": "nn.GELU()", "elu": "nn.ELU()", "mish": "nn.Mish()"}
@@ -161,8 +100,9 @@ class _Writer:
         join = JOINS[node.kind]
         self.helpers.add(join)
         parts, outputs, all_windows = [], [], []
+        share = (shape[0] / len(node.branches),) + tuple(shape[1:]) if node.kind == "split" else shape
         for branch in node.branches:
-            lines, out, windows = self.items(branch, shape, depth + 2)
+            lines, out, windows = self.items(branch, share, depth + 2)
             outputs.append(out)
             all_windows += windows
             parts.append(lines)
@@ -173,7 +113,7 @@ class _Writer:
             parts.append(lines)
             outputs.append(out)
             all_windows += windows
-        if node.kind == "cat":
+        if node.kind in ("cat", "split"):
             output = (sympy.Add(*[o[0] for o in outputs]),) + outputs[0][1:]
         elif node.kind == "mul":  # broadcasting: each axis agrees or is 1
             output = tuple(next((o[axis] for o in outputs if o[axis] != 1), outputs[0][axis])
@@ -181,7 +121,7 @@ class _Writer:
             outputs = [tuple(o[axis] if o[axis] != 1 else output[axis] for axis in range(len(o))) for o in outputs]
         else:
             output = outputs[0]
-        if any(o[1:] != outputs[0][1:] for o in outputs) or (node.kind != "cat" and
+        if any(o[1:] != outputs[0][1:] for o in outputs) or (node.kind not in ("cat", "split") and
                                                              any(o != outputs[0] for o in outputs)):
             raise ExportError(f"{node.text}: its branches' shapes do not meet "
                               f"({', '.join(format_shape(o) for o in outputs)})")

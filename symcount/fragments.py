@@ -1,0 +1,58 @@
+"""Spec fragments the builder and the PyTorch exporter both make: parameters with their
+values, the automatic projection of res(body), squeeze-and-excitation as its path."""
+from __future__ import annotations
+
+import sympy
+
+from symcount.errors import OptionError
+from symcount.layers.requirements import LayerProblem
+from symcount.notation.spec import INPUT_CHANNELS, Branches, Layer, symbol
+
+
+def substitute(value, mapping):
+    """A value (expression, or nested tuples of them) with symbols replaced by `mapping`."""
+    if not mapping:
+        return value
+    if isinstance(value, sympy.Basic):
+        return value.xreplace(mapping)
+    if isinstance(value, tuple):
+        return tuple(substitute(v, mapping) for v in value)
+    return value
+
+
+def layer_params(params, mapping, shape):
+    """A layer's parameters with the symbols' values and {in}, the channels of its input."""
+    params = substitute(params, mapping)
+    channels = symbol(INPUT_CHANNELS)
+    if any(isinstance(value, sympy.Basic) and value.has(channels) for _, value in params):
+        params = substitute(params, {channels: shape[0]})
+    return params
+
+
+def squeeze_excitation(layer: Layer, channels) -> Branches:
+    """se[squeeze=s] on C channels as the path it is (torchvision's SqueezeExcitation, Hu et
+    al. 2018): mul( | gap conv1-s act conv1-C gate), the input times its gate."""
+    params = dict(layer.params)
+    if ("squeeze" in params) == ("reduction" in params):
+        raise LayerProblem("se takes the channels it squeezes to or a reduction, one of them: se[squeeze=16] "
+                           "or se[reduction=4]", OptionError)
+    squeeze = params["squeeze"] if "squeeze" in params else channels / params["reduction"]
+
+    def conv1(out):
+        return Layer("conv", (("kernel", (sympy.Integer(1),) * 2), ("out", out)), f"conv1-{out}", layer.span)
+
+    def plain(kind):
+        return Layer(kind, (), kind, layer.span)
+    gate = (plain("gap"), conv1(squeeze), plain(params.get("act", "relu")), conv1(channels),
+            plain(params.get("gate", "sigmoid")))
+    return Branches("mul", ((), gate), layer.text, layer.span)
+
+
+def projection_layers(channels, strides, span) -> tuple:
+    """The automatic shortcut of res(body) that changes the shape: a 1×1 convolution with
+    the body's strides, without bias, then BatchNorm."""
+    zero, one = sympy.Integer(0), sympy.Integer(1)
+    conv = Layer("conv", (("bias", False), ("kernel", (one, one)), ("out", channels), ("pad", (zero, zero)),
+                          ("stride", tuple(strides))),
+                 f"conv1-{channels}" + (f"/{strides[0]}" if strides[0] != 1 else "") + " (projection)", span)
+    return conv, Layer("bn", (), "bn (projection)", span)

@@ -52,6 +52,7 @@ class Style:
     function: object      # (name, [argument texts]) -> text
     fallback: object      # expr -> text
     relations: dict = None  # ">=" -> "≥"
+    by: str = "×"           # between a shape's dimensions
 
 
 TEXT = Style(symbol=_text_symbol, number=str, times="·", minus="−", floor=("⌊", "⌋"), ceiling=("⌈", "⌉"),
@@ -62,7 +63,7 @@ LATEX = Style(symbol=lambda name: sympy.latex(sympy.Symbol(name)), number=_latex
               floor=(r"\lfloor ", r" \rfloor"), ceiling=(r"\lceil ", r" \rceil"),
               power=lambda base, e: f"{base}^{{{e}}}",
               function=lambda name, args: f"\\{name}({', '.join(args)})", fallback=sympy.latex,
-              relations={">=": r"\geq", "<=": r"\leq", "!=": r"\neq", "==": "="})
+              relations={">=": r"\geq", "<=": r"\leq", "!=": r"\neq", "==": "="}, by=r" \times ")
 HTML = Style(symbol=_html_symbol, number=str, times="·", minus="−", floor=("⌊", "⌋"), ceiling=("⌈", "⌉"),
              power=lambda base, e: f"{base}<sup>{e}</sup>",
              function=lambda name, args: f"{name}({', '.join(args)})", fallback=lambda e: escape(str(e)),
@@ -73,6 +74,12 @@ STYLES = {"text": TEXT, "latex": LATEX, "html": HTML}
 def show(expr, style: str = "text") -> str:
     """The expression in one of STYLES ("text", "latex", "html")."""
     return _show(sympy.sympify(expr) if isinstance(expr, int) else expr, STYLES[style])
+
+
+def show_shape(shape, style: str = "text") -> str:
+    """64×H₁×W₁; a dimension that is a sum in parentheses, 6×(H − 4)×(W − 4)."""
+    return STYLES[style].by.join(f"({show(d, style)})" if isinstance(d, sympy.Add) else show(d, style)
+                                 for d in shape)
 
 
 def _show(expr, s: Style) -> str:

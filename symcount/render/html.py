@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from html import escape
 
-import sympy
 
-from symcount.render.formula import show
+from symcount.render.formula import show, show_shape
 from symcount.render.model import Moved, Pair, Table, headline, number_text
 
 CELL = 40   # characters of a formula (as text) kept in a cell
@@ -24,7 +23,7 @@ class _Cells(Moved):
         if isinstance(value, Pair):
             return f"{self.value(value.formula, where)} = {self.value(value.value, where)}"
         if isinstance(value, tuple):
-            return "×".join(f"({show(d, 'html')})" if isinstance(d, sympy.Add) else show(d, "html") for d in value)
+            return show_shape(value, "html")
         if not value.is_Integer and len(show(value)) > CELL:
             if total:
                 return "↓"  # the totals are listed under the table

@@ -12,7 +12,7 @@ import re
 
 import sympy
 
-from symcount.render.formula import show
+from symcount.render.formula import show, show_shape
 from symcount.render.model import Moved, Pair, Table
 
 LONG = 32             # body rows beyond which the table is a longtable
@@ -46,8 +46,7 @@ class _Cells(Moved):
         if isinstance(value, Pair):
             return f"{self.value(value.formula, where)} $=$ {self.value(value.value, where)}"
         if isinstance(value, tuple):
-            return "$" + r" \times ".join(f"({show(d, 'latex')})" if isinstance(d, sympy.Add) else show(d, "latex")
-                                          for d in value) + "$"
+            return f"${show_shape(value, 'latex')}$"
         if value.is_Integer:
             return _number(int(value))
         if len(show(value)) > CELL:
@@ -140,7 +139,7 @@ def _long_columns(table: Table, columns) -> str:
     commas and the like."""
     def length(cell):
         if isinstance(cell, tuple):  # " \times " is wider than ×
-            return len("×".join(map(show, cell))) + 2 * (len(cell) - 1)
+            return len(show_shape(cell)) + 2 * (len(cell) - 1)
         if isinstance(cell, Pair):
             return length(cell.formula) + length(cell.value) + 3
         if isinstance(cell, sympy.Basic):

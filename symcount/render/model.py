@@ -16,7 +16,7 @@ import sympy
 from symcount.analyses.sizes import Sizes
 from symcount.errors import SymcountError
 from symcount.layers.kinds import KINDS
-from symcount.render.formula import show
+from symcount.render.formula import show, show_shape
 from symcount.rows import QUANTITIES
 
 HEADINGS = {"weights": "weights", "biases": "biases", "params": "params", "non_trainable": "non-trainable",
@@ -123,6 +123,10 @@ class Moved:
     formula twice, one marker) and is listed under the table as (marker, where, formula)."""
 
     def __init__(self):
+        self.reset()
+
+    def reset(self):
+        """Forget every marker (a table laid out again marks afresh)."""
         self.moved: list = []
         self._markers: dict = {}
 
@@ -185,7 +189,7 @@ def notes(network, values, extras=Extras(), given=None) -> list[str]:
     padding = defaults.padding if isinstance(defaults.padding, str) else show(defaults.padding[0])
     rounding = defaults.conv if defaults.conv == defaults.pool else \
         f"{defaults.conv} (convolution), {defaults.pool} (pooling)"
-    shape = "×".join(_dimension(d) for d in (given or network).input_shape)
+    shape = show_shape((given or network).input_shape)
     if given is not None:
         shape += " at " + ", ".join(f"{name}={show(value)}" for name, value in given.items)
     out.append(f"input {shape}; convolution padding {padding}; rounding {rounding}")
@@ -218,11 +222,6 @@ def _strided_with_half_padding(network):
                 any(w.stride != 1 for w in row.windows) and any(w.before != 0 for w in row.windows):
             return row
     return None
-
-
-def _dimension(dim) -> str:
-    text = show(dim)
-    return f"({text})" if isinstance(dim, sympy.Add) else text
 
 
 @dataclass(frozen=True)

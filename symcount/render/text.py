@@ -15,7 +15,7 @@ import textwrap
 
 import sympy
 
-from symcount.render.formula import show
+from symcount.render.formula import show, show_shape
 from symcount.render.model import Moved, Pair, Table, headline, number_text
 
 MIN_TEXT = 8          # a layer or notation column is never cut below this
@@ -98,8 +98,7 @@ class Cells(Moved):
 
     def _plain(self, value) -> str:
         if isinstance(value, tuple):
-            return "×".join(f"({show(d, self.style)})" if isinstance(d, sympy.Add) else
-                            show(d, self.style) for d in value)
+            return show_shape(value, self.style)
         return number_text(value, self.style, self.wide)
 
     def lengths(self) -> list[int]:
@@ -108,7 +107,7 @@ class Cells(Moved):
 
 
 def _grid(table: Table, cells: Cells, dropped=(), short: bool = False) -> tuple[list, list, list]:
-    Moved.__init__(cells)  # each layout marks afresh
+    cells.reset()  # each layout marks afresh
     keep = [i for i, c in enumerate(table.columns) if c.key not in dropped]
     header = [SHORT_HEADINGS.get(h, h) if short else h for h in (table.columns[i].heading for i in keep)]
     rows = []

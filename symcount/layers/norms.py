@@ -10,7 +10,7 @@ from symcount.layers.result import ZERO, LayerResult, spatial
 def batchnorm(params, shape, defaults, needs):
     c = shape[0]
     trainable = c if params.get("affine", True) else ZERO
-    return LayerResult(tuple(shape), trainable, trainable, 2 * c, ZERO)
+    return LayerResult(tuple(shape), trainable, trainable, 2 * c, ZERO, module="BatchNorm1d" if len(shape) == 1 else "")
 
 
 def instancenorm(params, shape, defaults, needs):

@@ -144,10 +144,7 @@ def module_name(row) -> str:
     if row.module:
         return row.module
     kind = KINDS.get(row.kind)
-    module = getattr(kind, "module", row.kind) if kind else row.kind
-    if row.kind in ("bn",) and len(row.output) == 1:
-        return "BatchNorm1d"
-    return module
+    return getattr(kind, "module", row.kind) if kind else row.kind
 
 
 def compact(value: int) -> str:

@@ -169,7 +169,7 @@ class _Writer:
         if kind in ("bn", "instancenorm"):
             channels = _int(shape[0], "the channels", layer)
             if kind == "bn":
-                name = "nn.BatchNorm2d" if len(shape) == 3 else "nn.BatchNorm1d"
+                name = f"nn.{result.module or 'BatchNorm2d'}"
                 return [f"{name}({channels}" + ("" if params.get("affine", True) else ", affine=False") + ")"]
             return [f"nn.InstanceNorm2d({channels}" + (", affine=True" if params.get("affine") else "") + ")"]
         if kind in ("groupnorm", "layernorm", "scale"):

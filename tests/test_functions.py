@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symcount
-from torch_zoo import _make_divisible  # torchvision's, transcribed in the tests
+from torch_blocks import _make_divisible  # torchvision's, transcribed in the tests
 
 
 @settings(max_examples=200, deadline=None)

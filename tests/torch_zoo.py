@@ -8,50 +8,9 @@ sum), so forward hooks list every layer's output shape in order.
 """
 from __future__ import annotations
 
+from torch_blocks import Concat, Net, Residual, S, _make_divisible, conv
 from torch_reference import nn, torch
-
-
-def conv(cin, cout, k, s=1, p=None, groups=1, bias=True):
-    return nn.Conv2d(cin, cout, k, s, k // 2 if p is None else p, groups=groups, bias=bias)
-
-
-class Residual(nn.Module):
-    """body(x) + shortcut(x), then `after` (a ReLU, or nothing)."""
-
-    def __init__(self, body, shortcut=None, after=None):
-        super().__init__()
-        self.body, self.shortcut = body, shortcut or nn.Identity()
-        self.after = after or nn.Identity()
-
-    def forward(self, x):
-        return self.after(self.body(x) + self.shortcut(x))
-
-
-class Concat(nn.Module):
-    def __init__(self, *branches):
-        super().__init__()
-        self.branches = nn.ModuleList(branches)
-
-    def forward(self, x):
-        return torch.cat([branch(x) for branch in self.branches], 1)
-
-
-class Net(nn.Module):
-    """features, then a classifier whose first Linear is sized from the features' output."""
-
-    def __init__(self, features, classifier, input_shape):
-        super().__init__()
-        self.features = features
-        with torch.device("meta"):
-            flat = features(torch.empty(1, *input_shape))[0].numel()
-        self.classifier = classifier(flat)
-
-    def forward(self, x):
-        return self.classifier(self.features(x).flatten(1))  # the flatten a notation's fc implies
-
-
-def S(*layers):
-    return nn.Sequential(*layers)
+from torch_zoo_efficient import efficientnet_b0, shufflenet_v2_x1_0
 
 
 # --------------------------------------------------------------------------- LeNet-5
@@ -205,17 +164,6 @@ def inverted_residual(cin, cout, s, t):
                conv(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout)]
     return Residual(S(*layers)) if s == 1 and cin == cout else S(*layers)
 
-
-def _make_divisible(v, divisor=8, min_value=None):
-    """torchvision/models/_utils.py, _make_divisible, as written there."""
-    if min_value is None:
-        min_value = divisor
-    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
-    if new_v < 0.9 * v:  # make sure that round down does not go down by more than 10%
-        new_v += divisor
-    return new_v
-
-
 def mobilenet_v2(shape, width_mult=1.0):
     """torchvision/models/mobilenetv2.py: widths rounded by _make_divisible(c * width_mult, 8),
     the last one at least 1280."""
@@ -230,85 +178,6 @@ def mobilenet_v2(shape, width_mult=1.0):
             cin = cout
     layers += [conv(cin, last, 1, bias=False), nn.BatchNorm2d(last), nn.ReLU6(), nn.AdaptiveAvgPool2d(1)]
     return Net(S(*layers), lambda n: S(nn.Flatten(), nn.Dropout(0.2), nn.Linear(n, 1000)), shape)
-
-
-# --------------------------------------------------------------------------- EfficientNet-B0
-class SqueezeExcitation(nn.Module):
-    """torchvision/ops/misc.py: the input times a gate computed from its global average."""
-
-    def __init__(self, cin, squeeze, activation=nn.ReLU, scale_activation=nn.Sigmoid):
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc1, self.activation = nn.Conv2d(cin, squeeze, 1), activation()
-        self.fc2, self.scale_activation = nn.Conv2d(squeeze, cin, 1), scale_activation()
-
-    def forward(self, x):
-        return self.scale_activation(self.fc2(self.activation(self.fc1(self.avgpool(x))))) * x
-
-
-def conv_bn_silu(cin, cout, k, s=1, groups=1, activation=True):
-    """torchvision's Conv2dNormActivation with BatchNorm2d and SiLU (padding (k - 1) // 2)."""
-    layers = [conv(cin, cout, k, s, (k - 1) // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
-    return layers + ([nn.SiLU()] if activation else [])
-
-
-def mbconv(cin, cout, k, s, expand):
-    """torchvision/models/efficientnet.py MBConv: expand, depthwise, squeeze-and-excitation
-    (squeeze to max(1, cin // 4), SiLU), project; a residual where stride 1 keeps the channels."""
-    hidden = _make_divisible(cin * expand)
-    layers = conv_bn_silu(cin, hidden, 1) if hidden != cin else []
-    layers += conv_bn_silu(hidden, hidden, k, s, groups=hidden)
-    layers += [SqueezeExcitation(hidden, max(1, cin // 4), activation=nn.SiLU)]
-    layers += conv_bn_silu(hidden, cout, 1, activation=False)
-    return Residual(S(*layers)) if s == 1 and cin == cout else S(*layers)
-
-
-def efficientnet_b0(shape):
-    layers, cin = conv_bn_silu(3, 32, 3, 2), 32
-    # efficientnet.py _efficientnet_conf("efficientnet_b0"): expand ratio, kernel, stride, in, out, layers
-    for expand, k, s, _, cout, n in [(1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2),
-                                     (6, 3, 2, 40, 80, 3), (6, 5, 1, 80, 112, 3), (6, 5, 2, 112, 192, 4),
-                                     (6, 3, 1, 192, 320, 1)]:
-        for i in range(n):
-            layers.append(mbconv(cin, cout, k, s if i == 0 else 1, expand))
-            cin = cout
-    layers += conv_bn_silu(320, 1280, 1) + [nn.AdaptiveAvgPool2d(1)]
-    return Net(S(*layers), lambda n: S(nn.Flatten(), nn.Dropout(0.2), nn.Linear(n, 1000)), shape)
-
-
-# --------------------------------------------------------------------------- ShuffleNet v2
-class ShuffleUnit(nn.Module):
-    """torchvision/models/shufflenetv2.py InvertedResidual: at stride 1 the channels are
-    chunked in two and only the second half goes through branch2; at stride 2 both branches
-    see the whole input; then torch.cat and a channel shuffle of 2 groups."""
-
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        half = cout // 2
-        self.stride = stride
-        if stride > 1:
-            self.branch1 = S(conv(cin, cin, 3, stride, 1, groups=cin, bias=False), nn.BatchNorm2d(cin),
-                             conv(cin, half, 1, bias=False), nn.BatchNorm2d(half), nn.ReLU())
-        self.branch2 = S(conv(cin if stride > 1 else half, half, 1, bias=False), nn.BatchNorm2d(half), nn.ReLU(),
-                         conv(half, half, 3, stride, 1, groups=half, bias=False), nn.BatchNorm2d(half),
-                         conv(half, half, 1, bias=False), nn.BatchNorm2d(half), nn.ReLU())
-        self.shuffle = nn.ChannelShuffle(2)
-
-    def forward(self, x):
-        if self.stride == 1:
-            x1, x2 = x.chunk(2, dim=1)
-            return self.shuffle(torch.cat((x1, self.branch2(x2)), dim=1))
-        return self.shuffle(torch.cat((self.branch1(x), self.branch2(x)), dim=1))
-
-
-def shufflenet_v2_x1_0(shape):
-    layers = [conv(3, 24, 3, 2, 1, bias=False), nn.BatchNorm2d(24), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
-    cin = 24
-    for repeats, cout in [(4, 116), (8, 232), (4, 464)]:  # stages_repeats, stages_out_channels
-        layers += [ShuffleUnit(cin, cout, 2)] + [ShuffleUnit(cout, cout, 1) for _ in range(repeats - 1)]
-        cin = cout
-    layers += [conv(464, 1024, 1, bias=False), nn.BatchNorm2d(1024), nn.ReLU(), nn.AdaptiveAvgPool2d(1)]
-    return Net(S(*layers), lambda n: nn.Linear(n, 1000), shape)
 
 
 # --------------------------------------------------------------------------- SqueezeNet

@@ -16,7 +16,8 @@ from symcount.analyses import receptive as rf
 from symcount.errors import LimitError, ShapeError
 from symcount.layers.kinds import Defaults, evaluate
 from symcount.layers.requirements import LayerProblem, Needs, Requirement
-from symcount.fragments import layer_params, projection_layers, squeeze_excitation, substitute
+from symcount.fragments import layer_params, squeeze_excitation, substitute
+from symcount.joins import Joins
 from symcount.notation.spec import Branches, Layer, NetworkSpec, Repeat
 from symcount.rows import Row, format_shape
 
@@ -39,7 +40,7 @@ class _Scope:
     text: str = ""         # a call as written (bottleneck(128, 2)): a folded row's notation
 
 
-class Builder:
+class Builder(Joins):
     def __init__(self, spec: NetworkSpec, defaults: Defaults, mapping: dict):
         self.spec = spec
         self.defaults = defaults
@@ -93,140 +94,6 @@ class Builder:
                                             layer.span), shape[0])
         except LayerProblem as problem:
             raise self.error(problem.error, f"{layer.text}: {problem}", layer) from None
-
-    def branches(self, node: Branches, shape, name=None):
-        scope = self.enter(name or node.kind)
-        out = self._branches(node, shape)
-        self.leave(scope, shape, out)
-        return out
-
-    def _branches(self, node: Branches, shape):
-        """Evaluate each branch on the same input, then add or concatenate the outputs;
-        the receptive field is the largest over the paths (Araujo et al. 2019, §3)."""
-        first = len(self.rows)
-        entry, fields, outputs = self.field, [], []
-        share = self._split(node, shape) if node.kind == "split" else shape
-        for branch in node.branches:
-            self.field = entry
-            outputs.append(self.items(branch, share))
-            fields.append(self.field)
-        body_field, self.field = self.field, entry
-        if node.kind == "res" and len(node.branches) == 1:
-            strides = self._shortcut_strides(node, shape, outputs[0], entry, body_field, self.rows[first:])
-            outputs.append(shape if strides is None else self.projection(node, shape, outputs[0], strides))
-        fields.append(self.field)
-        if node.kind == "mul":  # a gate from the whole input (squeeze-and-excitation): the local paths' field
-            fields = [f for f in fields if f is not None] or [None]
-        self.field = rf.widest(fields)
-        texts = [" ".join(getattr(i, "text", "") for i in b) or "identity" for b in node.branches]
-        texts += ["the shortcut"] * (len(outputs) - len(texts))
-        if node.kind == "mul":
-            return self._broadcast(node, outputs, texts)
-        if node.kind in ("cat", "split"):
-            if any(len(o) != 3 for o in outputs) or not self._meet(node, [o[1:] for o in outputs]):
-                raise self._mismatch(node, "concatenated", outputs, texts, "sizes")
-            return (sympy.Add(*[o[0] for o in outputs]),) + outputs[0][1:]
-        if any(len(o) != len(outputs[0]) for o in outputs) or not self._meet(node, outputs):
-            raise self._mismatch(node, "added", outputs, texts, "shapes")
-        return outputs[0]
-
-    def _split(self, node, shape):
-        """split(a | b | ...): each branch gets an equal share of the channels (torch.chunk,
-        ShuffleNet v2's channel split), the outputs concatenated as cat's."""
-        needs = Needs()
-        if len(shape) != 3:
-            raise self.error(ShapeError, f"split needs a C×H×W input, got {format_shape(shape)}", node)
-        try:
-            needs.divides(len(node.branches), shape[0], f"split into {len(node.branches)} needs channels divisible "
-                                                        f"by {len(node.branches)}, got {shape[0]}")
-        except LayerProblem as problem:
-            raise self.error(ShapeError, str(problem), node) from None
-        self.requirements.extend(needs.open)
-        return (shape[0] / len(node.branches),) + tuple(shape[1:])
-
-    def _broadcast(self, node, outputs, texts):
-        """mul: the paths' outputs multiplied elementwise, broadcasting as PyTorch does along
-        each axis where a path has size 1 (a C×1×1 gate on C×H×W, a 1×H×W map on C×H×W)."""
-        if any(len(o) != len(outputs[0]) for o in outputs):
-            raise self._mismatch(node, "multiplied", outputs, texts, "shapes")
-        result = []
-        for axis in range(len(outputs[0])):
-            sizes = [o[axis] for o in outputs if o[axis] != 1]
-            if sizes and not self._meet(node, [(size,) for size in sizes]):
-                raise self._mismatch(node, "multiplied (each axis must agree or be 1)", outputs, texts, "shapes")
-            result.append(sizes[0] if sizes else sympy.Integer(1))
-        return tuple(result)
-
-    def _meet(self, node, shapes) -> bool:
-        """Whether paths' shapes can meet, compared as values, not as expression trees:
-        ceil(H/2 - 1/2) + 1 and floor(H/2) + 1 are one size written two ways.  Sizes that
-        differ by a number never meet; sizes that differ by an expression meet where it is
-        0, kept as a requirement (the network is valid there, as PyTorch runs it there),
-        unless it is 0 at none of a spread of sample points."""
-        kept = []
-        for shape in shapes[1:]:
-            for mine, first in zip(shape, shapes[0]):
-                difference = mine - first
-                if difference == 0:
-                    continue
-                if difference.is_number or not _zero_somewhere(difference):
-                    return False
-                kept.append(Requirement(difference, "zero", f"{node.kind}: the paths' sizes {mine} and {first} "
-                                                             "must be equal"))
-        self.requirements.extend(kept)
-        return True
-
-    def _mismatch(self, node, verb, outputs, texts, what):
-        described = "; ".join(f"branch {i + 1} ({t}) gives {format_shape(o)}"
-                              for i, (t, o) in enumerate(zip(texts, outputs)))
-        return self.error(ShapeError, f"{node.kind}: branches with different {what} cannot be {verb}: "
-                          f"{described}", node)
-
-    def _shortcut_strides(self, node, shape, output, entry, body_field, body_rows):
-        """None for res(body)'s identity shortcut, else the strides of its 1×1 projection.
-
-        As torchvision's ResNet decides its downsample: a projection exactly where the body
-        has a stride other than 1 or changes the channels, from the block's structure and
-        never from the input size, so a closed form holds at every size (even 1×1)."""
-        if len(shape) != 3 or len(output) != 3:
-            if output == shape:
-                return None
-            raise self.error(ShapeError, f"res: the body changes {format_shape(shape)} to {format_shape(output)}; "
-                             "an automatic projection needs C×H×W shapes: write the shortcut, res(body | shortcut)",
-                             node)
-        if any(row.kind == "deconv" for row in body_rows):
-            raise self.error(ShapeError, "res: the body holds a transposed convolution, so no strided 1×1 projection "
-                             "can match its shape; write the shortcut: res(body | shortcut)", node)
-        if isinstance(entry, tuple) and not isinstance(body_field, tuple):
-            raise self.error(ShapeError, "res: the body sees its whole input (fc, gap or adaptive pooling), so no "
-                             "1×1 projection can match its shape; write the shortcut: res(body | shortcut)", node)
-        if isinstance(entry, tuple):
-            strides = [after.stride / before.stride for before, after in zip(entry, body_field)]
-        else:  # after a global layer the field is gone: multiply the strides of the body's own layers
-            strides = [sympy.Mul(*[row.windows[axis].stride ** row.count for row in body_rows
-                                   if row.windows and not row.text.endswith("(projection)")]) for axis in (0, 1)]
-        changes = [s - 1 for s in strides] + [output[0] - shape[0]]
-        if any(change.is_zero is False for change in changes):
-            return strides
-        if all(change.is_zero for change in changes):
-            return None
-        free = sorted({str(s) for change in changes for s in change.free_symbols})
-        raise self.error(ShapeError, f"res: whether the shortcut is the identity or a 1×1 projection depends on "
-                         f"{', '.join(free)} (the body has stride {strides[0]}×{strides[1]} and gives {output[0]} "
-                         f"channels from {shape[0]}); write the projection, res(body | conv1-{{...}}[bias=false] bn), or "
-                         "numbers that decide it", node)
-
-    def projection(self, node: Branches, shape, target, strides):
-        """The automatic shortcut of res(body) that changes the shape: a 1×1 convolution
-        with the body's stride, without bias, then BatchNorm (ResNet's option B,
-        torchvision's downsample)."""
-        conv, bn = projection_layers(target[0], strides, node.span)
-        out = self.items((conv, bn), shape)
-        if not self._meet(node, [target, out]):
-            raise self.error(ShapeError, f"res: a 1×1 projection with stride {strides[0]} gives {format_shape(out)}, "
-                             f"but the body gives {format_shape(target)}; write the shortcut: res(body | shortcut)",
-                             node)
-        return out
 
     def layer(self, layer: Layer, shape):
         params = layer_params(layer.params, self.mapping, shape)
@@ -343,17 +210,3 @@ class Builder:
                                                      f"the repeat count {repeat.count} must be at least {peeled}"))
         self.field = growth.advance(self.field, remaining - 1)
         return shape
-
-
-def _zero_somewhere(difference) -> bool:
-    """Whether a difference of two sizes is 0 at some of 64 sample points of its symbols."""
-    symbols = sorted(difference.free_symbols, key=lambda s: s.name)
-    for k in range(64):
-        point = {s: 1 + (k * (2 * j + 3) + j) % 61 + (k // 8) * 61 for j, s in enumerate(symbols)}
-        try:
-            value = difference.xreplace(point)
-        except ZeroDivisionError:
-            continue
-        if value.is_number and value == 0:
-            return True
-    return False

@@ -29,6 +29,13 @@ def layer_params(params, mapping, shape):
     return params
 
 
+def split_shares(node: Branches, shape, mapping) -> list:
+    """split's channels per branch: equal parts of C, or the shares written (16: ...)."""
+    if node.shares is None:
+        return [shape[0] / len(node.branches)] * len(node.branches)
+    return [value for (_, value), in (layer_params((("share", share),), mapping, shape) for share in node.shares)]
+
+
 def squeeze_excitation(layer: Layer, channels) -> Branches:
     """se[squeeze=s] on C channels as the path it is (torchvision's SqueezeExcitation, Hu et
     al. 2018): mul( | gap conv1-s act conv1-C gate), the input times its gate."""

@@ -20,7 +20,7 @@ from symcount.layers.requirements import LayerProblem, Needs
 from symcount.notation.parse import parse_expr, parse_notation, parse_shape
 from symcount.notation.transformer import too_large
 from symcount.notation.spec import INPUT_CHANNELS, Layer, NetworkSpec, Repeat, symbol, walk
-from symcount.rows import QUANTITIES, fold, format_shape, named
+from symcount.rows import QUANTITIES, fold, format_shape, named, side_heads
 
 Expr = sympy.Expr
 
@@ -104,6 +104,7 @@ class Network:
         builder.field = rf.start(self.input_shape)
         self.output_shape = builder.items(spec.items, self.input_shape)
         self.layers, self.blocks = named(builder.rows, builder.shapes)
+        self.heads = side_heads(builder.rows, self.layers)  # side(...): each head's rows and subtotal
         self.assumptions = tuple(substitute(a, mapping) for a in builder.assumptions)
         kept = {}  # one requirement per (expression, test): the first layer to need it says why
         for requirement in builder.requirements:

@@ -19,11 +19,11 @@ from symcount.errors import SymcountError
 from symcount.layers.kinds import KEYWORDS
 from symcount.network import parse
 from symcount.notation.functions import FUNCTIONS
+from symcount.notation.transformer import BRANCH_KINDS
 from symcount.repl_commands import ALIASES, COMMANDS, Quit
 
 PROMPT, MORE = "symcount> ", "     ...> "
-WORDS = sorted(set(KEYWORDS) | set(FUNCTIONS) |
-               {"input", "def", "rational", "res", "residual", "add", "cat", "concat", "dw"})
+WORDS = sorted(set(KEYWORDS) | set(FUNCTIONS) | set(BRANCH_KINDS) | {"input", "def", "rational", "symbols", "dw"})
 DEFINITION = re.compile(r"\s*def\s+([A-Za-z_]\w*)", re.IGNORECASE)
 DECLARATION = re.compile(r"\s*(symbols|rational)\s*\(\s*[A-Za-z_\w\s,]*\)\s*(#.*)?", re.IGNORECASE)
 

@@ -93,6 +93,42 @@ def named(rows, shapes):
     return tuple(named), blocks
 
 
+@dataclass(frozen=True)
+class Head:
+    """A side head (side(...)): its block's name, its rows' positions, its output, and its
+    rows' counts summed (the head's subtotal; the network's totals include it)."""
+    name: str
+    rows: tuple
+    output: tuple
+    count: Expr
+    weights: Expr
+    biases: Expr
+    non_trainable: Expr
+    activations: Expr
+    macs: Expr
+
+    @property
+    def params(self) -> Expr:
+        return self.weights + self.biases
+
+
+def side_heads(built, rows) -> tuple:
+    """The side heads among the builder's rows (`built`, whose paths hold scopes) and the
+    same rows named (`rows`): one Head per side(...) pass, in the order they branch off."""
+    members: dict[int, list] = {}
+    for index, row in enumerate(built):
+        for depth, scope in enumerate(row.path):
+            if scope.base == "side":
+                members.setdefault(scope.uid, [depth]).append(index)
+                break
+    heads = []
+    for depth, *indices in members.values():
+        last = rows[indices[-1]]
+        totals = {q: sympy.Add(*[getattr(rows[i], q) for i in indices]) for q in COUNTED}
+        heads.append(Head(".".join(last.path[:depth + 1]), tuple(indices), last.output, last.count, **totals))
+    return tuple(heads)
+
+
 def fold_groups(rows, depth: int) -> list:
     """Which rows each folded row stands for: (block path, [row indices]) for a block nested
     deeper than `depth` levels, (None, [index]) for a row shown as it is."""

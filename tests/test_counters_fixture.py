@@ -133,6 +133,8 @@ WRITTEN = {"conv_only": "", "silu": "silu", "hardswish": "hardswish", "hardsigmo
            "pixel_shuffle_2": "pixelshuffle[scale=2]", "channel_shuffle_2": "shuffle[groups=2]",
            "se_relu_sigmoid": "se[squeeze=2]", "se_silu_sigmoid": "se[squeeze=2, act=silu]",
            "se_relu_hardsigmoid": "se[reduction=1, gate=hardsigmoid]",
+           "crop_margin_2": "crop[by=2]", "crop_to_match": "cat(crop | conv3-8[pad=0])",
+           "side_head": "side(gap flatten fc10) conv1-4 relu", "split_sizes": "split(2: | 6: conv1-6)",
            "split_unit": "split( | conv1-4[bias=false] bn relu dw3[bias=false] bn conv1-4[bias=false] bn relu) "
                          "shuffle[groups=2]"}
 

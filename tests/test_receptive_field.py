@@ -38,9 +38,21 @@ def test_vgg16_is_212_32_90():
         assert (axis.size, axis.stride, axis.padding) == (212, 32, 90)
 
 
+class Crop(nn.Module):
+    """m pixels off every side: what crop[by=m] means."""
+
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, x):
+        return x[..., self.m:x.shape[-2] - self.m, self.m:x.shape[-1] - self.m]
+
+
 layer = st.one_of(
     st.tuples(st.just("conv"), st.integers(1, 5), st.integers(1, 3), st.integers(0, 2), st.integers(1, 2)),
-    st.tuples(st.just("avgpool"), st.integers(2, 3), st.integers(1, 3), st.integers(0, 1), st.just(1)))
+    st.tuples(st.just("avgpool"), st.integers(2, 3), st.integers(1, 3), st.integers(0, 1), st.just(1)),
+    st.tuples(st.just("crop"), st.integers(1, 9), st.just(1), st.just(0), st.just(1)))
 
 
 @given(st.lists(layer, min_size=1, max_size=5))
@@ -51,6 +63,9 @@ def test_random_chains_against_gradients(layers):
         if kind == "conv":
             notation.append(f"conv{k}-1/{s}[pad={p}, dilation={d}, bias=false]")
             modules.append(nn.Conv2d(1, 1, k, s, p, dilation=d, bias=False))
+        elif kind == "crop":
+            notation.append(f"crop[by={k}]")
+            modules.append(Crop(k))
         else:
             notation.append(f"avgpool{k}/{s}[pad={p}]")
             modules.append(nn.AvgPool2d(k, s, p, count_include_pad=True))

@@ -63,6 +63,7 @@ def test_completion_of_keywords_zoo_names_blocks_symbols_and_commands():
     session.handle("def bottleneck(c) = (conv1-{c})")
     session.handle("input 3xHxW conv3-{width}")
     assert "conv" in session.completions("co")
+    assert {"side", "silu"} <= set(session.completions("si")) and "crop" in session.completions("cr")
     assert {"resnet18", "resnet50"} <= set(session.completions("resn"))
     assert session.completions("bott") == ["bottleneck"]
     assert "width" in session.completions("wi")

@@ -27,7 +27,7 @@ from symcount.layers.requirements import LayerProblem, Needs
 
 Expr = sympy.Expr
 from symcount.layers.norms import batchnorm, groupnorm, instancenorm, layernorm, layer_scale
-from symcount.layers.resampling import channel_shuffle, pixel_shuffle, upsample
+from symcount.layers.resampling import channel_shuffle, crop, pixel_shuffle, upsample
 from symcount.layers.result import ONE, ZERO, LayerResult, spatial
 
 @dataclass(frozen=True)
@@ -94,8 +94,19 @@ def _conv(params, shape, defaults, needs):
                                         defaults.rule(params, defaults.conv), needs)
     per_position = kh * kw * cin / groups
     biases = cout if params.get("bias", True) else ZERO
+    if params.get("channels_last"):
+        _check_pointwise(kh, kw, groups, windows)
     return LayerResult((cout, ho, wo), per_position * cout, biases, ZERO, ho * wo * cout * per_position,
-                       (cout,) + exact, windows)
+                       (cout,) + exact, windows, module="Linear" if params.get("channels_last") else "")
+
+
+def _check_pointwise(kh, kw, groups, windows):
+    """conv1-C[channels_last]: an nn.Linear on the channels at each position (ConvNeXt's
+    blocks), which only a 1×1, stride-1, unpadded, ungrouped convolution is."""
+    if any(v != 1 for v in (kh, kw, groups)) or any(w.stride != 1 or w.before != 0 or w.after != 0
+                                                     for w in windows):
+        raise LayerProblem("channels_last makes the convolution an nn.Linear over the channels at each position, "
+                           "so it must be 1×1, stride 1, unpadded and ungrouped", OptionError)
 
 
 @dataclass(frozen=True)
@@ -240,7 +251,8 @@ class Kind:
 
 
 KINDS = {kind.name: kind for kind in (
-    Kind("conv", ("pad", "stride", "dilation", "groups", "bias", "round", "padding_mode"), _conv, "2-D convolution",
+    Kind("conv", ("pad", "stride", "dilation", "groups", "bias", "round", "padding_mode", "channels_last"), _conv,
+         "2-D convolution",
          "Conv2d"),
     Kind("deconv", ("pad", "stride", "dilation", "groups", "bias", "output_padding"), _deconv,
          "2-D transposed convolution", "ConvTranspose2d"),
@@ -269,11 +281,12 @@ KINDS = {kind.name: kind for kind in (
     Kind("mish", (), _same_shape, "Mish", "Mish"),
     Kind("prelu", ("channelwise",), _prelu, "PReLU: a learned slope, shared or per channel", "PReLU"),
     Kind("groupnorm", ("groups", "affine"), groupnorm, "group normalisation", "GroupNorm"),
-    Kind("layernorm", ("trailing", "affine"), layernorm, "layer normalisation over the channels at each "
+    Kind("layernorm", ("trailing", "affine", "channels_last"), layernorm, "layer normalisation over the channels at each "
          "position (ConvNeXt), or over the trailing dimension", "LayerNorm2d"),
     Kind("upsample", ("scale", "size", "mode"), upsample, "upsampling (nearest or bilinear), by whole factors "
          "or to a size", "Upsample"),
     Kind("pixelshuffle", ("scale",), pixel_shuffle, "pixel shuffle: C×H×W to C/r²×rH×rW", "PixelShuffle"),
+    Kind("crop", ("size", "by"), crop, "a crop: to a size, centred, or by a margin off both sides", "Crop"),
     Kind("shuffle", ("groups",), channel_shuffle, "channel shuffle (ShuffleNet)", "ChannelShuffle"),
     Kind("se", ("squeeze", "reduction", "act", "gate"), _se, "squeeze-and-excitation: the input times a gate "
          "computed from its global average (Hu et al. 2018; torchvision's SqueezeExcitation)", "SqueezeExcitation"),
@@ -292,7 +305,8 @@ KEYWORDS = {"conv": "conv", "deconv": "deconv", "convt": "deconv", "tconv": "dec
             "hardsigmoid": "hardsigmoid", "hsigmoid": "hardsigmoid", "gelu": "gelu", "elu": "elu", "mish": "mish",
             "prelu": "prelu", "groupnorm": "groupnorm", "gn": "groupnorm", "layernorm": "layernorm",
             "ln": "layernorm", "scale": "scale", "layerscale": "scale", "upsample": "upsample",
-            "pixelshuffle": "pixelshuffle", "shuffle": "shuffle", "channelshuffle": "shuffle", "se": "se"}
+            "pixelshuffle": "pixelshuffle", "shuffle": "shuffle", "channelshuffle": "shuffle", "se": "se",
+            "crop": "crop"}
 
 
 def option_name(kind: str, written: str) -> str:

@@ -42,7 +42,7 @@ def layernorm(params, shape, defaults, needs):
     size = shape[-1] if trailing else shape[0]
     trainable = size if params.get("affine", True) else ZERO
     return LayerResult(tuple(shape), trainable, trainable, ZERO, ZERO,
-                       module="LayerNorm" if trailing else "LayerNorm2d")
+                       module="LayerNorm" if trailing or params.get("channels_last") else "LayerNorm2d")
 
 
 def layer_scale(params, shape, defaults, needs):

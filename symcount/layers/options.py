@@ -134,7 +134,8 @@ OPTIONS = {spec.name: spec for spec in (
                                         "not a module: thop and ptflops count such calls otherwise"),
     OptionSpec("channelwise", ("channels",), _flag, "a PReLU slope per channel (C parameters), not one shared"),
     OptionSpec("scale", ("factor", "scale_factor"), _pair, "upsampling factor: n or (h, w), whole numbers"),
-    OptionSpec("size", (), _pair, "output size of an upsampling: n or (h, w)"),
+    OptionSpec("size", (), _pair, "output size of an upsampling or a crop: n or (h, w)"),
+    OptionSpec("by", ("margin",), _pair, "a crop's margin, taken off both sides: n or (h, w)"),
     OptionSpec("mode", (), _mode, "upsampling mode: nearest (the default) or bilinear"),
     OptionSpec("squeeze", ("s",), _single, "squeeze-and-excitation: the channels it squeezes to"),
     OptionSpec("reduction", ("r",), _single, "squeeze-and-excitation: squeeze to C/r channels"),
@@ -144,6 +145,8 @@ OPTIONS = {spec.name: spec for spec in (
                                                            "hardsigmoid"),
     OptionSpec("trailing", ("last",), _flag, "normalise over the trailing dimension (nn.LayerNorm(W)), "
                                              "not over the channels at each position"),
+    OptionSpec("channels_last", ("linear",), _flag, "the model runs it on a channels-last tensor, as nn.Linear "
+                                                    "(conv1) or nn.LayerNorm over the channels (ConvNeXt's blocks)"),
     OptionSpec("output_padding", ("op", "outpad"), _pair,
                "extra size on one side of a transposed convolution's output: n or (h, w)"),
 )}

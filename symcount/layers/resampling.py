@@ -1,10 +1,17 @@
-"""Layers that change the resolution or the channels' order: upsampling, pixel and channel shuffle."""
+"""Layers that change the resolution or the channels' order: upsampling, crops, pixel and
+channel shuffle."""
 from __future__ import annotations
 
+import sympy
 
 from symcount.errors import OptionError
+from symcount.layers.arithmetic import Window
 from symcount.layers.requirements import LayerProblem
-from symcount.layers.result import ZERO, LayerResult, spatial
+from symcount.layers.result import ONE, ZERO, LayerResult, spatial
+
+BARE_CROP = ("crop needs a size or a margin: crop[size=(388, 388)] keeps the centre (torchvision's CenterCrop), "
+             "crop[by=4] takes 4 off each side (Keras' Cropping2D); a bare crop, last in a branch of cat(...) or "
+             "add(...), crops that path to the others' size (U-Net's copy and crop)")
 
 
 def upsample(params, shape, defaults, needs):
@@ -51,3 +58,28 @@ def channel_shuffle(params, shape, defaults, needs):
     needs.whole(groups, "groups", 1)
     needs.divides(groups, shape[0], f"shuffle's {groups} groups must divide its {shape[0]} channels")
     return LayerResult(tuple(shape), ZERO, ZERO, ZERO, ZERO)
+
+
+def crop(params, shape, defaults, needs):
+    """A crop to a size, centred (the offset floor((H - h)/2), as slicing x[..., d // 2:]
+    takes it), or by a margin off both sides; no parameters, no MACs.  Its window (kernel 1,
+    stride 1, a negative padding) moves the receptive field's start by the offset."""
+    c, h, w = spatial(shape, "a crop")
+    if ("size" in params) == ("by" in params):
+        raise LayerProblem(BARE_CROP if not params else "crop takes a size or a margin, one of them", OptionError)
+    windows, out = [], []
+    for size, axis, name in zip((h, w), range(2), ("height", "width")):
+        if "size" in params:
+            target = params["size"][axis]
+            needs.whole(target, "a crop size", 1)
+            needs.require(size - target, "nonnegative", lambda size=size, target=target:
+                          f"crops its {name} {size} to {target}, which is larger")
+            before = sympy.floor((size - target) / 2)
+            windows.append(Window(ONE, ONE, -before, -(size - target - before)))
+        else:
+            margin = params["by"][axis]
+            needs.whole(margin, "a crop margin", 0)
+            target = size - 2 * margin
+            windows.append(Window(ONE, ONE, -margin, -margin))
+        out.append(target)
+    return LayerResult((c, *out), ZERO, ZERO, ZERO, ZERO, windows=tuple(windows))

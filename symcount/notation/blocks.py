@@ -65,7 +65,8 @@ class BlockExpansion:
             return Repeat(self._substitute(value.body, mapping), self._substitute(value.count, mapping), value.text,
                           value.span, value.label, value.stage)
         if isinstance(value, Branches):
-            return Branches(value.kind, self._substitute(value.branches, mapping), value.text, value.span)
+            return replace(value, branches=self._substitute(value.branches, mapping),
+                           shares=self._substitute(value.shares, mapping))
         if isinstance(value, Call):
             return Call(value.name, self._substitute(value.args, mapping), value.text, value.span)
         return value
@@ -91,8 +92,8 @@ class BlockExpansion:
                 expanded.append(Repeat(self._expand(item.body, definitions, stack, depth + 1), item.count, item.text,
                                        item.span, item.label, item.stage))
             elif isinstance(item, Branches):
-                expanded.append(Branches(item.kind, tuple(self._expand(b, definitions, stack, depth + 1)
-                                                          for b in item.branches), item.text, item.span))
+                expanded.append(replace(item, branches=tuple(self._expand(b, definitions, stack, depth + 1)
+                                                             for b in item.branches)))
             else:
                 expanded.append(item)
         return tuple(expanded)

@@ -24,7 +24,7 @@ _TERMINALS = {
     "SLASH": "'/'", "LSQB": "'['", "RSQB": "']'", "LPAR": "'('", "RPAR": "')'",
     "EQUAL": "'='", "PLUS": "'+'", "STAR": "'*'", "NAME": "a name", "BARE_NAME": "a symbol name",
     "DECIMAL": "a decimal number", "$END": "the end of the text", "INPUT": "'input'", "DEF": "'def'",
-    "RATIONAL": "'rational'", "BLOCK_NAME": "a block's name", "BRANCH_KIND": "res(, add( or cat(",
+    "RATIONAL": "'rational'", "BLOCK_NAME": "a block's name", "BRANCH_KIND": "res(, add(, cat(, mul(, split( or side(",
     "LABEL": "a \"stage\": label", "PIPE": "'|'", "_DASH": "'-'", "DASH_ARGUMENT": "'-' and a number",
 }
 _LAYER_TERMINALS = {"CONV", "DECONV", "DEPTHWISE", "POOL_KIND", "ADAPTIVE_POOL", "FC", "PLAIN_KIND"}

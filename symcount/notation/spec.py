@@ -83,13 +83,16 @@ class Repeat:
 
 @dataclass(frozen=True)
 class Branches:
-    """Paths from one input that meet again: kind "res" (a body plus a shortcut, the
-    identity or a projection), "add" (elementwise sum) or "cat" (channels concatenated).
-    An empty branch is the identity."""
+    """Paths from one input: kind "res" (a body plus a shortcut, the identity or a
+    projection), "add" (elementwise sum), "cat" (channels concatenated), "mul" (elementwise
+    product), "split" (the channels cut among the branches, then concatenated) or "side"
+    (one path off the trunk that never meets it again).  An empty branch is the identity.
+    ``shares``: split's channels per branch as written (16: ...), or None for equal parts."""
     kind: str
     branches: tuple
     text: str
     span: Span
+    shares: tuple | None = None
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ def too_large(value) -> bool:
 
 
 BRANCH_KINDS = {"res": "res", "residual": "res", "add": "add", "cat": "cat", "concat": "cat", "mul": "mul",
-                "multiply": "mul", "split": "split"}
+                "multiply": "mul", "split": "split", "side": "side"}
 # The grammar's keyword terminals: a block named so that one of these matches at its
 # start (conv2block, res_x is fine) would be read as that keyword where it is called.
 KEYWORD_TERMINALS = ("INPUT", "DEF", "RATIONAL", "CONV", "DECONV", "DEPTHWISE", "BRANCH_KIND", "POOL_KIND",
@@ -76,6 +76,13 @@ class _Options:
     meta: object
 
 
+@dataclass(frozen=True)
+class _Branch:
+    """One branch as written: its channel share (split(16: ...)) or None, and its items."""
+    share: object
+    items: tuple
+
+
 def _symbols_in(value) -> set:
     """The free symbols of spec items (layers, repeats, branches, calls) or values."""
     if isinstance(value, sympy.Basic):
@@ -87,7 +94,7 @@ def _symbols_in(value) -> set:
     if isinstance(value, Repeat):
         return _symbols_in(value.body) | _symbols_in(value.count)
     if isinstance(value, Branches):
-        return _symbols_in(value.branches)
+        return _symbols_in(value.branches) | _symbols_in(value.shares or ())
     if isinstance(value, Call):
         return _symbols_in(value.args or ())
     return set()
@@ -297,22 +304,32 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
         return Repeat(items, count, self.source[meta.start_pos:meta.end_pos], _span(meta))
 
     def branch(self, children):
-        return tuple(children)
+        share = children[0] if children and isinstance(children[0], sympy.Basic) else None
+        return _Branch(share, tuple(c for c in children if not isinstance(c, sympy.Basic)))
 
     @v_args(meta=True)
     def branch_item(self, meta, children):
         keyword = children[0]
-        branches = tuple(c for c in children if isinstance(c, tuple))
+        written = [c for c in children if isinstance(c, _Branch)]
+        branches = tuple(b.items for b in written)
         counts = [c for c in children if isinstance(c, _Count)]
         kind = BRANCH_KINDS[keyword.lower()]
         text = self.source[meta.start_pos:meta.end_pos]
         if kind == "res" and len(branches) > 2:
             raise self._error(NotationError, "res takes a body and at most one shortcut: res(body | shortcut)",
                               meta)
-        if kind != "res" and len(branches) < 2:
+        if kind == "side" and len(branches) > 1:
+            raise self._error(NotationError, "side takes one path, the head: side(gap fc10); write one side(...) "
+                              "for each head", meta)
+        if kind not in ("res", "side") and len(branches) < 2:
             raise self._error(NotationError, f"{kind} joins two or more branches separated by '|': "
                               f"{kind}(conv1-64 | conv3-64)", meta)
-        node = Branches(kind, branches, text, _span(meta))
+        shares = [b.share for b in written]
+        if any(share is not None for share in shares):
+            if kind != "split" or None in shares:
+                raise self._error(NotationError, "a channel share before a colon (16: ...) belongs to split, "
+                                  "on every branch or on none: split(16: | 48: conv3-48)", meta)
+        node = Branches(kind, branches, text, _span(meta), tuple(shares) if shares[0] is not None else None)
         return Repeat((node,), counts[0].value, text, _span(meta)) if counts else node
 
     @v_args(meta=True)

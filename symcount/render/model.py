@@ -203,6 +203,9 @@ def notes(network, values, extras=Extras(), given=None) -> list[str]:
         kernel = strided.windows[0].kernel
         out.append(f"strided convolutions take the default half padding too: {strided.text} pads "
                    f"{show(sympy.floor(kernel / 2))} per side ([pad=0] for none)")
+    if network.heads:
+        out.append("side heads, in the totals: " + ", ".join(f"{head.name} → {show_shape(head.output)}"
+                                                           for head in network.heads))
     for assumption in network.assumptions:
         out.append(f"assumes {show(assumption)} (a repeat of a symbolic count, folded after its first passes)")
     out.extend(extras.notes)
@@ -257,11 +260,25 @@ def build(network, values: dict, rows, extras: Extras = Extras(), options: Optio
                        count(extra[key].figures[position]) if key in extra else count(getattr(row, key)))
         return out
 
+    def subtotal(head):
+        out = []
+        for column in columns:
+            key = column.key
+            figures = [extra[key].figures[i] for i in head.rows] if key in extra else []
+            out.append("" if key == "index" else f"{head.name} subtotal" if key == "layer" else
+                       "side head" if key in ("type", "notation") else shape(head.output) if key == "output" else
+                       count(head.count) if key == "count" else count(getattr(head, key)) if key in QUANTITIES else
+                       count(sympy.Add(*figures)) if figures and all(isinstance(f, sympy.Basic) for f in figures)
+                       else "")
+        return out
+
+    ends = {head.rows[-1]: head for head in network.heads} if rows is network.layers else {}
     body = [["0", "input"] + [shape(network.input_shape) if c.key == "output" else "" for c in columns[2:]]]
     for position, row in enumerate(rows):
-        if options.params_only and row.params == 0 and row.non_trainable == 0:
-            continue
-        body.append(cells(position + 1, row, position))
+        if not (options.params_only and row.params == 0 and row.non_trainable == 0):
+            body.append(cells(position + 1, row, position))
+        if position in ends:
+            body.append(subtotal(ends[position]))
     named_totals = {q: network.named_total(q) for q in QUANTITIES}
     total = []
     for column in columns:

@@ -14,8 +14,9 @@ import re
 
 import sympy
 
-from symcount.fragments import layer_params, projection_layers, squeeze_excitation, substitute
+from symcount.fragments import layer_params, projection_layers, split_shares, squeeze_excitation, substitute
 from symcount.errors import ExportError
+from symcount.joins import MATCHING, ends_in_bare_crop
 from symcount.layers import arithmetic as ar
 from symcount.layers.kinds import evaluate
 from symcount.layers.requirements import LayerProblem
@@ -96,16 +97,23 @@ class _Writer:
         return lines, result.output, list(result.windows)
 
     def branches(self, node, shape, depth):
+        if node.kind == "side":
+            return self.side(node, shape, depth)
         pad = INDENT * depth
-        join = JOINS[node.kind]
-        self.helpers.add(join)
+        cropped = [i for i, branch in enumerate(node.branches) if node.kind in MATCHING and ends_in_bare_crop(branch)]
+        join = "CroppedJoin" if cropped else JOINS[node.kind]
+        self.helpers.update((join, "Crop") if cropped else (join,))
         parts, outputs, all_windows = [], [], []
-        share = (shape[0] / len(node.branches),) + tuple(shape[1:]) if node.kind == "split" else shape
-        for branch in node.branches:
-            lines, out, windows = self.items(branch, share, depth + 2)
+        shares = split_shares(node, shape, self.mapping) if node.kind == "split" else None
+        for index, branch in enumerate(node.branches):
+            share = (shares[index],) + tuple(shape[1:]) if shares else shape
+            lines, out, windows = self.items(branch[:-1] if index in cropped else branch, share, depth + 2)
             outputs.append(out)
             all_windows += windows
             parts.append(lines)
+        if cropped:
+            target = next(o for i, o in enumerate(outputs) if i not in cropped)[1:]
+            outputs = [o[:1] + target if i in cropped else o for i, o in enumerate(outputs)]
         if node.kind == "res" and len(node.branches) == 1 and outputs[0] != shape:
             # the builder's automatic projection (symcount.builder), with the body's strides
             strides = [sympy.Mul(*[w.stride for w in all_windows[axis::2]]) for axis in (0, 1)]
@@ -126,14 +134,27 @@ class _Writer:
             raise ExportError(f"{node.text}: its branches' shapes do not meet "
                               f"({', '.join(format_shape(o) for o in outputs)})")
         inner = INDENT * (depth + 1)
-        lines = [f"{pad}{join}(  # {_short(node.text)}"]
+        how = f'"{"cat" if node.kind == "cat" else "add"}", ' if cropped else ""
+        lines = [f"{pad}{join}({how} # {_short(node.text)}"]
         for part in parts:
             if part:
                 lines += [f"{inner}nn.Sequential("] + part + [f"{inner}),"]
             else:
                 lines.append(f"{inner}nn.Identity(),")
+        if cropped:
+            lines.append(f"{inner}crop={tuple(cropped)!r},")
+        if shares and node.shares is not None:
+            lines.append(f"{inner}sizes={[_int(c, 'a split share', node) for c in shares]!r},")
         lines.append(f"{pad}),")
         return lines, output, all_windows
+
+    def side(self, node, shape, depth):
+        """side(head): a Side module holding the head; the trunk's shape and strides go on unchanged."""
+        self.helpers.add("Side")
+        pad, inner = INDENT * depth, INDENT * (depth + 1)
+        lines, _, _ = self.items(node.branches[0], shape, depth + 2)
+        return [f"{pad}Side(  # {_short(node.text)}", f"{inner}nn.Sequential("] + lines + \
+            [f"{inner}),", f"{pad}),"], shape, []
 
     def repeat(self, repeat, shape, depth):
         count = substitute(repeat.count, self.mapping)
@@ -180,6 +201,13 @@ class _Writer:
             return [f"nn.Upsample({how}" + (", mode='bilinear'" if params.get("mode") == "bilinear" else "") + ")"]
         if kind == "pixelshuffle":
             return [f"nn.PixelShuffle({_int(params.get('scale', (2, 2))[0], 'the factor', layer)})"]
+        if kind == "crop":
+            self.helpers.add("Crop")
+            if "size" in params:
+                return [f"Crop(size=({_int(params['size'][0], 'the size', layer)}, "
+                        f"{_int(params['size'][1], 'the size', layer)}))"]
+            return [f"Crop(margin=({_int(params['by'][0], 'the margin', layer)}, "
+                    f"{_int(params['by'][1], 'the margin', layer)}))"]
         if kind == "shuffle":
             return [f"nn.ChannelShuffle({_int(params['groups'], 'the groups', layer)})"]
         if kind == "gap":
@@ -207,6 +235,9 @@ class _Writer:
             return f"nn.GroupNorm({_int(params['groups'], 'the groups', layer)}, " \
                    f"{_int(shape[0], 'the channels', layer)}{affine})"
         helper = "LayerScale" if layer.kind == "scale" else result.module
+        if params.get("channels_last"):
+            self.helpers.add("ChannelsLast")
+            return f"ChannelsLast(nn.LayerNorm({_int(shape[0], 'the channels', layer)}{affine}))"
         if helper != "LayerNorm":
             self.helpers.add(helper)
         size = shape[-1] if helper == "LayerNorm" else shape[0]
@@ -223,6 +254,10 @@ class _Writer:
 
     def conv(self, layer, params, shape, result) -> list:
         cin = _int(shape[0], "the input channels", layer)
+        if params.get("channels_last"):
+            self.helpers.add("ChannelsLast")
+            return [f"ChannelsLast(nn.Linear({cin}, {_int(params['out'], 'the filters', layer)}"
+                    + ("" if params.get("bias", True) else ", bias=False") + "))"]
         cout = _int(result.output[0], "the filters", layer)
         windows = result.windows
         if not self._floor_matches(layer, shape, result):
@@ -354,11 +389,14 @@ def to_torch(network, name: str = "Net", title: str | None = None) -> str:
                f"{INDENT * 2}super().__init__()",
                f"{INDENT * 2}self.layers = nn.Sequential("] + lines + [
                f"{INDENT * 2})", "",
-               f"{INDENT}def forward(self, x):",
-               f"{INDENT * 2}return self.layers(x)", ""]
+               f"{INDENT}def forward(self, x):"] + ([
+               f"{INDENT * 2}return self.layers(x)", ""] if "Side" not in writer.helpers else [
+               f"{INDENT * 2}x = self.layers(x)",
+               f"{INDENT * 2}return (*[m.output for m in self.modules() if isinstance(m, Side)], x)", ""])
     if all(d.is_Integer for d in network.input_shape):
         source += ["", "if __name__ == \"__main__\":",
                    f"{INDENT}model = {cls}()",
-                   f"{INDENT}print(model(torch.zeros(1, {', '.join(str(d) for d in network.input_shape)})).shape, "
+                   f"{INDENT}out = model(torch.zeros(1, {', '.join(str(d) for d in network.input_shape)}))",
+                   f"{INDENT}print(*[o.shape for o in out] if isinstance(out, tuple) else [out.shape], "
                    "sum(p.numel() for p in model.parameters()))", ""]
     return "\n".join(source)

@@ -1,0 +1,213 @@
+"""Where paths meet: the builder's joins of branches (res, add, cat, mul, split), crops to
+a matching size, and side heads that leave the trunk.  A mix-in of symcount.builder.Builder,
+which gives it `items`, `layer`, `error`, `rows`, `field` and `requirements`."""
+from __future__ import annotations
+
+import sympy
+
+from symcount.analyses import receptive as rf
+from symcount.errors import ShapeError
+from symcount.fragments import projection_layers, split_shares
+from symcount.layers.requirements import LayerProblem, Needs, Requirement
+from symcount.notation.spec import Branches, Layer
+from symcount.rows import format_shape
+
+MATCHING = frozenset({"res", "add", "cat"})  # joins whose branches may end in a bare crop
+
+
+def ends_in_bare_crop(branch) -> bool:
+    return bool(branch) and isinstance(branch[-1], Layer) and branch[-1].kind == "crop" and not branch[-1].params
+
+
+class Joins:
+    def branches(self, node: Branches, shape, name=None):
+        scope = self.enter(name or node.kind)
+        out = self._branches(node, shape)
+        self.leave(scope, shape, out)
+        return out
+
+    def _branches(self, node: Branches, shape):
+        """Evaluate each branch on the same input (split: on its share of the channels),
+        then add, concatenate or multiply the outputs; the receptive field is the largest
+        over the paths (Araujo et al. 2019, §3).  A branch ending in a bare crop is cropped
+        to the other branches' size once they are built."""
+        if node.kind == "side":
+            return self._side(node, shape)
+        first = len(self.rows)
+        entry, fields, outputs, cropped = self.field, [], [], []
+        inputs = self._split(node, shape) if node.kind == "split" else [shape] * len(node.branches)
+        for index, (branch, share) in enumerate(zip(node.branches, inputs)):
+            self.field = entry
+            if node.kind in MATCHING and ends_in_bare_crop(branch):
+                cropped.append((index, branch[-1]))
+                branch = branch[:-1]
+            outputs.append(self.items(branch, share))
+            fields.append(self.field)
+        texts = [" ".join(getattr(i, "text", "") for i in b) or "identity" for b in node.branches]
+        if cropped:
+            self._crop_to_match(node, cropped, outputs, fields, texts)
+        body_field, self.field = fields[-1], entry
+        if node.kind == "res" and len(node.branches) == 1:
+            strides = self._shortcut_strides(node, shape, outputs[0], entry, body_field, self.rows[first:])
+            outputs.append(shape if strides is None else self.projection(node, shape, outputs[0], strides))
+        fields.append(self.field)
+        if node.kind == "mul":  # a gate from the whole input (squeeze-and-excitation): the local paths' field
+            fields = [f for f in fields if f is not None] or [None]
+        self.field = rf.widest(fields)
+        texts += ["the shortcut"] * (len(outputs) - len(texts))
+        if node.kind == "mul":
+            return self._broadcast(node, outputs, texts)
+        if node.kind in ("cat", "split"):
+            if any(len(o) != 3 for o in outputs) or not self._meet(node, [o[1:] for o in outputs]):
+                raise self._mismatch(node, "concatenated", outputs, texts, "sizes")
+            return (sympy.Add(*[o[0] for o in outputs]),) + outputs[0][1:]
+        if any(len(o) != len(outputs[0]) for o in outputs) or not self._meet(node, outputs):
+            raise self._mismatch(node, "added", outputs, texts, "shapes")
+        return outputs[0]
+
+    def _side(self, node, shape):
+        """side(head): the head's rows, counted in the totals, on the trunk's current output;
+        the trunk goes on from that output, its receptive field as it was."""
+        if not node.branches[0]:
+            raise self.error(ShapeError, "side needs the layers of its head: side(gap fc10)", node)
+        entry = self.field
+        self.items(node.branches[0], shape)
+        self.field = entry
+        return shape
+
+    def _crop_to_match(self, node, cropped, outputs, fields, texts):
+        """Each branch that ends in a bare crop, cropped (centred) to the spatial size of the
+        branches that do not: U-Net's copy and crop, valid where the cropped path is at least
+        as large."""
+        others = [o for i, o in enumerate(outputs) if i not in {index for index, _ in cropped}]
+        if not others:
+            raise self.error(ShapeError, f"{node.kind}: every branch ends in a bare crop, so there is no size to "
+                             "crop to; leave the crop off the branch whose size the others take", node)
+        if any(len(o) != 3 for o in outputs) or not self._meet(node, [o[1:] for o in others]):
+            raise self._mismatch(node, "cropped to one size", outputs, texts, "sizes")
+        target = tuple(others[0][1:])
+        for index, crop in cropped:
+            self.field = fields[index]
+            outputs[index] = self.layer(Layer("crop", (("size", target),), crop.text, crop.span), outputs[index])
+            fields[index] = self.field
+
+    def _split(self, node, shape) -> list:
+        """split: each branch's input, C×H×W with its share of the channels: equal parts
+        (torch.chunk, ShuffleNet v2's channel split) or the shares written (torch.split),
+        which must add up to the channels.  The outputs are concatenated as cat's."""
+        if len(shape) != 3:
+            raise self.error(ShapeError, f"split needs a C×H×W input, got {format_shape(shape)}", node)
+        needs, parts = Needs(), len(node.branches)
+        try:
+            shares = split_shares(node, shape, self.mapping)
+            if node.shares is None:
+                needs.divides(parts, shape[0], f"split into {parts} needs channels divisible by {parts}, "
+                                               f"got {shape[0]}")
+            else:
+                for share in shares:
+                    needs.whole(share, "a split's channel share", 1)
+                needs.require(sympy.Add(*shares) - shape[0], "zero", f"split's shares "
+                              f"{' + '.join(str(s) for s in shares)} must add up to its input's {shape[0]} channels")
+        except LayerProblem as problem:
+            raise self.error(ShapeError, str(problem), node) from None
+        self.requirements.extend(needs.open)
+        return [(share,) + tuple(shape[1:]) for share in shares]
+
+    def _broadcast(self, node, outputs, texts):
+        """mul: the paths' outputs multiplied elementwise, broadcasting as PyTorch does along
+        each axis where a path has size 1 (a C×1×1 gate on C×H×W, a 1×H×W map on C×H×W)."""
+        if any(len(o) != len(outputs[0]) for o in outputs):
+            raise self._mismatch(node, "multiplied", outputs, texts, "shapes")
+        result = []
+        for axis in range(len(outputs[0])):
+            sizes = [o[axis] for o in outputs if o[axis] != 1]
+            if sizes and not self._meet(node, [(size,) for size in sizes]):
+                raise self._mismatch(node, "multiplied (each axis must agree or be 1)", outputs, texts, "shapes")
+            result.append(sizes[0] if sizes else sympy.Integer(1))
+        return tuple(result)
+
+    def _meet(self, node, shapes) -> bool:
+        """Whether paths' shapes can meet, compared as values, not as expression trees:
+        ceil(H/2 - 1/2) + 1 and floor(H/2) + 1 are one size written two ways.  Sizes that
+        differ by a number never meet; sizes that differ by an expression meet where it is
+        0, kept as a requirement (the network is valid there, as PyTorch runs it there),
+        unless it is 0 at none of a spread of sample points."""
+        kept = []
+        for shape in shapes[1:]:
+            for mine, first in zip(shape, shapes[0]):
+                difference = mine - first
+                if difference == 0:
+                    continue
+                if difference.is_number or not _zero_somewhere(difference):
+                    return False
+                kept.append(Requirement(difference, "zero", f"{node.kind}: the paths' sizes {mine} and {first} "
+                                                             "must be equal"))
+        self.requirements.extend(kept)
+        return True
+
+    def _mismatch(self, node, verb, outputs, texts, what):
+        described = "; ".join(f"branch {i + 1} ({t}) gives {format_shape(o)}"
+                              for i, (t, o) in enumerate(zip(texts, outputs)))
+        return self.error(ShapeError, f"{node.kind}: branches with different {what} cannot be {verb}: "
+                          f"{described}", node)
+
+    def _shortcut_strides(self, node, shape, output, entry, body_field, body_rows):
+        """None for res(body)'s identity shortcut, else the strides of its 1×1 projection.
+
+        As torchvision's ResNet decides its downsample: a projection exactly where the body
+        has a stride other than 1 or changes the channels, from the block's structure and
+        never from the input size, so a closed form holds at every size (even 1×1)."""
+        if len(shape) != 3 or len(output) != 3:
+            if output == shape:
+                return None
+            raise self.error(ShapeError, f"res: the body changes {format_shape(shape)} to {format_shape(output)}; "
+                             "an automatic projection needs C×H×W shapes: write the shortcut, res(body | shortcut)",
+                             node)
+        if any(row.kind == "deconv" for row in body_rows):
+            raise self.error(ShapeError, "res: the body holds a transposed convolution, so no strided 1×1 projection "
+                             "can match its shape; write the shortcut: res(body | shortcut)", node)
+        if isinstance(entry, tuple) and not isinstance(body_field, tuple):
+            raise self.error(ShapeError, "res: the body sees its whole input (fc, gap or adaptive pooling), so no "
+                             "1×1 projection can match its shape; write the shortcut: res(body | shortcut)", node)
+        if isinstance(entry, tuple):
+            strides = [after.stride / before.stride for before, after in zip(entry, body_field)]
+        else:  # after a global layer the field is gone: multiply the strides of the body's own layers
+            strides = [sympy.Mul(*[row.windows[axis].stride ** row.count for row in body_rows
+                                   if row.windows and not row.text.endswith("(projection)")]) for axis in (0, 1)]
+        changes = [s - 1 for s in strides] + [output[0] - shape[0]]
+        if any(change.is_zero is False for change in changes):
+            return strides
+        if all(change.is_zero for change in changes):
+            return None
+        free = sorted({str(s) for change in changes for s in change.free_symbols})
+        raise self.error(ShapeError, f"res: whether the shortcut is the identity or a 1×1 projection depends on "
+                         f"{', '.join(free)} (the body has stride {strides[0]}×{strides[1]} and gives {output[0]} "
+                         f"channels from {shape[0]}); write the projection, res(body | conv1-{{...}}[bias=false] bn), or "
+                         "numbers that decide it", node)
+
+    def projection(self, node: Branches, shape, target, strides):
+        """The automatic shortcut of res(body) that changes the shape: a 1×1 convolution
+        with the body's stride, without bias, then BatchNorm (ResNet's option B,
+        torchvision's downsample)."""
+        conv, bn = projection_layers(target[0], strides, node.span)
+        out = self.items((conv, bn), shape)
+        if not self._meet(node, [target, out]):
+            raise self.error(ShapeError, f"res: a 1×1 projection with stride {strides[0]} gives {format_shape(out)}, "
+                             f"but the body gives {format_shape(target)}; write the shortcut: res(body | shortcut)",
+                             node)
+        return out
+
+
+
+def _zero_somewhere(difference) -> bool:
+    """Whether a difference of two sizes is 0 at some of 64 sample points of its symbols."""
+    symbols = sorted(difference.free_symbols, key=lambda s: s.name)
+    for k in range(64):
+        point = {s: 1 + (k * (2 * j + 3) + j) % 61 + (k // 8) * 61 for j, s in enumerate(symbols)}
+        try:
+            value = difference.xreplace(point)
+        except ZeroDivisionError:
+            continue
+        if value.is_number and value == 0:
+            return True
+    return False

@@ -14,9 +14,11 @@ from symcount import zoo
 from torch_zoo import build, trace
 
 STANDARD_INPUT = {"lenet5": (1, 32, 32), "alexnet": (3, 227, 227), "squeezenet1_0": (3, 227, 227),
+                  "inception_v3": (3, 299, 299), "inception_v3_noaux": (3, 299, 299), "unet": (1, 572, 572),
+                  "yolov3": (3, 416, 416),
                   **{name: (3, 256, 256) for name in ("pix2pix_unet", "cyclegan_resnet", "cyclegan_patchgan")},
                   "pix2pix_patchgan": (6, 256, 256)}
-OTHER_SIZE = {"lenet5": 40, "pix2pix_unet": 512}  # another input size, reached through the symbolic closed forms
+OTHER_SIZE = {"lenet5": 40, "pix2pix_unet": 512, "inception_v3": 342, "unet": 589, "yolov3": 411}  # another input size, reached through the symbolic closed forms
 # A U-Net's skips meet only where the size divides by 2^8, so its symbolic input says so.
 SYMBOLIC_INPUT = {"pix2pix_unet": ("3x{256*a}x{256*b}", "a", "b", 256)}
 SETTINGS = {"mobilenet_v1": {"alpha": 1, "rho": 1}}  # the paper's standard multipliers
@@ -47,7 +49,8 @@ def test_the_zoo_has_every_entry_the_issue_names():
         "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "googlenet", "mobilenet_v1",
         "mobilenet_v2", "squeezenet1_0", "squeezenet1_1", "densenet121",
         "pix2pix_unet", "pix2pix_patchgan", "cyclegan_resnet", "cyclegan_patchgan", "efficientnet_b0",
-        "shufflenet_v2_x1_0"}
+        "shufflenet_v2_x1_0", "mobilenet_v3_large", "mobilenet_v3_small", "regnety_400mf", "convnext_tiny",
+        "resnext50_32x4d", "wide_resnet50_2", "vgg16_bn", "inception_v3", "inception_v3_noaux", "unet", "yolov3"}
 
 
 @pytest.mark.parametrize("name", zoo.names())
@@ -84,7 +87,8 @@ def test_entry_on_a_symbolic_input_matches_pytorch_at_another_size(name):
 
 def test_every_entry_cites_its_paper():
     for entry in zoo.entries().values():
-        assert any(year in entry.citation for year in ("1998", "2012", "2014", "2015", "2016", "2017", "2018", "2019"))
+        assert any(year in entry.citation for year in ("1998", "2012", "2014", "2015", "2016", "2017", "2018", "2019",
+                                                        "2020", "2022"))
 
 
 # --------------------------------------------------------------------------- the papers' figures
@@ -203,6 +207,56 @@ def test_shufflenet_v2_against_torchvision_and_table_5():
     net = zoo.load("shufflenet_v2_x1_0")
     assert net.params == 2_278_604 and round(int(net.macs) / 10**9, 2) == 0.14
     assert round(int(net.ops("macs", activations=True)) / 10**6) == 146  # with one op per ReLU output
+
+
+@pytest.mark.parametrize("name, params, gmacs, paper", [
+    # torchvision's documented num_params and GFLOPS (multiply-adds, as it rounds them), and each paper's
+    # (parameters in millions, multiply-adds in billions) to the digits it prints: Howard et al. 2019,
+    # Table 3 (5.4 M / 219 M, 2.5 M / 56 M); Radosavovic et al. 2020 (4.3 M / 0.4 GF); Liu et al. 2022,
+    # Table 1 (28 M / 4.5 G); Xie et al. 2017, Table 1 (25.0 M / 4.2 G); Zagoruyko & Komodakis 2016
+    # (68.9 M, no operation count); vgg16_bn is not in its paper
+    ("mobilenet_v3_large", 5_483_032, 0.22, ("5.4", "0.219")), ("mobilenet_v3_small", 2_542_856, 0.06, ("2.5", "0.056")),
+    ("regnety_400mf", 4_344_144, 0.40, ("4.3", "0.4")), ("convnext_tiny", 28_589_128, 4.46, ("28", "4.5")),
+    ("resnext50_32x4d", 25_028_904, 4.23, ("25.0", "4.2")), ("wide_resnet50_2", 68_883_240, 11.40, ("68.9", None)),
+    ("vgg16_bn", 138_365_992, 15.47, (None, None))])
+def test_modern_entries_against_torchvision_and_their_papers(name, params, gmacs, paper):
+    net = zoo.load(name)
+    assert net.params == params and round(int(net.macs) / 10**9, 2) == gmacs
+    for figure, value in zip(paper, (params / 10**6, int(net.macs) / 10**9)):
+        if figure is None:
+            continue
+        unit = 10.0 ** -len(figure.partition(".")[2])  # one unit of the paper's last printed digit
+        assert abs(value - float(figure)) < unit or (name, figure) == ("mobilenet_v3_large", "0.219")
+
+
+def test_mobilenet_v3_large_differs_from_its_paper_by_2_4_million():
+    # docs/zoo.md: 216.6 M multiply-adds against the paper's 219 M; no elementwise charge closes the gap
+    assert round(int(zoo.load("mobilenet_v3_large").macs) / 10**6, 1) == 216.6
+
+
+def test_inception_v3_with_and_without_its_auxiliary_head():
+    # torchvision: 27,161,264 parameters with the auxiliary classifier, 5.71 GFLOPS (eval: the trunk alone)
+    with_aux, without = zoo.load("inception_v3"), zoo.load("inception_v3_noaux")
+    assert with_aux.params == 27_161_264 and round(int(without.macs) / 10**9, 2) == 5.71
+    (aux,) = with_aux.heads
+    assert aux.output == (1000,) and with_aux.params - without.params == aux.params
+    assert with_aux.macs - without.macs == aux.macs
+
+
+def test_unet_against_figure_1():
+    # Ronneberger et al., Fig. 1: 572x572 -> 570, 568 | 284 ... 32, 30, 28 | up 56 ... 388x388x2
+    net = zoo.load("unet")
+    assert net.output_shape == (2, 388, 388)
+    convs = [row.output[1] for row in net.layers if row.kind == "conv"]
+    assert convs[:10] == [570, 568, 282, 280, 138, 136, 66, 64, 30, 28]
+    assert convs[10:] == [54, 52, 102, 100, 198, 196, 390, 388, 388]
+
+
+def test_yolov3_against_darknet():
+    # darknet prints 65.86 BFLOPs (2 per multiply-add) for cfg/yolov3.cfg at 416; heads at 13, 26, 52
+    net = zoo.load("yolov3")
+    assert round(2 * int(net.macs) / 10**9, 2) == 65.86
+    assert [head.output for head in net.heads] + [net.output_shape] == [(255, 13, 13), (255, 26, 26), (255, 52, 52)]
 
 
 def test_mobilenet_v2_against_table_4():

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from torch_blocks import Concat, Net, Residual, S, _make_divisible, conv
 from torch_reference import nn, torch
+import torch_zoo_detection
+import torch_zoo_inception
+import torch_zoo_mobile
 from torch_zoo_efficient import efficientnet_b0, shufflenet_v2_x1_0
 
 
@@ -77,6 +80,20 @@ def vgg(name):
     return build
 
 
+def vgg16_bn(shape):
+    """torchvision's vgg16_bn: configuration D, BatchNorm2d between each convolution and its ReLU,
+    AdaptiveAvgPool2d(7), the classifier without softmax."""
+    layers, cin = [], 3
+    for entry in VGG_TABLE["vgg16"]:
+        if entry == "M":
+            layers.append(nn.MaxPool2d(2))
+        else:
+            layers += [conv(cin, entry, 3), nn.BatchNorm2d(entry), nn.ReLU()]
+            cin = entry
+    layers.append(nn.AdaptiveAvgPool2d(7))
+    return Net(S(*layers), lambda n: classifier_4096(n, softmax=False), shape)
+
+
 # --------------------------------------------------------------------------- ResNet
 def basic(cin, c, s):
     body = S(conv(cin, c, 3, s, bias=False), nn.BatchNorm2d(c), nn.ReLU(), conv(c, c, 3, bias=False),
@@ -85,17 +102,22 @@ def basic(cin, c, s):
     return Residual(body, shortcut, nn.ReLU()), c
 
 
-def bottleneck(cin, c, s):
-    """torchvision's v1.5: the stride on the 3x3."""
-    body = S(conv(cin, c, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(), conv(c, c, 3, s, bias=False),
-             nn.BatchNorm2d(c), nn.ReLU(), conv(c, 4 * c, 1, bias=False), nn.BatchNorm2d(4 * c))
+def bottleneck(cin, c, s, groups=1, base_width=64):
+    """torchvision's v1.5: the stride on the 3x3; its inner width int(c * base_width / 64) * groups
+    (ResNeXt: groups 32, base width 4; Wide ResNet: base width 128)."""
+    w = int(c * (base_width / 64.0)) * groups
+    body = S(conv(cin, w, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(), conv(w, w, 3, s, groups=groups, bias=False),
+             nn.BatchNorm2d(w), nn.ReLU(), conv(w, 4 * c, 1, bias=False), nn.BatchNorm2d(4 * c))
     shortcut = S(conv(cin, 4 * c, 1, s, bias=False), nn.BatchNorm2d(4 * c)) if s != 1 or cin != 4 * c else None
     return Residual(body, shortcut, nn.ReLU()), 4 * c
 
 
 RESNET_TABLE = {"resnet18": (basic, (2, 2, 2, 2)), "resnet34": (basic, (3, 4, 6, 3)),
                 "resnet50": (bottleneck, (3, 4, 6, 3)), "resnet101": (bottleneck, (3, 4, 23, 3)),
-                "resnet152": (bottleneck, (3, 8, 36, 3))}
+                "resnet152": (bottleneck, (3, 8, 36, 3)),
+                # torchvision's resnext50_32x4d (groups=32, width_per_group=4), wide_resnet50_2 (width_per_group=128)
+                "resnext50_32x4d": (lambda cin, c, s: bottleneck(cin, c, s, 32, 4), (3, 4, 6, 3)),
+                "wide_resnet50_2": (lambda cin, c, s: bottleneck(cin, c, s, 1, 128), (3, 4, 6, 3))}
 
 
 def resnet(name):
@@ -286,27 +308,43 @@ BUILDERS = {"lenet5": lenet5, "alexnet": alexnet, "alexnet_torchvision": alexnet
             "squeezenet1_0": squeezenet("1_0"), "squeezenet1_1": squeezenet("1_1"), "densenet121": densenet121,
             "pix2pix_unet": pix2pix_unet, "pix2pix_patchgan": patchgan(nn.BatchNorm2d, sigmoid=True),
             "cyclegan_resnet": cyclegan_resnet, "cyclegan_patchgan": patchgan(nn.InstanceNorm2d, sigmoid=False),
-            "efficientnet_b0": efficientnet_b0, "shufflenet_v2_x1_0": shufflenet_v2_x1_0}
+            "efficientnet_b0": efficientnet_b0, "shufflenet_v2_x1_0": shufflenet_v2_x1_0, "vgg16_bn": vgg16_bn,
+            **torch_zoo_mobile.BUILDERS, **torch_zoo_inception.BUILDERS, **torch_zoo_detection.BUILDERS,
+            "inception_v3_noaux": lambda shape: torch_zoo_inception.inception_v3(shape, aux_logits=False)}
 
 # What symcount calls the layer each leaf module is (Identity is no layer there).
 KINDS = {nn.Flatten: "flatten", nn.Conv2d: "conv", nn.BatchNorm2d: "bn", nn.ReLU: "relu", nn.ReLU6: "relu6", nn.Tanh: "tanh",
          nn.MaxPool2d: "maxpool", nn.AvgPool2d: "avgpool", nn.AdaptiveAvgPool2d: "adaptiveavgpool",
          nn.Linear: "fc", nn.Dropout: "dropout", nn.LocalResponseNorm: "lrn", nn.Softmax: "softmax",
          nn.ConvTranspose2d: "deconv", nn.InstanceNorm2d: "instancenorm", nn.LeakyReLU: "lrelu", nn.Sigmoid: "sigmoid",
-         nn.SiLU: "silu", nn.ChannelShuffle: "shuffle"}
+         nn.SiLU: "silu", nn.ChannelShuffle: "shuffle",
+         **torch_zoo_mobile.KINDS, **torch_zoo_inception.KINDS, **torch_zoo_detection.KINDS}
+
+
+def _entry(module, output, channels_last):
+    """(kind, output shape); a layer between a Permute to N×H×W×C and the one back (ConvNeXt's
+    blocks) is listed on C×H×W, its Linear as symcount's per-position 1×1 convolution."""
+    kind, shape = KINDS[type(module)], tuple(output.shape[1:])
+    if channels_last:
+        return ("conv" if kind == "fc" else kind), (shape[2], shape[0], shape[1])
+    return kind, shape
 
 
 def trace(model, input_shape):
     """Each leaf layer's (kind, output shape) in the order the forward pass runs them,
-    the output shape, and FlopCounterMode's total FLOPs."""
+    the output shape (the last output of a model with side heads), and FlopCounterMode's
+    total FLOPs."""
     from torch.utils.flop_counter import FlopCounterMode
-    seen = []
-    hooks = [module.register_forward_hook(lambda m, i, o: seen.append((KINDS[type(m)], tuple(o.shape[1:]))))
+    seen, permuted = [], [False]
+    hooks = [module.register_forward_hook(lambda m, i, o: seen.append(_entry(m, o, permuted[0])))
              for module in model.modules() if type(module) in KINDS]
+    hooks += [module.register_forward_hook(lambda m, i, o: permuted.__setitem__(0, list(m.dims) == [0, 2, 3, 1]))
+              for module in model.modules() if type(module).__name__ == "Permute"]
     with torch.device("meta"), FlopCounterMode(display=False) as counter:
         output = model(torch.empty(1, *input_shape))
     for hook in hooks:
         hook.remove()
+    output = output[-1] if isinstance(output, tuple) else output
     return seen, tuple(output.shape[1:]), counter.get_total_flops()
 
 

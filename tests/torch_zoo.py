@@ -321,10 +321,19 @@ KINDS = {nn.Flatten: "flatten", nn.Conv2d: "conv", nn.BatchNorm2d: "bn", nn.ReLU
          **torch_zoo_mobile.KINDS, **torch_zoo_inception.KINDS, **torch_zoo_detection.KINDS}
 
 
+# Helper classes a module file defines for itself (symcount's export writes its own), by name.
+NAMED_KINDS = {"LayerNorm2d": "layernorm", "LayerScale": "scale", "Crop": "crop", "CenterCrop": "crop"}
+
+
+def _kind(module):
+    return KINDS.get(type(module)) or NAMED_KINDS.get(type(module).__name__)
+
+
 def _entry(module, output, channels_last):
     """(kind, output shape); a layer between a Permute to N×H×W×C and the one back (ConvNeXt's
-    blocks) is listed on C×H×W, its Linear as symcount's per-position 1×1 convolution."""
-    kind, shape = KINDS[type(module)], tuple(output.shape[1:])
+    blocks; an exported ChannelsLast wrapper) is listed on C×H×W, its Linear as symcount's
+    per-position 1×1 convolution."""
+    kind, shape = _kind(module), tuple(output.shape[1:])
     if channels_last:
         return ("conv" if kind == "fc" else kind), (shape[2], shape[0], shape[1])
     return kind, shape
@@ -337,9 +346,13 @@ def trace(model, input_shape):
     from torch.utils.flop_counter import FlopCounterMode
     seen, permuted = [], [False]
     hooks = [module.register_forward_hook(lambda m, i, o: seen.append(_entry(m, o, permuted[0])))
-             for module in model.modules() if type(module) in KINDS]
+             for module in model.modules() if _kind(module)]
     hooks += [module.register_forward_hook(lambda m, i, o: permuted.__setitem__(0, list(m.dims) == [0, 2, 3, 1]))
               for module in model.modules() if type(module).__name__ == "Permute"]
+    for module in model.modules():
+        if type(module).__name__ == "ChannelsLast":
+            hooks += [module.register_forward_pre_hook(lambda m, i: permuted.__setitem__(0, True)),
+                      module.register_forward_hook(lambda m, i, o: permuted.__setitem__(0, False))]
     with torch.device("meta"), FlopCounterMode(display=False) as counter:
         output = model(torch.empty(1, *input_shape))
     for hook in hooks:

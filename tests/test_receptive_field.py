@@ -57,9 +57,12 @@ layer = st.one_of(
 
 @given(st.lists(layer, min_size=1, max_size=5))
 def test_random_chains_against_gradients(layers):
-    notation, modules = ["input 1x160x160"], []
+    notation, modules, cropped = ["input 1x160x160"], [], False
     for kind, k, s, p, d in layers:
-        p = min(p, k // 2)
+        # after a crop, padding would reach pixels that were cut away, which the closed form counts in the
+        # field as it counts padding anywhere; the measured span would stop at the cut
+        p = 0 if cropped else min(p, k // 2)
+        cropped = cropped or kind == "crop"
         if kind == "conv":
             notation.append(f"conv{k}-1/{s}[pad={p}, dilation={d}, bias=false]")
             modules.append(nn.Conv2d(1, 1, k, s, p, dilation=d, bias=False))

@@ -167,6 +167,13 @@ def _long_columns(table: Table, columns) -> str:
                    rf"p{{\dimexpr {widths[i]:.3f}\linewidth-2\tabcolsep\relax}}" for i in range(len(columns)))
 
 
+def _short_where(where: str) -> str:
+    """"MACs of cat1.cat2.level6.conv11" as "MACs of conv11": the marker in the cell says which
+    row it is, and a deep path would push the formula past the page."""
+    quantity, of, name = where.partition(" of ")
+    return quantity + of + name.split(".")[-1] if of else where
+
+
 def _formulas(table: Table, cells: _Cells) -> list[str]:
     """The named sizes (two to a line), then the symbolic totals and the moved cells."""
     out = []
@@ -177,7 +184,7 @@ def _formulas(table: Table, cells: _Cells) -> list[str]:
         out += [r"\begin{align*}", " \\\\\n".join(pairs), r"\end{align*}"]
     lines = [rf"\text{{{latex_escape(heading)}}} &= {_broken(expr)}" for heading, expr in table.totals
              if not expr.is_number]
-    lines += [rf"\text{{{latex_escape(marker)} {latex_escape(where)}}} &= {_broken(expr)}"
+    lines += [rf"\text{{{latex_escape(marker)} {latex_escape(_short_where(where))}}} &= {_broken(expr)}"
               for marker, where, expr in cells.moved]
     if lines:
         out += [r"\begin{align*}", " \\\\\n".join(lines), r"\end{align*}"]

@@ -93,23 +93,23 @@ def named(rows, shapes):
     return tuple(named), blocks
 
 
+def summed(name: str, text: str, block_in, block_out, members, path=(), count=sympy.Integer(1)) -> Row:
+    """One row standing for `members`, their counts summed: a folded block, a side head's
+    subtotal.  Its receptive field is the one after the last member."""
+    row = Row(name, "block", text, block_in, block_out, count, *(sympy.Integer(0),) * len(COUNTED), path=path,
+              field=members[-1].field)
+    for member in members:
+        row = row.plus(member)
+    return row
+
+
 @dataclass(frozen=True)
 class Head:
-    """A side head (side(...)): its block's name, its rows' positions, its output, and its
-    rows' counts summed (the head's subtotal; the network's totals include it)."""
+    """A side head (side(...)): its block's name, its rows' positions, and its subtotal, a
+    row with the head's output and its rows' counts summed (the network's totals include them)."""
     name: str
     rows: tuple
-    output: tuple
-    count: Expr
-    weights: Expr
-    biases: Expr
-    non_trainable: Expr
-    activations: Expr
-    macs: Expr
-
-    @property
-    def params(self) -> Expr:
-        return self.weights + self.biases
+    subtotal: Row
 
 
 def side_heads(built, rows) -> tuple:
@@ -123,9 +123,11 @@ def side_heads(built, rows) -> tuple:
                 break
     heads = []
     for depth, *indices in members.values():
-        last = rows[indices[-1]]
-        totals = {q: sympy.Add(*[getattr(rows[i], q) for i in indices]) for q in COUNTED}
-        heads.append(Head(".".join(last.path[:depth + 1]), tuple(indices), last.output, last.count, **totals))
+        first, last = rows[indices[0]], rows[indices[-1]]
+        name = ".".join(last.path[:depth + 1])
+        subtotal = summed(f"{name} subtotal", "side head", first.input, last.output, [rows[i] for i in indices],
+                          count=last.count)
+        heads.append(Head(name, tuple(indices), subtotal))
     return tuple(heads)
 
 
@@ -152,9 +154,5 @@ def fold(rows, blocks, depth: int) -> tuple:
             folded.append(rows[members[0]])
             continue
         block_in, block_out, text = blocks[key]
-        block = Row(key[-1], "block", text or key[-1], block_in, block_out, sympy.Integer(1),
-                    *(sympy.Integer(0),) * len(COUNTED), path=key[:-1], field=rows[members[-1]].field)
-        for index in members:
-            block = block.plus(rows[index])
-        folded.append(block)
+        folded.append(summed(key[-1], text or key[-1], block_in, block_out, [rows[i] for i in members], key[:-1]))
     return tuple(folded)

@@ -238,7 +238,8 @@ def test_inception_v3_with_and_without_its_auxiliary_head():
     # torchvision: 27,161,264 parameters with the auxiliary classifier, 5.71 GFLOPS (eval: the trunk alone)
     with_aux, without = zoo.load("inception_v3"), zoo.load("inception_v3_noaux")
     assert with_aux.params == 27_161_264 and round(int(without.macs) / 10**9, 2) == 5.71
-    (aux,) = with_aux.heads
+    (head,) = with_aux.heads
+    aux = head.subtotal
     assert aux.output == (1000,) and with_aux.params - without.params == aux.params
     assert with_aux.macs - without.macs == aux.macs
 
@@ -256,7 +257,7 @@ def test_yolov3_against_darknet():
     # darknet prints 65.86 BFLOPs (2 per multiply-add) for cfg/yolov3.cfg at 416; heads at 13, 26, 52
     net = zoo.load("yolov3")
     assert round(2 * int(net.macs) / 10**9, 2) == 65.86
-    assert [head.output for head in net.heads] + [net.output_shape] == [(255, 13, 13), (255, 26, 26), (255, 52, 52)]
+    assert [head.subtotal.output for head in net.heads] + [net.output_shape] == [(255, 13, 13), (255, 26, 26), (255, 52, 52)]
 
 
 def test_mobilenet_v2_against_table_4():

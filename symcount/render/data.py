@@ -47,8 +47,9 @@ def as_json(network, values, rows, extras=Extras()) -> str:
                 "assumptions": [str(a) for a in network.assumptions],
                 "layers": layers, "totals": _record(network, values, QUANTITIES)}
     if network.heads:  # side(...): each head's output and subtotal (the totals include them)
-        document["heads"] = [{"name": head.name, "output": dims(head.output), "layers": [i + 1 for i in head.rows],
-                              **_record(head, values, QUANTITIES)} for head in network.heads]
+        document["heads"] = [{"name": head.name, "output": dims(head.subtotal.output),
+                              "layers": [i + 1 for i in head.rows], **_record(head.subtotal, values, QUANTITIES)}
+                             for head in network.heads]
     for key, entry in (extras.documents or {}).items():
         document[key] = {k: plain(v) if not isinstance(v, (str, list)) else v for k, v in entry.items()}
     document["sizes"] = {str(name): str(value) for name, value in network.sizes.items()}

@@ -204,7 +204,7 @@ def notes(network, values, extras=Extras(), given=None) -> list[str]:
         out.append(f"strided convolutions take the default half padding too: {strided.text} pads "
                    f"{show(sympy.floor(kernel / 2))} per side ([pad=0] for none)")
     if network.heads:
-        out.append("side heads, in the totals: " + ", ".join(f"{head.name} → {show_shape(head.output)}"
+        out.append("side heads, in the totals: " + ", ".join(f"{head.name} → {show_shape(head.subtotal.output)}"
                                                            for head in network.heads))
     for assumption in network.assumptions:
         out.append(f"assumes {show(assumption)} (a repeat of a symbolic count, folded after its first passes)")
@@ -261,13 +261,13 @@ def build(network, values: dict, rows, extras: Extras = Extras(), options: Optio
         return out
 
     def subtotal(head):
-        out = []
+        out, row = [], head.subtotal
         for column in columns:
             key = column.key
             figures = [extra[key].figures[i] for i in head.rows] if key in extra else []
-            out.append("" if key == "index" else f"{head.name} subtotal" if key == "layer" else
-                       "side head" if key in ("type", "notation") else shape(head.output) if key == "output" else
-                       count(head.count) if key == "count" else count(getattr(head, key)) if key in QUANTITIES else
+            out.append("" if key == "index" else row.name if key == "layer" else
+                       row.text if key in ("type", "notation") else shape(row.output) if key == "output" else
+                       count(row.count) if key == "count" else count(getattr(row, key)) if key in QUANTITIES else
                        count(sympy.Add(*figures)) if figures and all(isinstance(f, sympy.Basic) for f in figures)
                        else "")
         return out

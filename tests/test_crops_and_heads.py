@@ -153,24 +153,56 @@ def test_a_side_head_is_counted_shown_with_a_subtotal_and_does_not_feed_the_trun
     assert network.output_shape == tuple(logits.shape[1:])
     assert network.params == sum(p.numel() for p in model.parameters())
     (head,) = network.heads
-    assert head.name == "aux.side1" and head.output == tuple(aux.shape[1:])
-    assert head.params == sum(p.numel() for p in model.aux.parameters())
+    assert head.name == "aux.side1" and head.subtotal.output == tuple(aux.shape[1:])
+    assert head.subtotal.params == sum(p.numel() for p in model.aux.parameters())
     assert network.layers[5].input == (16, 16, 16)  # the trunk goes on from the head's input
     from torch.utils.flop_counter import FlopCounterMode
     with torch.device("meta"), FlopCounterMode(display=False) as counter:
         model(torch.empty(1, 3, 16, 16))
     assert 2 * network.macs == counter.get_total_flops()
-    assert head.macs == 8 * 16 * 4 * 4 + 128 * 10  # conv1-8 on 16×4×4, then 128 → 10
+    assert head.subtotal.macs == 8 * 16 * 4 * 4 + 128 * 10  # conv1-8 on 16×4×4, then 128 → 10
     table = network.table(width=100)
     assert "aux.side1 subtotal" in table and "side heads, in the totals: aux.side1 → 10" in table
     namespace = {}
     exec(compile(network.to_torch("Aux"), "aux.py", "exec"), namespace)
     exported = namespace["Aux"]()
     outputs = exported(torch.zeros(1, 3, 16, 16))
-    assert [tuple(o.shape[1:]) for o in outputs] == [head.output, network.output_shape]
+    assert [tuple(o.shape[1:]) for o in outputs] == [head.subtotal.output, network.output_shape]
 
 
 def test_a_side_head_in_a_repeat_is_one_head_per_pass():
     network = symcount.parse("input 3x8x8 (conv3-8 side(conv1-2))x3")
     assert [head.name for head in network.heads] == ["side1", "side2", "side3"]
     assert network.params == (3 * 9 * 8 + 8) + 2 * (8 * 9 * 8 + 8) + 3 * (8 * 2 + 2)
+
+
+class ConvNeXtBlock(nn.Module):
+    """torchvision's CNBlock body on C channels: 7×7 depthwise, then channels-last LayerNorm, Linear,
+    GELU, Linear, permuted back."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.dw = nn.Conv2d(c, c, 7, padding=3, groups=c)
+        self.mlp = nn.Sequential(nn.LayerNorm(c), nn.Linear(c, 4 * c), nn.GELU(), nn.Linear(4 * c, c))
+
+    def forward(self, x):
+        return self.mlp(self.dw(x).permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+def test_channels_last_layers_are_convnexts_linear_and_layernorm():
+    network = symcount.parse("input 16x9x9 dw7 layernorm[channels_last] conv1-64[channels_last] gelu "
+                             "conv1-16[channels_last]")
+    model = ConvNeXtBlock(16)
+    from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False) as counter:
+        out = model(torch.zeros(1, 16, 9, 9))
+    assert network.output_shape == tuple(out.shape[1:])
+    assert network.params == sum(p.numel() for p in model.parameters()) and 2 * network.macs == counter.get_total_flops()
+    assert [row.module for row in network.layers] == ["", "LayerNorm", "Linear", "", "Linear"]
+    namespace = {}
+    exec(compile(network.to_torch("Block"), "block.py", "exec"), namespace)
+    exported = namespace["Block"]()
+    assert sum(p.numel() for p in exported.parameters()) == network.params
+    assert tuple(exported(torch.zeros(1, 16, 9, 9)).shape[1:]) == network.output_shape
+    with pytest.raises(symcount.OptionError, match="must be 1×1, stride 1, unpadded and ungrouped"):
+        symcount.parse("input 16x9x9 conv3-16[channels_last]")

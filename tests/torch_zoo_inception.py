@@ -129,14 +129,15 @@ class Permute(nn.Module):
 
 class LayerScale(nn.Module):
     """CNBlock's `self.layer_scale * self.block(input)`: a (C, 1, 1) parameter, initialised to
-    layer_scale (1e-6), times the block's output."""
+    layer_scale (1e-6), times the block's output.  The parameter keeps torchvision's name,
+    layer_scale: torchinfo charges a parameter named weight or bias, and torchvision's is not."""
 
     def __init__(self, dim, init=1e-6):
         super().__init__()
-        self.weight = nn.Parameter(torch.ones(dim, 1, 1) * init)
+        self.layer_scale = nn.Parameter(torch.ones(dim, 1, 1) * init)
 
     def forward(self, x):
-        return self.weight * x
+        return self.layer_scale * x
 
 
 def cn_block(dim, layer_scale=1e-6):

@@ -68,6 +68,8 @@ class Convention:
                                # its "output" positions (weights × H_o·W_o), or "calflops" (see below)
     functional: frozenset | None = None  # kinds taken as functional calls; None: as each layer is written
     buffers: bool = True    # whether the tool reports BatchNorm's running statistics as non-trainable
+    linear: str = "positions"  # an nn.Linear applied at every position (conv1[channels_last]): its MACs at
+                               # each "positions", or its "params" once (torchinfo)
 
 
 CONV_FC = frozenset({"conv", "deconv", "fc"})
@@ -109,10 +111,10 @@ PRESETS = {c.name: c for c in (
                       "no bias (docs/conventions.md)"),
     Convention("torchinfo", "Mult-Adds", "MAC", CONV_FC, (Rule(frozenset({"prelu"}) | LATER_NORMS, "params"),),
                bn_params=True,
-               transposed="output", buffers=False,
+               transposed="output", buffers=False, linear="params",
                source="torchinfo 1.8.0, torchinfo/layer_info.py, LayerInfo.calculate_macs: each parameter "
                       "times the output positions (any class named Conv*, ConvTranspose2d too) or once "
-                      "(others); a normalisation and a PReLU cost their parameters; its 'Non-trainable params' are "
+                      "(others, so an nn.Linear applied at every position costs its parameters); a normalisation and a PReLU cost their parameters; its 'Non-trainable params' are "
                       "parameters with requires_grad=False, so BatchNorm's running statistics are not among them"),
     Convention("fvcore", "flops", "MAC", frozenset(), _fvcore(batchnorm=2),
                source="fvcore 0.1.5.post20221221 in eval mode, fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS and "
@@ -305,11 +307,14 @@ def _transposed_ops(row, chosen: Convention, factor: int) -> sympy.Expr:
 def row_ops(row, chosen: Convention, folded_bias: bool = False) -> sympy.Expr:
     """One row's figure under a convention (the row's count included)."""
     factor = 2 if chosen.unit == "FLOP" else 1
+    kind = "fc" if row.module == "Linear" else row.kind  # conv1[channels_last] is an nn.Linear
+    if kind == "fc" and chosen.linear == "params":
+        return row.params            # already times the row's count
     if row.kind == "deconv":
         cost = _transposed_ops(row, chosen, factor)
     else:
         cost = factor * row.macs
-    if row.kind != "deconv" and row.kind in chosen.bias and (row.biases != 0 or folded_bias):
+    if row.kind != "deconv" and kind in chosen.bias and (row.biases != 0 or folded_bias):
         cost += row.activations   # one add per output element
     if row.kind == "bn" and chosen.fold_bn:
         return cost

@@ -9,6 +9,11 @@ from symcount.layers.requirements import LayerProblem
 from symcount.notation.spec import INPUT_CHANNELS, Branches, Layer, symbol
 
 
+def written(value) -> str:
+    """A value as the notation writes it: 64, or {C/4} in braces where it is not a whole number."""
+    return str(value) if isinstance(value, (int, sympy.Integer)) else "{%s}" % value
+
+
 def substitute(value, mapping):
     """A value (expression, or nested tuples of them) with symbols replaced by `mapping`."""
     if not mapping:
@@ -46,7 +51,7 @@ def squeeze_excitation(layer: Layer, channels) -> Branches:
     squeeze = params["squeeze"] if "squeeze" in params else channels / params["reduction"]
 
     def conv1(out):
-        return Layer("conv", (("kernel", (sympy.Integer(1),) * 2), ("out", out)), f"conv1-{out}", layer.span)
+        return Layer("conv", (("kernel", (sympy.Integer(1),) * 2), ("out", out)), f"conv1-{written(out)}", layer.span)
 
     def plain(kind):
         return Layer(kind, (), kind, layer.span)
@@ -61,5 +66,5 @@ def projection_layers(channels, strides, span) -> tuple:
     zero, one = sympy.Integer(0), sympy.Integer(1)
     conv = Layer("conv", (("bias", False), ("kernel", (one, one)), ("out", channels), ("pad", (zero, zero)),
                           ("stride", tuple(strides))),
-                 f"conv1-{channels}" + (f"/{strides[0]}" if strides[0] != 1 else "") + " (projection)", span)
+                 f"conv1-{written(channels)}" + (f"/{written(strides[0])}" if strides[0] != 1 else "") + " (projection)", span)
     return conv, Layer("bn", (), "bn (projection)", span)

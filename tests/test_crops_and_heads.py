@@ -66,7 +66,7 @@ def test_crops_to_a_size_and_by_a_margin_as_slicing_does(size):
 
 
 def test_a_crop_larger_than_its_input_is_refused():
-    with pytest.raises(symcount.ShapeError, match="crops its height 4 to 5, which is larger"):
+    with pytest.raises(symcount.ShapeError, match="cannot crop its height 4 to 5, which is larger"):
         symcount.parse("input 3x4x8 crop[size=5]")
     with pytest.raises(symcount.OptionError, match="a bare crop, last in a branch of cat"):
         symcount.parse("input 3x8x8 crop")

@@ -100,3 +100,30 @@ def test_every_error_is_a_symcount_error():
     for cls in (symcount.NotationError, symcount.OptionError, symcount.ShapeError, symcount.SymbolError,
                 symcount.LimitError):
         assert issubclass(cls, symcount.SymcountError)
+
+
+@pytest.mark.parametrize("text,column,hint", [
+    ("input 3x8x8 dw3-8", 17, "a depthwise convolution takes no filter count"),
+    ("input 3x8x8 conv3-8 dw3/2-16 relu", 27, "a depthwise convolution takes no filter count"),
+    ("input 3x8x8 relu-8", 18, "no filter count or width follows relu"),
+    ("input 3x8x8 conv3-64-8", 22, "no filter count or width follows conv3-64"),
+])
+def test_a_number_after_a_dash_that_no_layer_takes(text, column, hint):
+    """The parser is in the same state after any item and a dash, so the hint comes from the
+    words before the dash (not a guess about the input shape)."""
+    with pytest.raises(symcount.NotationError) as caught:
+        symcount.parse(text)
+    assert hint in str(caught.value) and caught.value.column == column
+    assert "input shape" not in str(caught.value)
+
+
+def test_a_layer_made_from_a_short_form_is_named_with_braces():
+    """se's convolutions are written as the notation would write them: conv1-{3/4}, not the
+    conv1-3/4 that reads as a stride of 4."""
+    with pytest.raises(symcount.ShapeError, match=r"conv1-\{3/4\}: filters must be a whole number"):
+        symcount.parse("input 3x8x8 se[squeeze={in/4}]")
+
+
+def test_a_requirement_shows_why_it_is_kept():
+    net = symcount.parse("input 3xHxH conv3-8[pad=0]")
+    assert "gives a size" in repr(net.requirements[-1]) and "lambda" not in repr(net.requirements)

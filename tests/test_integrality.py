@@ -168,6 +168,8 @@ def test_congruence_says_integral_exactly_when_brute_force_does(windows):
         assert brute == []
         return
     assert [n for n in range(1, 300) if report.admits(n)] == brute
+    if brute:  # the bound the report prints is itself a valid size, the first one
+        assert report.minimum == brute[0]
 
 
 def test_exact_rounding_keeps_rationals():

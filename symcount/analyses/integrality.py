@@ -262,7 +262,9 @@ def _report(twin, name, conditions, given):
     if combined is None:
         return SymbolReport(name, None, None, None, given, note="the layers' conditions contradict each other")
     residue, modulus = int(combined[0]), int(combined[1])
-    report = SymbolReport(name, modulus, residue, _minimum(twin, x), given)
+    minimum = _minimum(twin, x)
+    minimum += (residue - minimum) % modulus  # the smallest size that is valid, not only large enough
+    report = SymbolReport(name, modulus, residue, minimum, given)
     if given is not None and given.is_Integer:
         report = replace(report, below=report.largest_below(int(given)),
                          above=report.smallest_at_least(int(given) + 1))

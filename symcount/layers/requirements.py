@@ -49,6 +49,9 @@ class Requirement:
     def holds(self, value) -> bool:
         return TESTS[self.test](value)
 
+    def __repr__(self) -> str:
+        return f"Requirement({self.expression}, {self.test!r}, {self.why!r})"
+
 
 def decide(expression: Expr, test: str):
     """True or False where SymPy can tell from the symbols' assumptions, else None."""

@@ -73,7 +73,7 @@ def crop(params, shape, defaults, needs):
             target = params["size"][axis]
             needs.whole(target, "a crop size", 1)
             needs.require(size - target, "nonnegative", lambda size=size, target=target:
-                          f"crops its {name} {size} to {target}, which is larger")
+                          f"cannot crop its {name} {size} to {target}, which is larger")
             before = sympy.floor((size - target) / 2)
             windows.append(Window(ONE, ONE, -before, -(size - target - before)))
         else:

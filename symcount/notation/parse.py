@@ -129,6 +129,25 @@ def _accepted_after(prefix: str, start: str) -> set:
         return set()
 
 
+# A number after a dash that no layer takes: `dw3-8`, `relu-8`.  The parser's state is the same
+# after every item and a dash, so the words before the dash say which mistake it is.
+DASH_NUMBER = re.compile(r"(\S+)\s*-\s*$")
+DEPTHWISE = re.compile(r"dw[0-9x×]+(/[0-9]+)?$", re.I)
+
+
+def _dash_hint(error: UnexpectedInput, text: str) -> str | None:
+    token = getattr(error, "token", None)
+    if token is None or token.type != "INT":
+        return None
+    before = DASH_NUMBER.search(text[:token.start_pos])
+    if before is None:
+        return None
+    if DEPTHWISE.match(before.group(1)):
+        return "a depthwise convolution takes no filter count (one filter per input channel): dw3 or dw3/2"
+    return (f"no filter count or width follows {before.group(1)}; a number after '-' belongs to a convolution "
+            "(conv3-64), an fc layer (fc-10) or a block's argument (C-64)")
+
+
 def _hint(error: UnexpectedInput) -> str | None:
     """The label of the first example that fails in the same parser state on the same
     kind of token (Lark's match_examples also accepts a state-only match, which
@@ -160,7 +179,7 @@ def _translate(error: UnexpectedInput, text: str, start: str) -> NotationError:
     hint = None
     at_end = isinstance(error, UnexpectedEOF) or getattr(getattr(error, "token", None), "type", "") == "$END"
     if start == "start" and not isinstance(error, UnexpectedCharacters):
-        hint = _hint(error)
+        hint = _dash_hint(error, text) or _hint(error)
     token = getattr(error, "token", None)
     if token is not None and token.type in ("NAME", "BARE_NAME") and set(expected) & _LAYER_TERMINALS:
         word = re.match(r"\w+", text[token.start_pos:]).group(0)

@@ -96,8 +96,8 @@ class Builder(Joins):
             raise self.error(problem.error, f"{layer.text}: {problem}", layer) from None
 
     def layer(self, layer: Layer, shape):
-        params = layer_params(layer.params, self.mapping, shape)
         try:
+            params = layer_params(layer.params, self.mapping, shape)
             result = evaluate(layer.kind, params, shape, self.defaults)
         except LayerProblem as problem:
             raise self.error(problem.error, f"{layer.text}: {problem}; its input is {format_shape(shape)}",

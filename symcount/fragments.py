@@ -5,6 +5,7 @@ from __future__ import annotations
 import sympy
 
 from symcount.errors import OptionError
+from symcount.layers.options import for_axes
 from symcount.layers.requirements import LayerProblem
 from symcount.notation.spec import INPUT_CHANNELS, Branches, Layer, symbol
 
@@ -26,11 +27,15 @@ def substitute(value, mapping):
 
 
 def layer_params(params, mapping, shape):
-    """A layer's parameters with the symbols' values and {in}, the channels of its input."""
+    """A layer's parameters with the symbols' values and {in}, the channels of its input, and
+    its per-axis values (kernel, stride, …) spread over the input's spatial axes."""
     params = substitute(params, mapping)
     channels = symbol(INPUT_CHANNELS)
     if any(isinstance(value, sympy.Basic) and value.has(channels) for _, value in params):
         params = substitute(params, {channels: shape[0]})
+    if len(shape) >= 2:
+        spread = for_axes(dict(params), len(shape) - 1)
+        params = tuple((name, spread[name]) for name, _ in params)
     return params
 
 
@@ -51,7 +56,7 @@ def squeeze_excitation(layer: Layer, channels) -> Branches:
     squeeze = params["squeeze"] if "squeeze" in params else channels / params["reduction"]
 
     def conv1(out):
-        return Layer("conv", (("kernel", (sympy.Integer(1),) * 2), ("out", out)), f"conv1-{written(out)}", layer.span)
+        return Layer("conv", (("kernel", (sympy.Integer(1),)), ("out", out)), f"conv1-{written(out)}", layer.span)
 
     def plain(kind):
         return Layer(kind, (), kind, layer.span)
@@ -64,7 +69,14 @@ def projection_layers(channels, strides, span) -> tuple:
     """The automatic shortcut of res(body) that changes the shape: a 1×1 convolution with
     the body's strides, without bias, then BatchNorm."""
     zero, one = sympy.Integer(0), sympy.Integer(1)
-    conv = Layer("conv", (("bias", False), ("kernel", (one, one)), ("out", channels), ("pad", (zero, zero)),
+    conv = Layer("conv", (("bias", False), ("kernel", (one,)), ("out", channels), ("pad", (zero,)),
                           ("stride", tuple(strides))),
-                 f"conv1-{written(channels)}" + (f"/{written(strides[0])}" if strides[0] != 1 else "") + " (projection)", span)
+                 f"conv1-{written(channels)}" + _stride_text(strides) + " (projection)", span)
     return conv, Layer("bn", (), "bn (projection)", span)
+
+
+def _stride_text(strides) -> str:
+    """/2 where every axis has one stride, [stride=(1 2 2)] where they differ, nothing for 1."""
+    if len(set(strides)) == 1:
+        return f"/{written(strides[0])}" if strides[0] != 1 else ""
+    return f"[stride=({' '.join(written(s) for s in strides)})]"

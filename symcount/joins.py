@@ -9,6 +9,7 @@ from symcount.analyses import receptive as rf
 from symcount.errors import ShapeError
 from symcount.fragments import projection_layers, split_shares
 from symcount.layers.requirements import LayerProblem, Needs, Requirement
+from symcount.layers.result import SPATIAL_SHAPES
 from symcount.notation.spec import Branches, Layer
 from symcount.rows import format_shape
 
@@ -58,7 +59,7 @@ class Joins:
         if node.kind == "mul":
             return self._broadcast(node, outputs, texts)
         if node.kind in ("cat", "split"):
-            if any(len(o) != 3 for o in outputs) or not self._meet(node, [o[1:] for o in outputs]):
+            if not _spatial_alike(outputs) or not self._meet(node, [o[1:] for o in outputs]):
                 raise self._mismatch(node, "concatenated", outputs, texts, "sizes")
             return (sympy.Add(*[o[0] for o in outputs]),) + outputs[0][1:]
         if any(len(o) != len(outputs[0]) for o in outputs) or not self._meet(node, outputs):
@@ -83,7 +84,7 @@ class Joins:
         if not others:
             raise self.error(ShapeError, f"{node.kind}: every branch ends in a bare crop, so there is no size to "
                              "crop to; leave the crop off the branch whose size the others take", node)
-        if any(len(o) != 3 for o in outputs) or not self._meet(node, [o[1:] for o in others]):
+        if not _spatial_alike(outputs) or not self._meet(node, [o[1:] for o in others]):
             raise self._mismatch(node, "cropped to one size", outputs, texts, "sizes")
         target = tuple(others[0][1:])
         for index, crop in cropped:
@@ -92,11 +93,11 @@ class Joins:
             fields[index] = self.field
 
     def _split(self, node, shape) -> list:
-        """split: each branch's input, C×H×W with its share of the channels: equal parts
-        (torch.chunk, ShuffleNet v2's channel split) or the shares written (torch.split),
-        which must add up to the channels.  The outputs are concatenated as cat's."""
-        if len(shape) != 3:
-            raise self.error(ShapeError, f"split needs a C×H×W input, got {format_shape(shape)}", node)
+        """split: each branch's input, C×H×W (or C×L, C×D×H×W) with its share of the channels:
+        equal parts (torch.chunk, ShuffleNet v2's channel split) or the shares written
+        (torch.split), which must add up to the channels.  The outputs are concatenated as cat's."""
+        if not _spatial_alike([shape]):
+            raise self.error(ShapeError, f"split needs a {SPATIAL_SHAPES} input, got {format_shape(shape)}", node)
         needs, parts = Needs(), len(node.branches)
         try:
             shares = split_shares(node, shape, self.mapping)
@@ -157,12 +158,12 @@ class Joins:
         As torchvision's ResNet decides its downsample: a projection exactly where the body
         has a stride other than 1 or changes the channels, from the block's structure and
         never from the input size, so a closed form holds at every size (even 1×1)."""
-        if len(shape) != 3 or len(output) != 3:
+        if not _spatial_alike([shape, output]):
             if output == shape:
                 return None
             raise self.error(ShapeError, f"res: the body changes {format_shape(shape)} to {format_shape(output)}; "
-                             "an automatic projection needs C×H×W shapes: write the shortcut, res(body | shortcut)",
-                             node)
+                             f"an automatic projection needs {SPATIAL_SHAPES} shapes of one rank: write the "
+                             "shortcut, res(body | shortcut)", node)
         if any(row.kind == "deconv" for row in body_rows):
             raise self.error(ShapeError, "res: the body holds a transposed convolution, so no strided 1×1 projection "
                              "can match its shape; write the shortcut: res(body | shortcut)", node)
@@ -173,7 +174,8 @@ class Joins:
             strides = [after.stride / before.stride for before, after in zip(entry, body_field)]
         else:  # after a global layer the field is gone: multiply the strides of the body's own layers
             strides = [sympy.Mul(*[row.windows[axis].stride ** row.count for row in body_rows
-                                   if row.windows and not row.text.endswith("(projection)")]) for axis in (0, 1)]
+                                   if row.windows and not row.text.endswith("(projection)")])
+                       for axis in range(len(shape) - 1)]
         changes = [s - 1 for s in strides] + [output[0] - shape[0]]
         if any(change.is_zero is False for change in changes):
             return strides
@@ -181,7 +183,7 @@ class Joins:
             return None
         free = sorted({str(s) for change in changes for s in change.free_symbols})
         raise self.error(ShapeError, f"res: whether the shortcut is the identity or a 1×1 projection depends on "
-                         f"{', '.join(free)} (the body has stride {strides[0]}×{strides[1]} and gives {output[0]} "
+                         f"{', '.join(free)} (the body has stride {'×'.join(map(str, strides))} and gives {output[0]} "
                          f"channels from {shape[0]}); write the projection, res(body | conv1-{{...}}[bias=false] bn), or "
                          "numbers that decide it", node)
 
@@ -192,11 +194,17 @@ class Joins:
         conv, bn = projection_layers(target[0], strides, node.span)
         out = self.items((conv, bn), shape)
         if not self._meet(node, [target, out]):
-            raise self.error(ShapeError, f"res: a 1×1 projection with stride {strides[0]} gives {format_shape(out)}, "
+            raise self.error(ShapeError, f"res: a 1×1 projection with stride {'×'.join(map(str, strides))} gives "
+                             f"{format_shape(out)}, "
                              f"but the body gives {format_shape(target)}; write the shortcut: res(body | shortcut)",
                              node)
         return out
 
+
+
+def _spatial_alike(shapes) -> bool:
+    """Whether the shapes have channels and the same 1, 2 or 3 spatial axes."""
+    return all(len(s) == len(shapes[0]) for s in shapes) and 2 <= len(shapes[0]) <= 4
 
 
 def _zero_somewhere(difference) -> bool:

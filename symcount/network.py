@@ -17,6 +17,7 @@ from symcount.errors import LimitError, ShapeError, SymbolError, SymcountError
 from symcount.layers.arithmetic import RULES
 from symcount.layers.kinds import Defaults
 from symcount.layers.requirements import LayerProblem, Needs
+from symcount.layers.result import SPATIAL_SHAPES
 from symcount.notation.parse import parse_expr, parse_notation, parse_shape
 from symcount.notation.transformer import too_large
 from symcount.notation.spec import INPUT_CHANNELS, Layer, NetworkSpec, Repeat, symbol, walk
@@ -115,12 +116,13 @@ class Network:
                         if s not in mapping}
 
     def _check_input(self) -> list:
-        """The input's own requirements: C×H×W or N, each a whole number >= 1."""
+        """The input's own requirements: C×L, C×H×W, C×D×H×W or N, each a whole number >= 1."""
         span = self.spec.input_span if self._input_from_text else None
         place = {} if span is None else dict(source=self.spec.source, line=span.line, column=span.column,
                                              width=span.end - span.start)
-        if len(self.input_shape) not in (1, 3):
-            raise ShapeError(f"an input is C×H×W or a flat N, got {format_shape(self.input_shape)}", **place)
+        if not 1 <= len(self.input_shape) <= 4:
+            raise ShapeError(f"an input is {SPATIAL_SHAPES} or a flat N, got {format_shape(self.input_shape)}",
+                             **place)
         needs = Needs()
         try:
             for dim in self.input_shape:

@@ -73,12 +73,27 @@ def test_set_of_an_unknown_symbol():
 
 
 def test_bad_input_shapes():
-    with pytest.raises(symcount.ShapeError, match="C×H×W or a flat N"):
-        symcount.parse("relu", input="3x4")
+    with pytest.raises(symcount.ShapeError, match="C×L, C×H×W or C×D×H×W or a flat N, got 3×4×4×4×4"):
+        symcount.parse("relu", input="3x4x4x4x4")
     with pytest.raises(symcount.ShapeError, match="whole numbers > 0"):
         symcount.parse("relu", input="0x4x4")
-    with pytest.raises(symcount.ShapeError, match="C×H×W input"):
+    with pytest.raises(symcount.ShapeError, match="C×L, C×H×W or C×D×H×W input"):
         symcount.parse("input 100 conv3-64")
+
+
+@pytest.mark.parametrize("text,message", [
+    ("input 3x16x16 conv1x3x3-8", "the kernel 1×3×3 has 3 values, but the input has 2 spatial axes (C×H×W)"),
+    ("input 3x16 conv3-8[stride=(1 2)]", "the stride 1×2 has 2 values, but the input has 1 spatial axis (C×L)"),
+    ("input 3x4x16x16 maxpool2x2", "the kernel 2×2 has 2 values, but the input has 3 spatial axes (C×D×H×W)"),
+    ("input 3x16 pixelshuffle", "pixel shuffle needs a C×H×W input"),
+    ("input 3x16 layernorm", "layernorm over the channels at each position is torchvision's LayerNorm2d"),
+    ("input 3x4x16x16 upsample[scale=2, mode=bilinear]", "bilinear upsampling is for C×H×W"),
+    ("input 3x16 maxpool2[pad=causal]", "pooling takes pad=n, one per axis, half, same or valid, not causal"),
+])
+def test_a_value_per_axis_must_fit_the_input(text, message):
+    with pytest.raises(symcount.SymcountError) as caught:
+        symcount.parse(text)
+    assert message in str(caught.value)
 
 
 def test_fractional_and_negative_parameters():

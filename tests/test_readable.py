@@ -47,9 +47,15 @@ def test_the_repl_fits_80_columns(monkeypatch):
     assert "25,557,032 params" in answers[6]  # torchvision's ResNet-50
 
 
+def symbolic_input(name):
+    """The entry on symbolic sizes: 3xHxW, 1xL for an audio entry, 3xDxHxW for a video one."""
+    channels, *sizes = zoo.load(name).input_shape
+    return {1: f"{channels}xL", 2: "3xHxW", 3: f"{channels}xDxHxW"}[len(sizes)]
+
+
 def test_every_zoo_table_fits_80_columns_numeric_and_symbolic():
     for name in zoo.names():
-        for shape in (None, "3xHxW"):
+        for shape in (None, symbolic_input(name)):
             table = zoo.load(name, input=shape).table(width=80)
             assert max(len(line) for line in table.splitlines()) <= 80, (name, shape)
 
@@ -142,7 +148,7 @@ def test_html_typesets_formulas_and_keeps_tokens_whole():
 
 def test_latex_structure_for_every_zoo_network():
     for name in zoo.names():
-        for shape in (None, "3xHxW"):
+        for shape in (None, symbolic_input(name)):
             network = zoo.load(name, input=shape)
             latex = network.table("latex", caption="My net", label="tab:net")
             long = len(network.layers) > 32
@@ -156,7 +162,7 @@ def test_latex_structure_for_every_zoo_network():
 def test_every_zoo_latex_table_fits_the_page(tmp_path):
     body = []
     for name in zoo.names():
-        for shape in (None, "3xHxW"):
+        for shape in (None, symbolic_input(name)):
             body += [rf"\section*{{{name.replace('_', '-')} {shape or ''}}}", zoo.load(name, input=shape).table("latex"),
                      r"\clearpage"]
     document = tmp_path / "zoo.tex"

@@ -184,7 +184,7 @@ def test_the_repl_survives_bad_commands():
 
 # --------------------------------------------------------------- errors in their place
 @pytest.mark.parametrize("text,line,column", [
-    ("input 0x224x224 conv3-64", 1, 1), ("input 3x224 conv3-64", 1, 1), ("conv3-8\n  input 3x8 conv3-8", 2, 3),
+    ("input 0x224x224 conv3-64", 1, 1), ("input 3x2x2x2x2 conv3-64", 1, 1), ("conv3-8\n  input 3x2x2x2x8 conv3-8", 2, 3),
 ])
 def test_a_bad_input_line_has_a_place(text, line, column):
     error = outcome(lambda: symcount.parse(text))

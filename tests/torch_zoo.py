@@ -13,6 +13,7 @@ from torch_reference import nn, torch
 import torch_zoo_detection
 import torch_zoo_inception
 import torch_zoo_mobile
+import torch_zoo_video
 from torch_zoo_efficient import efficientnet_b0, shufflenet_v2_x1_0
 
 
@@ -309,7 +310,7 @@ BUILDERS = {"lenet5": lenet5, "alexnet": alexnet, "alexnet_torchvision": alexnet
             "pix2pix_unet": pix2pix_unet, "pix2pix_patchgan": patchgan(nn.BatchNorm2d, sigmoid=True),
             "cyclegan_resnet": cyclegan_resnet, "cyclegan_patchgan": patchgan(nn.InstanceNorm2d, sigmoid=False),
             "efficientnet_b0": efficientnet_b0, "shufflenet_v2_x1_0": shufflenet_v2_x1_0, "vgg16_bn": vgg16_bn,
-            **torch_zoo_mobile.BUILDERS, **torch_zoo_inception.BUILDERS, **torch_zoo_detection.BUILDERS,
+            **torch_zoo_mobile.BUILDERS, **torch_zoo_inception.BUILDERS, **torch_zoo_detection.BUILDERS, **torch_zoo_video.BUILDERS,
             "inception_v3_noaux": lambda shape: torch_zoo_inception.inception_v3(shape, aux_logits=False)}
 
 # What symcount calls the layer each leaf module is (Identity is no layer there).
@@ -318,7 +319,7 @@ KINDS = {nn.Flatten: "flatten", nn.Conv2d: "conv", nn.BatchNorm2d: "bn", nn.ReLU
          nn.Linear: "fc", nn.Dropout: "dropout", nn.LocalResponseNorm: "lrn", nn.Softmax: "softmax",
          nn.ConvTranspose2d: "deconv", nn.InstanceNorm2d: "instancenorm", nn.LeakyReLU: "lrelu", nn.Sigmoid: "sigmoid",
          nn.SiLU: "silu", nn.ChannelShuffle: "shuffle",
-         **torch_zoo_mobile.KINDS, **torch_zoo_inception.KINDS, **torch_zoo_detection.KINDS}
+         **torch_zoo_mobile.KINDS, **torch_zoo_inception.KINDS, **torch_zoo_detection.KINDS, **torch_zoo_video.KINDS}
 
 
 # Helper classes a module file defines for itself (symcount's export writes its own), by name.

@@ -261,10 +261,10 @@ def _rule_cost(rule: Rule, row, chosen: Convention) -> sympy.Expr:
     if rule.side == "positions":     # DeepSpeed's and calflops' upsampling to a size: prod(size), channels ignored
         return factor * _positions(row.output) * row.count
     if rule.side == "lrn":  # x·x, pad channels by 2 and 2 then avg_pool3d, ·alpha, +k (torch.nn.functional.local_response_norm)
-        padded = (row.input[0] + 4) * _positions(row.input) if len(row.input) == 3 else _elements(row.input)
+        padded = (row.input[0] + 4) * _positions(row.input) if len(row.input) >= 2 else _elements(row.input)
         return factor * (3 * _elements(row.input) + padded) * row.count
     if rule.side == "thop_softmax":  # exp, sum and divide over the n channels at each position: 3n - 1
-        return factor * (3 * row.input[0] - 1) * (_positions(row.input) if len(row.input) == 3 else 1) * row.count
+        return factor * (3 * row.input[0] - 1) * (_positions(row.input) if len(row.input) >= 2 else 1) * row.count
     # thop's count_adap_avgpool: kernel = input size / output size per axis, (prod(kernel) + 1) × output
     kernel = sympy.Mul(*[i / o for i, o in zip(row.input[1:], row.output[1:])])
     return factor * (kernel + 1) * row.activations

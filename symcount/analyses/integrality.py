@@ -17,10 +17,15 @@ from sympy.ntheory.modular import solve_congruence
 
 from symcount.analyses.compiled import validity
 from symcount.errors import SymbolError
+from symcount.layers.result import AXIS_NAMES, AXIS_SYMBOLS
 from symcount.notation.spec import symbol
 
 Expr = sympy.Expr
-AXES = ("height", "width")
+
+
+def _axes(shape) -> tuple:
+    """The names of a shape's spatial axes: height and width, or length, or depth, height, width."""
+    return AXIS_NAMES.get(len(shape) - 1, ())
 
 
 @dataclass(frozen=True)
@@ -150,11 +155,10 @@ def _twin(network):
     """The network with symbols for a numeric input's spatial sizes, evaluated exactly."""
     shape = network.input_shape
     given = {}
-    if len(shape) == 3:
+    if len(shape) >= 2:
         names = []
-        for axis, dim in zip(AXES, shape[1:]):
+        for name, dim in zip(AXIS_SYMBOLS[len(shape) - 1], shape[1:]):
             if dim.is_number:
-                name = "H" if axis == "height" else "W"
                 while name in network.symbols or name in names:
                     name += "_in"
                 names.append(name)
@@ -197,7 +201,7 @@ def _nearest_symmetric(size: int, keff: int, s: int, current: int):
 def _findings(network):
     found = []
     for index, row in enumerate(network.layers, 1):
-        for axis, window, size, exact, rounded in zip(AXES, row.windows, row.input[1:], row.exact[1:],
+        for axis, window, size, exact, rounded in zip(_axes(row.input), row.windows, row.input[1:], row.exact[1:],
                                                       row.output[1:]):
             if exact.is_number and not exact.is_integer:
                 found.append(Finding(index, row.name, row.text, axis, size, exact, sympy.floor(exact),
@@ -211,7 +215,7 @@ def _undecided(network):
     it whole, (modulus, residue), None where none does, or "unknown" (several symbols)."""
     found = []
     for row in network.layers:
-        for axis, exact in zip(AXES, row.exact[1:] if row.windows else ()):
+        for axis, exact in zip(_axes(row.exact), row.exact[1:] if row.windows else ()):
             if exact.is_number:
                 continue
             form = affine_form(exact)
@@ -223,7 +227,7 @@ def _undecided(network):
 def _conditions(twin):
     conditions = []
     for index, row in enumerate(twin.layers, 1):
-        for axis, exact in zip(AXES, row.exact[1:] if row.windows else ()):
+        for axis, exact in zip(_axes(row.exact), row.exact[1:] if row.windows else ()):
             if exact.is_number:
                 continue
             affine = affine_form(exact)
@@ -241,7 +245,7 @@ def _minimum(twin, x) -> int:
     """Smallest value of x for which every spatial size involving x is >= 1."""
     minimum = 1
     for row in twin.layers:
-        for exact in row.exact[1:] if len(row.exact) == 3 else ():
+        for exact in row.exact[1:] if len(row.exact) >= 2 else ():
             affine = affine_form(exact)
             if affine and affine[0] == x:
                 _, a, b = affine
@@ -275,7 +279,7 @@ def check(network) -> CheckResult:
     """Fractional sizes, per-layer conditions, and every integral input size."""
     twin, given = _twin(network)
     conditions = _conditions(twin)
-    spatial = [d for d in twin.input_shape[1:] if not d.is_number] if len(twin.input_shape) == 3 else []
+    spatial = [d for d in twin.input_shape[1:] if not d.is_number] if len(twin.input_shape) >= 2 else []
     names = sorted({s.name for d in spatial for s in d.free_symbols})
     reports = tuple(_report(twin, name, conditions, given.get(name)) for name in names)
     totals = {q: getattr(twin, q) for q in ("params", "macs", "activations")}
@@ -318,7 +322,8 @@ def _symbol_report(network, name):
         if report.symbol == name:
             if not report.solvable:
                 raise SymbolError(f"no congruence for {name}: {report.note}")
-            twin, _ = _twin(network)
+            twin, given = _twin(network)
+            twin = twin.subs(**{k: v for k, v in given.items() if k != name}) if len(given) > 1 else twin
             if set(twin.symbols) != {name}:
                 others = ", ".join(sorted(set(twin.symbols) - {name}))
                 raise SymbolError(f"give the other symbols values first ({others}): net.subs(...)")

@@ -37,12 +37,12 @@ RESAMPLING = frozenset({"deconv", "upsample", "pixelshuffle"})  # layers that ra
 
 def start(shape):
     """The field of the input itself: one pixel, per spatial axis (None for a flat input)."""
-    return (Axis(ONE, ONE, ZERO),) * 2 if len(shape) == 3 else None
+    return (Axis(ONE, ONE, ZERO),) * (len(shape) - 1) if len(shape) >= 2 else None
 
 
 def after(field, kind, windows, output_rank):
     """The field after one layer with these sliding windows (one per axis, or none)."""
-    if field is None or kind in GLOBAL_KINDS or output_rank != 3:
+    if field is None or kind in GLOBAL_KINDS or output_rank < 2:
         return None
     if field == UNDEFINED or kind in RESAMPLING:
         return UNDEFINED  # an output position no longer sits on a grid of input positions
@@ -59,7 +59,7 @@ def widest(fields):
     if UNDEFINED in fields:
         return UNDEFINED
     return tuple(Axis(*[_max([getattr(f[axis], name) for f in fields]) for name in ("size", "stride", "padding")])
-                 for axis in range(2))
+                 for axis in range(len(fields[0])))
 
 
 def _max(values):
@@ -99,8 +99,8 @@ def of_network(rows):
 
 
 def describe(field, name):
-    """One figure of a field: the expression where both axes agree, else "h×w" text."""
+    """One figure of a field: the expression where every axis agrees, else "d×h×w" text."""
     if field is None or field == UNDEFINED:
         return field
-    h, w = (getattr(axis, name) for axis in field)
-    return h if h == w else f"{h}×{w}"
+    values = [getattr(axis, name) for axis in field]
+    return values[0] if len(set(values)) == 1 else "×".join(str(v) for v in values)

@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 import sympy
 
+from symcount.layers.result import AXIS_SYMBOLS
+
 Expr = sympy.Expr
 ROUNDINGS = (sympy.floor, sympy.ceiling, sympy.Min, sympy.Max, sympy.Piecewise)
-AXIS_NAMES = ("H", "W", "D")
+AXIS_NAMES = ("H", "W", "D")  # for a shape longer than its input's (after a flatten, none is)
 
 
 def roundings(expr: Expr) -> list:
@@ -86,7 +88,10 @@ def _base(axis: int, input_shape: tuple) -> str:
     dim = input_shape[axis] if axis < len(input_shape) else None
     if isinstance(dim, sympy.Symbol):
         return dim.name
-    return AXIS_NAMES[(axis - 1) % len(AXIS_NAMES)] if axis >= 1 else "C"
+    if axis < 1:
+        return "C"
+    letters = AXIS_SYMBOLS.get(len(input_shape) - 1, AXIS_NAMES)
+    return letters[(axis - 1) % len(letters)]
 
 
 def name_sizes(input_shape: tuple, shapes) -> Sizes:

@@ -87,7 +87,7 @@ def _equations(network, fact):
     row = _row(network, fact.target)
     shape = row.output if fact.where == "output" else row.input
     stated = fact.value
-    if len(stated) == 2 and len(shape) == 3:
+    if len(shape) >= 2 and len(stated) == len(shape) - 1:  # H×W stated of C×H×W (L of C×L, D×H×W of C×D×H×W)
         shape = shape[1:]
     if len(stated) != len(shape):
         raise SymcountError(f"{fact.text}: {row.name}'s {fact.where} has {len(shape)} dimensions, "

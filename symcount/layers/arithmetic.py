@@ -150,8 +150,11 @@ def padding_for(mode, keff: Expr) -> tuple[Expr, Expr]:
     """Padding (before, after) along one axis for a named mode or an explicit number.
 
     'half' is floor(k̂/2) per side (VGG, ResNet: the size is kept at stride 1 for odd
-    kernels); 'valid' is 0; 'full' is k̂ - 1 per side.  'same' is handled by same_window.
+    kernels); 'valid' is 0; 'full' is k̂ - 1 per side; 'causal' is k̂ - 1 before and none
+    after (WaveNet, TCN: an output never sees a later input).  'same' is handled by same_window.
     """
+    if mode == "causal":
+        return keff - 1, sympy.Integer(0)
     if mode == "half":
         half = sympy.floor(keff / 2)
         return half, half

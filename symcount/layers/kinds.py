@@ -28,7 +28,7 @@ from symcount.layers.requirements import LayerProblem, Needs
 Expr = sympy.Expr
 from symcount.layers.norms import batchnorm, groupnorm, instancenorm, layernorm, layer_scale
 from symcount.layers.resampling import channel_shuffle, crop, pixel_shuffle, upsample
-from symcount.layers.result import ONE, ZERO, LayerResult, spatial
+from symcount.layers.result import ONE, ZERO, LayerResult, dimensional, spatial
 
 @dataclass(frozen=True)
 class Defaults:
@@ -53,12 +53,12 @@ class Defaults:
         return "ceil" if params.get("ceil") else kind_rule
 
 
-def _windows(params, i_pair, k_pair, default_stride, mode, rule, needs):
+def _windows(params, sizes, kernel, default_stride, mode, rule, needs):
     """Output, exact output and Window of each spatial axis of a conv or pooling layer."""
     strides = params.get("stride", default_stride)
-    dilations = params.get("dilation", (ONE, ONE))
+    dilations = params.get("dilation", (ONE,) * len(sizes))
     windows, same = [], []
-    for axis, (i, k, s, d) in enumerate(zip(i_pair, k_pair, strides, dilations)):
+    for axis, (i, k, s, d) in enumerate(zip(sizes, kernel, strides, dilations)):
         for value, what in ((k, "kernel"), (s, "stride"), (d, "dilation")):
             needs.whole(value, what, 1)
         keff = ar.effective_kernel(k, d)
@@ -72,17 +72,17 @@ def _windows(params, i_pair, k_pair, default_stride, mode, rule, needs):
         needs.whole(after, "padding", 0)
         windows.append(ar.Window(keff, s, before, after))
     if mode == "same":
-        exacts = tuple(i / w.stride for i, w in zip(i_pair, windows))
+        exacts = tuple(i / w.stride for i, w in zip(sizes, windows))
         return (exacts if rule == "exact" else tuple(same)), exacts, tuple(windows)
     padded = sympy.Add(*[w.before + w.after for w in windows])  # Caffe clips when any axis is padded
-    outputs = tuple(ar.output_size(rule, i, w, padded) for i, w in zip(i_pair, windows))
-    exacts = tuple(ar.output_size("exact", i, w) for i, w in zip(i_pair, windows))
+    outputs = tuple(ar.output_size(rule, i, w, padded) for i, w in zip(sizes, windows))
+    exacts = tuple(ar.output_size("exact", i, w) for i, w in zip(sizes, windows))
     return outputs, exacts, tuple(windows)
 
 
 def _conv(params, shape, defaults, needs):
-    cin, h, w = spatial(shape, "a convolution")
-    kh, kw = params["kernel"]
+    cin, *sizes = spatial(shape, "a convolution")
+    kernel = params["kernel"]
     depthwise = params.get("depthwise", False)  # dw3: one filter per input channel
     cout = cin if depthwise else params["out"]
     groups = cin if depthwise else params.get("groups", ONE)
@@ -90,21 +90,22 @@ def _conv(params, shape, defaults, needs):
     needs.whole(groups, "groups", 1)
     _check_groups(cin, cout, groups, needs)
     mode = params.get("pad", defaults.padding)
-    (ho, wo), exact, windows = _windows(params, (h, w), (kh, kw), (ONE, ONE), mode,
-                                        defaults.rule(params, defaults.conv), needs)
-    per_position = kh * kw * cin / groups
+    outputs, exact, windows = _windows(params, sizes, kernel, (ONE,) * len(sizes), mode,
+                                       defaults.rule(params, defaults.conv), needs)
+    per_position = sympy.Mul(*kernel) * cin / groups
     biases = cout if params.get("bias", True) else ZERO
     if params.get("channels_last"):
-        _check_pointwise(kh, kw, groups, windows)
-    return LayerResult((cout, ho, wo), per_position * cout, biases, ZERO, ho * wo * cout * per_position,
-                       (cout,) + exact, windows, module="Linear" if params.get("channels_last") else "")
+        _check_pointwise(kernel, groups, windows)
+    return LayerResult((cout, *outputs), per_position * cout, biases, ZERO,
+                       sympy.Mul(*outputs) * cout * per_position, (cout,) + exact, windows,
+                       module="Linear" if params.get("channels_last") else "")
 
 
-def _check_pointwise(kh, kw, groups, windows):
+def _check_pointwise(kernel, groups, windows):
     """conv1-C[channels_last]: an nn.Linear on the channels at each position (ConvNeXt's
     blocks), which only a 1×1, stride-1, unpadded, ungrouped convolution is."""
-    if any(v != 1 for v in (kh, kw, groups)) or any(w.stride != 1 or w.before != 0 or w.after != 0
-                                                     for w in windows):
+    if any(v != 1 for v in (*kernel, groups)) or any(w.stride != 1 or w.before != 0 or w.after != 0
+                                                      for w in windows):
         raise LayerProblem("channels_last makes the convolution an nn.Linear over the channels at each position, "
                            "so it must be 1×1, stride 1, unpadded and ungrouped", OptionError)
 
@@ -119,7 +120,7 @@ class Transposed:
     padding: tuple
     dilation: tuple
     groups: Expr
-    output_padding: tuple = (ZERO, ZERO)
+    output_padding: tuple
 
 
 def _check_groups(cin, cout, groups, needs):
@@ -145,18 +146,20 @@ def _deconv(params, shape, defaults, needs):
     (docs/conventions.md).  Padding defaults to 0 whatever the network's default for
     convolutions.  pad=same is Keras' rule, and so is valid padding under the keras and
     tensorflow frameworks (a kernel smaller than the stride leaves a gap there)."""
-    cin, h, w = spatial(shape, "a transposed convolution")
+    cin, *sizes = spatial(shape, "a transposed convolution")
+    axes = len(sizes)
     cout, groups = params["out"], params.get("groups", ONE)
     needs.whole(cout, "filters", 1)
     needs.whole(groups, "groups", 1)
     _check_groups(cin, cout, groups, needs)
-    mode = params.get("pad", "valid" if defaults.deconv == "keras" else (ZERO, ZERO))
-    if mode in ("half", "full"):
-        raise LayerProblem(f"a transposed convolution takes pad=n, (h, w), valid or same, not {mode}", OptionError)
-    strides, dilations = params.get("stride", (ONE, ONE)), params.get("dilation", (ONE, ONE))
+    mode = params.get("pad", "valid" if defaults.deconv == "keras" else (ZERO,) * axes)
+    if mode in ("half", "full", "causal"):
+        raise LayerProblem(f"a transposed convolution takes pad=n, one per axis, valid or same, not {mode}",
+                           OptionError)
+    strides, dilations = params.get("stride", (ONE,) * axes), params.get("dilation", (ONE,) * axes)
     given = params.get("output_padding")
     outputs, paddings, extras = [], [], []
-    for axis, (i, k, s, d) in enumerate(zip((h, w), params["kernel"], strides, dilations)):
+    for axis, (i, k, s, d) in enumerate(zip(sizes, params["kernel"], strides, dilations)):
         extra = None if given is None else given[axis]
         for value, what, minimum in ((k, "kernel", 1), (s, "stride", 1), (d, "dilation", 1),
                                      (ZERO if extra is None else extra, "output_padding", 0)):
@@ -174,41 +177,51 @@ def _deconv(params, shape, defaults, needs):
         outputs.append((i - 1) * s - 2 * p + keff + extra)
         paddings.append(p)
         extras.append(extra)
-    kh, kw = params["kernel"]
-    per_position = kh * kw * cout / groups
+    per_position = sympy.Mul(*params["kernel"]) * cout / groups
     biases = cout if params.get("bias", True) else ZERO
     geometry = Transposed(params["kernel"], strides, tuple(paddings), dilations, groups, tuple(extras))
-    return LayerResult((cout,) + tuple(outputs), per_position * cin, biases, ZERO, h * w * cin * per_position,
-                       transposed=geometry)
+    return LayerResult((cout,) + tuple(outputs), per_position * cin, biases, ZERO,
+                       sympy.Mul(*sizes) * cin * per_position, transposed=geometry)
 
 
 def _pool(params, shape, defaults, needs):
-    c, h, w = spatial(shape, "a pooling layer")
+    c, *sizes = spatial(shape, "a pooling layer")
     k = params["kernel"]
-    pad = params.get("pad", (ZERO, ZERO))
+    pad = params.get("pad", (ZERO,) * len(sizes))
     if pad == "half":
         pad = tuple(sympy.floor(kk / 2) for kk in k)
     elif pad == "valid":
-        pad = (ZERO, ZERO)
-    elif pad == "full":
-        raise LayerProblem("pooling takes pad=n, (h, w), half, same or valid, not full", OptionError)
+        pad = (ZERO,) * len(sizes)
+    elif pad in ("full", "causal"):
+        raise LayerProblem(f"pooling takes pad=n, one per axis, half, same or valid, not {pad}", OptionError)
     if pad != "same":
         for p, kk in zip(pad, k):
             # PyTorch pool2d_shape_check: "pad should be at most half of effective kernel size"
             needs.require(sympy.floor(kk / 2) - p, "nonnegative", f"padding {p} is more than half the kernel {kk}")
     # PyTorch's pooling stride defaults to the kernel
-    out, exact, windows = _windows(params, (h, w), k, k, pad, defaults.rule(params, defaults.pool), needs)
+    out, exact, windows = _windows(params, sizes, k, k, pad, defaults.rule(params, defaults.pool), needs)
     return LayerResult((c,) + out, ZERO, ZERO, ZERO, ZERO, (c,) + exact, windows)
 
 
+def _avgpool(params, shape, defaults, needs):
+    """Average pooling; on C×D×H×W PyTorch also needs each unpadded input size to be at least the
+    kernel (aten/src/ATen/native/Pool.h, pool3d_shape_check with check_input_size, for AvgPool3d)."""
+    result = _pool(params, shape, defaults, needs)
+    if len(shape) == 4:
+        for size, k in zip(shape[1:], params["kernel"]):
+            needs.require(size - k, "nonnegative", lambda size=size, k=k: f"AvgPool3d needs each input size at least "
+                          f"its kernel, as PyTorch does; got {size} against {k}")
+    return result
+
+
 def _gap(params, shape, defaults, needs):
-    c, _, _ = spatial(shape, "global average pooling")
-    return LayerResult((c, ONE, ONE), ZERO, ZERO, ZERO, ZERO)
+    c, *sizes = spatial(shape, "global average pooling")
+    return LayerResult((c,) + (ONE,) * len(sizes), ZERO, ZERO, ZERO, ZERO)
 
 
 def _adaptive(params, shape, defaults, needs):
-    """PyTorch's AdaptiveAvgPool2d/AdaptiveMaxPool2d: C×h×w whatever the input size."""
-    c, _, _ = spatial(shape, "adaptive pooling")
+    """PyTorch's AdaptiveAvgPool2d/AdaptiveMaxPool2d (1d, 3d): C×h×w whatever the input size."""
+    c = spatial(shape, "adaptive pooling")[0]
     for size in params["size"]:
         needs.whole(size, "the output size", 1)
     return LayerResult((c,) + tuple(params["size"]), ZERO, ZERO, ZERO, ZERO)
@@ -257,7 +270,7 @@ KINDS = {kind.name: kind for kind in (
     Kind("deconv", ("pad", "stride", "dilation", "groups", "bias", "output_padding"), _deconv,
          "2-D transposed convolution", "ConvTranspose2d"),
     Kind("maxpool", ("pad", "stride", "dilation", "ceil", "round", "functional"), _pool, "max pooling", "MaxPool2d"),
-    Kind("avgpool", ("pad", "stride", "ceil", "round", "functional"), _pool, "average pooling", "AvgPool2d"),
+    Kind("avgpool", ("pad", "stride", "ceil", "round", "functional"), _avgpool, "average pooling", "AvgPool2d"),
     Kind("gap", ("functional",), _gap, "global average pooling to C×1×1", "AdaptiveAvgPool2d"),
     Kind("adaptiveavgpool", ("functional",), _adaptive, "adaptive average pooling to C×h×w", "AdaptiveAvgPool2d"),
     Kind("adaptivemaxpool", ("functional",), _adaptive, "adaptive max pooling to C×h×w", "AdaptiveMaxPool2d"),
@@ -331,4 +344,6 @@ def evaluate(kind: str, params: tuple, shape: tuple, defaults: Defaults) -> Laye
     """Evaluate one layer on one input shape; cached, as deep nets repeat layers."""
     needs = Needs()
     result = KINDS[kind].evaluate(dict(params), shape, defaults, needs)
+    if not result.module and len(shape) in (2, 4) and KINDS[kind].module.endswith("2d"):
+        result = replace(result, module=dimensional(KINDS[kind].module, shape))  # Conv1d, BatchNorm3d, …
     return replace(result, requires=tuple(needs.open)) if needs.open else result

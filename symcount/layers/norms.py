@@ -1,6 +1,7 @@
 """Normalisations and the layer scale: their parameters, and what they need of their input."""
 from __future__ import annotations
 
+import sympy
 
 from symcount.errors import OptionError
 from symcount.layers.requirements import LayerProblem
@@ -16,9 +17,9 @@ def batchnorm(params, shape, defaults, needs):
 def instancenorm(params, shape, defaults, needs):
     """PyTorch's InstanceNorm2d: no parameters unless affine (its default is affine=False,
     track_running_stats=False, as CycleGAN uses it)."""
-    c, h, w = spatial(shape, "instance normalisation")
+    c, *sizes = spatial(shape, "instance normalisation")
     # torch.nn.functional._verify_spatial_size: more than one spatial element
-    needs.require(h * w - 2, "nonnegative",
+    needs.require(sympy.Mul(*sizes) - 2, "nonnegative",
                   "instance normalisation needs more than one spatial element (PyTorch refuses 1×1)")
     trainable = c if params.get("affine", False) else ZERO
     return LayerResult(tuple(shape), trainable, trainable, ZERO, ZERO)
@@ -39,6 +40,9 @@ def layernorm(params, shape, defaults, needs):
     """LayerNorm over the channels at each position (torchvision's LayerNorm2d, ConvNeXt) on
     C×H×W, over the trailing dimension with [trailing] (nn.LayerNorm(W)), over a flat N."""
     trailing = params.get("trailing", False) or len(shape) == 1
+    if not trailing and not params.get("channels_last") and len(shape) != 3:
+        raise LayerProblem("layernorm over the channels at each position is torchvision's LayerNorm2d, on C×H×W; "
+                           "on another input write layernorm[trailing] (nn.LayerNorm over the last axis)", OptionError)
     size = shape[-1] if trailing else shape[0]
     trainable = size if params.get("affine", True) else ZERO
     return LayerResult(tuple(shape), trainable, trainable, ZERO, ZERO,

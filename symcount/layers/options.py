@@ -1,7 +1,9 @@
 """Layer options as written in brackets: each option's aliases and how its value is read.
 
 A written option value is one of: ("flag", None) for a bare `[ceil]`, ("number", expr),
-("pair", (a, b)), ("decimal", Rational), ("word", str).  Each parser returns the value a
+("tuple", (a, b) or (a, b, c)), ("decimal", Rational), ("word", str).  A value given per
+spatial axis is kept as written, one value for every axis or one per axis, and spread over
+the input's axes where the layer meets it (for_axes).  Each parser returns the value a
 layer kind uses, or raises OptionError (through LayerProblem) saying what the option takes.
 """
 from __future__ import annotations
@@ -12,8 +14,9 @@ from typing import Callable
 from symcount.errors import OptionError
 from symcount.layers import arithmetic as ar
 from symcount.layers.requirements import LayerProblem
+from symcount.layers.result import per_axis
 
-PADDING_WORDS = ("half", "same", "valid", "full")
+PADDING_WORDS = ("half", "same", "valid", "full", "causal")
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 
@@ -23,13 +26,13 @@ def truth(word) -> bool | None:
     return True if word in TRUE_WORDS else False if word in FALSE_WORDS else None
 
 
-def _pair(value, what):
+def _axes(value, what):
     form, v = value
     if form == "number":
-        return (v, v)
-    if form == "pair":
+        return (v,)
+    if form == "tuple":
         return v
-    raise LayerProblem(f"{what} takes a number, {{expression}} or (h, w) pair", OptionError)
+    raise LayerProblem(f"{what} takes a number, {{expression}} or one per axis, (h, w) or (d, h, w)", OptionError)
 
 
 def _single(value, what):
@@ -44,9 +47,9 @@ def _padding(value, what):
     if form == "word":
         if v in PADDING_WORDS:
             return v
-        raise LayerProblem(f"{what} takes a number, a (h, w) pair or one of "
+        raise LayerProblem(f"{what} takes a number, one per axis ((h, w) or (d, h, w)) or one of "
                            f"{', '.join(PADDING_WORDS)}; got '{v}'", OptionError)
-    return _pair(value, what)
+    return _axes(value, what)
 
 
 def _flag(value, what):
@@ -117,9 +120,10 @@ class OptionSpec:
 
 
 OPTIONS = {spec.name: spec for spec in (
-    OptionSpec("pad", ("p", "padding"), _padding, "padding per side: n, (h, w), half, same, valid or full"),
-    OptionSpec("stride", ("s",), _pair, "stride: n or (h, w)"),
-    OptionSpec("dilation", ("d",), _pair, "dilation: n or (h, w)"),
+    OptionSpec("pad", ("p", "padding"), _padding, "padding per side: n, (h, w), (d, h, w), half, same, valid, "
+                                                  "full or causal"),
+    OptionSpec("stride", ("s",), _axes, "stride: n, (h, w) or (d, h, w)"),
+    OptionSpec("dilation", ("d",), _axes, "dilation: n, (h, w) or (d, h, w)"),
     OptionSpec("groups", ("g",), _single, "groups: must divide the input and output channels"),
     OptionSpec("bias", ("b",), _flag, "whether the layer has biases"),
     OptionSpec("ceil", ("ceil_mode",), _flag, "round the output size up (PyTorch ceil_mode)"),
@@ -133,9 +137,9 @@ OPTIONS = {spec.name: spec for spec in (
     OptionSpec("functional", (), _flag, "the model calls it as a function (F.relu, F.adaptive_avg_pool2d), "
                                         "not a module: thop and ptflops count such calls otherwise"),
     OptionSpec("channelwise", ("channels",), _flag, "a PReLU slope per channel (C parameters), not one shared"),
-    OptionSpec("scale", ("factor", "scale_factor"), _pair, "upsampling factor: n or (h, w), whole numbers"),
-    OptionSpec("size", (), _pair, "output size of an upsampling or a crop: n or (h, w)"),
-    OptionSpec("by", ("margin",), _pair, "a crop's margin, taken off both sides: n or (h, w)"),
+    OptionSpec("scale", ("factor", "scale_factor"), _axes, "upsampling factor: n or one per axis, whole numbers"),
+    OptionSpec("size", (), _axes, "output size of an upsampling or a crop: n or one per axis"),
+    OptionSpec("by", ("margin",), _axes, "a crop's margin, taken off both sides: n or one per axis"),
     OptionSpec("mode", (), _mode, "upsampling mode: nearest (the default) or bilinear"),
     OptionSpec("squeeze", ("s",), _single, "squeeze-and-excitation: the channels it squeezes to"),
     OptionSpec("reduction", ("r",), _single, "squeeze-and-excitation: squeeze to C/r channels"),
@@ -147,6 +151,20 @@ OPTIONS = {spec.name: spec for spec in (
                                              "not over the channels at each position"),
     OptionSpec("channels_last", ("linear",), _flag, "the model runs it on a channels-last tensor, as nn.Linear "
                                                     "(conv1) or nn.LayerNorm over the channels (ConvNeXt's blocks)"),
-    OptionSpec("output_padding", ("op", "outpad"), _pair,
-               "extra size on one side of a transposed convolution's output: n or (h, w)"),
+    OptionSpec("output_padding", ("op", "outpad"), _axes,
+               "extra size on one side of a transposed convolution's output: n or one per axis"),
 )}
+
+
+# Values given per spatial axis, and what an error calls them.
+AXIS_VALUES = {"kernel": "the kernel", "stride": "the stride", "dilation": "the dilation", "pad": "the padding",
+               "output_padding": "the output padding", "scale": "the factor", "size": "the size", "by": "the margin"}
+
+
+def for_axes(params: dict, axes: int) -> dict:
+    """The per-axis values spread over `axes` spatial axes (an OptionError where they do not fit)."""
+    spread = dict(params)
+    for name, what in AXIS_VALUES.items():
+        if isinstance(spread.get(name), tuple):
+            spread[name] = per_axis(spread[name], axes, what)
+    return spread

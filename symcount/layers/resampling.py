@@ -7,7 +7,7 @@ import sympy
 from symcount.errors import OptionError
 from symcount.layers.arithmetic import Window
 from symcount.layers.requirements import LayerProblem
-from symcount.layers.result import ONE, ZERO, LayerResult, spatial
+from symcount.layers.result import AXIS_NAMES, ONE, ZERO, LayerResult, spatial
 
 BARE_CROP = ("crop needs a size or a margin: crop[size=(388, 388)] keeps the centre (torchvision's CenterCrop), "
              "crop[by=4] takes 4 off each side (Keras' Cropping2D); a bare crop, last in a branch of cat(...) or "
@@ -16,7 +16,9 @@ BARE_CROP = ("crop needs a size or a margin: crop[size=(388, 388)] keeps the cen
 
 def upsample(params, shape, defaults, needs):
     """nn.Upsample by whole factors (H·s, W·s) or to a size; no parameters, no MACs."""
-    c, h, w = spatial(shape, "upsampling")
+    c, *sizes = spatial(shape, "upsampling")
+    if params.get("mode") == "bilinear" and len(sizes) != 2:
+        raise LayerProblem("bilinear upsampling is for C×H×W; on C×L or C×D×H×W use nearest", OptionError)
     if ("scale" in params) == ("size" in params):
         raise LayerProblem("upsample takes a factor or a size, one of them: upsample[scale=2] or "
                            "upsample[size=(64, 64)]", OptionError)
@@ -27,8 +29,8 @@ def upsample(params, shape, defaults, needs):
         return LayerResult((c, *out), ZERO, ZERO, ZERO, ZERO, module=upsampling_module(params))
     for factor in params["scale"]:
         needs.whole(factor, "an upsampling factor", 1)
-    sh, sw = params["scale"]
-    return LayerResult((c, h * sh, w * sw), ZERO, ZERO, ZERO, ZERO, module=upsampling_module(params))
+    return LayerResult((c, *(size * factor for size, factor in zip(sizes, params["scale"]))), ZERO, ZERO, ZERO,
+                       ZERO, module=upsampling_module(params))
 
 
 def upsampling_module(params) -> str:
@@ -40,7 +42,9 @@ def upsampling_module(params) -> str:
 
 def pixel_shuffle(params, shape, defaults, needs):
     """nn.PixelShuffle(r): C×H×W → C/r²×rH×rW."""
-    c, h, w = spatial(shape, "pixel shuffle")
+    if len(shape) != 3:
+        raise LayerProblem("pixel shuffle needs a C×H×W input, as PyTorch's PixelShuffle does")
+    c, h, w = shape
     r = params.get("scale", (2, 2))
     if r[0] != r[1]:
         raise LayerProblem("pixelshuffle takes one factor, as PyTorch's PixelShuffle does", OptionError)
@@ -64,11 +68,11 @@ def crop(params, shape, defaults, needs):
     """A crop to a size, centred (the offset floor((H - h)/2), as slicing x[..., d // 2:]
     takes it), or by a margin off both sides; no parameters, no MACs.  Its window (kernel 1,
     stride 1, a negative padding) moves the receptive field's start by the offset."""
-    c, h, w = spatial(shape, "a crop")
+    c, *sizes = spatial(shape, "a crop")
     if ("size" in params) == ("by" in params):
         raise LayerProblem(BARE_CROP if not params else "crop takes a size or a margin, one of them", OptionError)
     windows, out = [], []
-    for size, axis, name in zip((h, w), range(2), ("height", "width")):
+    for size, axis, name in zip(sizes, range(len(sizes)), AXIS_NAMES[len(sizes)]):
         if "size" in params:
             target = params["size"][axis]
             needs.whole(target, "a crop size", 1)

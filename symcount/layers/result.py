@@ -30,9 +30,34 @@ class LayerResult:
             object.__setattr__(self, "exact", self.output)
 
 
-# --------------------------------------------------------------------------- kinds
+# --------------------------------------------------------------------------- spatial axes
+
+# An input is C×L, C×H×W or C×D×H×W: 1, 2 or 3 spatial axes, named as PyTorch's docs name them.
+AXIS_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+AXIS_SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+SHAPE_NAMES = {1: "C×L", 2: "C×H×W", 3: "C×D×H×W"}
+SPATIAL_SHAPES = "C×L, C×H×W or C×D×H×W"
+
 
 def spatial(shape, kind):
-    if len(shape) != 3:
-        raise LayerProblem(f"{kind} needs a C×H×W input")
+    """The input's channels and spatial sizes, for a layer that needs spatial axes."""
+    if not 2 <= len(shape) <= 4:
+        raise LayerProblem(f"{kind} needs a {SPATIAL_SHAPES} input")
     return shape
+
+
+def per_axis(value: tuple, axes: int, what: str) -> tuple:
+    """A kernel, stride, padding … as written, for each of `axes` spatial axes: one value for
+    every axis (conv3-64 is 3×3×3 on C×D×H×W, 3 on C×L), or one per axis."""
+    if len(value) == axes:
+        return tuple(value)
+    if len(value) == 1:
+        return tuple(value) * axes
+    written = "×".join(str(v) for v in value)
+    raise LayerProblem(f"{what} {written} has {len(value)} values, but the input has {axes} spatial "
+                       f"{'axis' if axes == 1 else 'axes'} ({SHAPE_NAMES[axes]})")
+
+
+def dimensional(module: str, shape) -> str:
+    """A 2-D module's name for this input: Conv2d on C×H×W, Conv1d on C×L, Conv3d on C×D×H×W."""
+    return module.replace("2d", f"{len(shape) - 1}d") if module.endswith("2d") and len(shape) in (2, 4) else module

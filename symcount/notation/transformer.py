@@ -108,7 +108,7 @@ def _strided(params: dict, rest) -> dict:
     """A layer's parameters with the papers' `/s` stride added, where one is written."""
     for child in rest:
         if isinstance(child, _Stride):
-            params["stride"] = (child.value, child.value)
+            params["stride"] = (child.value,)
     return params
 
 
@@ -192,8 +192,7 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
 
     # ------------------------------------------------------------ layers
     def kernel(self, children):
-        dims = [c for c in children if not isinstance(c, Token)]
-        return (dims[0], dims[-1])
+        return tuple(c for c in children if not isinstance(c, Token))
 
     def stride(self, children):
         return _Stride(children[0])
@@ -216,7 +215,7 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
     def pool(self, meta, children):
         keyword, *rest = children
         kernels = [c for c in rest if not isinstance(c, _Stride)]
-        kernel = kernels[0] if kernels else (sympy.Integer(2), sympy.Integer(2))
+        kernel = kernels[0] if kernels else (sympy.Integer(2),)
         return _Core(KEYWORDS[keyword.lower()], _strided({"kernel": kernel}, rest), meta)
 
     @v_args(meta=True)
@@ -249,8 +248,8 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
     def value_number(self, children):
         return ("number", children[0])
 
-    def value_pair(self, children):
-        return ("pair", (children[1], children[2]))
+    def value_tuple(self, children):
+        return ("tuple", tuple(c for c in children if not isinstance(c, Token)))
 
     def value_decimal(self, children):
         token = children[0]

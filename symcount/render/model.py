@@ -200,9 +200,10 @@ def notes(network, values, extras=Extras(), given=None) -> list[str]:
                    ("; values: " + ", ".join(f"{k}={show(v)}" for k, v in values.items()) if values else ""))
     strided = _strided_with_half_padding(network)
     if strided is not None:
-        kernel = strided.windows[0].kernel
+        pads = [show(sympy.floor(window.kernel / 2)) for window in strided.windows]
+        padding = pads[0] if len(set(pads)) == 1 else f"({', '.join(pads)})"
         out.append(f"strided convolutions take the default half padding too: {strided.text} pads "
-                   f"{show(sympy.floor(kernel / 2))} per side ([pad=0] for none)")
+                   f"{padding} per side ([pad=0] for none)")
     if network.heads:
         out.append("side heads, in the totals: " + ", ".join(f"{head.name} → {show_shape(head.subtotal.output)}"
                                                            for head in network.heads))

@@ -24,14 +24,14 @@ HELPERS = {
         self.size, self.margin = size, margin
 
     def forward(self, x, like=None):
-        h, w = x.shape[-2:]
+        sizes = x.shape[2:]
         if like is not None or self.size is not None:
-            th, tw = like.shape[-2:] if like is not None else self.size
-            top, left = (h - th) // 2, (w - tw) // 2
+            targets = like.shape[2:] if like is not None else self.size
+            starts = [(size - target) // 2 for size, target in zip(sizes, targets)]
         else:
-            top, left = self.margin
-            th, tw = h - 2 * top, w - 2 * left
-        return x[..., top:top + th, left:left + tw]
+            starts = list(self.margin)
+            targets = [size - 2 * margin for size, margin in zip(sizes, starts)]
+        return x[(..., *[slice(start, start + target) for start, target in zip(starts, targets)])]
 ''',
     "CroppedJoin": '''class CroppedJoin(nn.Module):
     """cat(...) or add(...) whose branches listed in `crop` end in a bare crop: each is cropped to the

@@ -41,9 +41,15 @@ def _int(value, what, layer) -> int:
     return int(value)
 
 
-def _pair(values, what, layer) -> str:
-    a, b = (_int(v, what, layer) for v in values)
-    return str(a) if a == b else f"({a}, {b})"
+def _axes(values, what, layer) -> str:
+    """One value per spatial axis as PyTorch takes it: 3 where every axis has it, else (1, 3, 3)."""
+    numbers = [_int(v, what, layer) for v in values]
+    return str(numbers[0]) if len(set(numbers)) == 1 else f"({', '.join(map(str, numbers))})"
+
+
+def _nd(name: str, shape) -> str:
+    """nn.Conv2d's name for this input: nn.Conv1d on C×L, nn.Conv3d on C×D×H×W."""
+    return name.replace("2d", f"{len(shape) - 1}d")
 
 
 def _literal(value) -> str:
@@ -116,7 +122,8 @@ class _Writer:
             outputs = [o[:1] + target if i in cropped else o for i, o in enumerate(outputs)]
         if node.kind == "res" and len(node.branches) == 1 and outputs[0] != shape:
             # the builder's automatic projection (symcount.builder), with the body's strides
-            strides = [sympy.Mul(*[w.stride for w in all_windows[axis::2]]) for axis in (0, 1)]
+            axes = len(shape) - 1
+            strides = [sympy.Mul(*[w.stride for w in all_windows[axis::axes]]) for axis in range(axes)]
             lines, out, windows = self.items(projection_layers(outputs[0][0], strides, node.span), shape, depth + 2)
             parts.append(lines)
             outputs.append(out)
@@ -192,29 +199,27 @@ class _Writer:
             if kind == "bn":
                 name = f"nn.{result.module or 'BatchNorm2d'}"
                 return [f"{name}({channels}" + ("" if params.get("affine", True) else ", affine=False") + ")"]
-            return [f"nn.InstanceNorm2d({channels}" + (", affine=True" if params.get("affine") else "") + ")"]
+            return [f"{_nd('nn.InstanceNorm2d', shape)}({channels}" + (", affine=True" if params.get("affine") else "")
+                    + ")"]
         if kind in ("groupnorm", "layernorm", "scale"):
             return [self.norm(layer, params, shape, result)]
         if kind == "upsample":
-            how = f"size={_pair(params['size'], 'the size', layer)}" if "size" in params else \
-                f"scale_factor={_pair(params['scale'], 'the factor', layer)}"
+            how = f"size={_axes(params['size'], 'the size', layer)}" if "size" in params else \
+                f"scale_factor={_axes(params['scale'], 'the factor', layer)}"
             return [f"nn.Upsample({how}" + (", mode='bilinear'" if params.get("mode") == "bilinear" else "") + ")"]
         if kind == "pixelshuffle":
             return [f"nn.PixelShuffle({_int(params.get('scale', (2, 2))[0], 'the factor', layer)})"]
         if kind == "crop":
             self.helpers.add("Crop")
-            if "size" in params:
-                return [f"Crop(size=({_int(params['size'][0], 'the size', layer)}, "
-                        f"{_int(params['size'][1], 'the size', layer)}))"]
-            return [f"Crop(margin=({_int(params['by'][0], 'the margin', layer)}, "
-                    f"{_int(params['by'][1], 'the margin', layer)}))"]
+            how, values = ("size", params["size"]) if "size" in params else ("margin", params["by"])
+            return [f"Crop({how}=({', '.join(str(_int(v, 'the ' + how, layer)) for v in values)},))"]
         if kind == "shuffle":
             return [f"nn.ChannelShuffle({_int(params['groups'], 'the groups', layer)})"]
         if kind == "gap":
-            return ["nn.AdaptiveAvgPool2d(1)"]
+            return [f"{_nd('nn.AdaptiveAvgPool2d', shape)}(1)"]
         if kind in ("adaptiveavgpool", "adaptivemaxpool"):
-            name = "nn.AdaptiveAvgPool2d" if kind == "adaptiveavgpool" else "nn.AdaptiveMaxPool2d"
-            return [f"{name}({_pair(params['size'], 'the output size', layer)})"]
+            name = _nd("nn.AdaptiveAvgPool2d" if kind == "adaptiveavgpool" else "nn.AdaptiveMaxPool2d", shape)
+            return [f"{name}({_axes(params['size'], 'the output size', layer)})"]
         if kind == "flatten":
             return ["nn.Flatten()"]
         if kind == "lrn":
@@ -264,9 +269,9 @@ class _Writer:
             raise ExportError(f"{layer.text}: PyTorch's Conv2d rounds output sizes down, and this layer's "
                               f"rounding gives {format_shape(result.output[1:])}")
         groups = cin if params.get("depthwise") else _int(params.get("groups", 1), "groups", layer)
-        kernel = _pair(params["kernel"], "the kernel", layer)
+        kernel = _axes(params["kernel"], "the kernel", layer)
         args = [str(cin), str(cout), f"kernel_size={kernel}"]
-        stride = _pair([w.stride for w in windows], "the stride", layer)
+        stride = _axes([w.stride for w in windows], "the stride", layer)
         if stride != "1":
             args.append(f"stride={stride}")
         before = [_int(w.before, "the padding", layer) for w in windows]
@@ -275,13 +280,14 @@ class _Writer:
         mode = params.get("padding_mode", "zeros")
         if before == after:
             if any(before):
-                args.append(f"padding={before[0] if before[0] == before[1] else tuple(before)}")
-        else:  # TensorFlow's 'same' puts the extra pixel after: pad explicitly
+                args.append(f"padding={_axes(before, 'the padding', layer)}")
+        else:  # TensorFlow's 'same' puts the extra pixel after, causal padding all of it before: pad explicitly
             pad = {"zeros": "nn.ZeroPad2d", "reflect": "nn.ReflectionPad2d", "replicate": "nn.ReplicationPad2d",
                    "circular": "nn.CircularPad2d"}[mode]
-            prefix = [f"{pad}(({before[1]}, {after[1]}, {before[0]}, {after[0]}))"]
+            sides = ", ".join(f"{b}, {a}" for b, a in zip(reversed(before), reversed(after)))  # last axis first
+            prefix = [f"{_nd(pad, shape)}(({sides}))"]
             mode = "zeros"
-        dilation = _pair(params.get("dilation", (1, 1)), "the dilation", layer)
+        dilation = _axes(params.get("dilation", (1, 1)), "the dilation", layer)
         if dilation != "1":
             args.append(f"dilation={dilation}")
         if groups != 1:
@@ -290,14 +296,14 @@ class _Writer:
             args.append("bias=False")
         if mode != "zeros":
             args.append(f"padding_mode={mode!r}")
-        return prefix + [f"nn.Conv2d({', '.join(args)})"]
+        return prefix + [f"{_nd('nn.Conv2d', shape)}({', '.join(args)})"]
 
     def deconv(self, layer, params, shape, result) -> str:
         cin = _int(shape[0], "the input channels", layer)
         cout = _int(result.output[0], "the filters", layer)
         geometry = result.transposed
-        args = [str(cin), str(cout), f"kernel_size={_pair(geometry.kernel, 'the kernel', layer)}"]
-        stride = _pair(geometry.stride, "the stride", layer)
+        args = [str(cin), str(cout), f"kernel_size={_axes(geometry.kernel, 'the kernel', layer)}"]
+        stride = _axes(geometry.stride, "the stride", layer)
         if stride != "1":
             args.append(f"stride={stride}")
         paddings = [_int(p, "the padding", layer) for p in geometry.padding]
@@ -307,18 +313,18 @@ class _Writer:
                 raise ExportError(f"{layer.text}: this size needs an output_padding of {extra}, which PyTorch "
                                   "refuses (it must be smaller than the stride or the dilation)")
         if any(paddings):
-            args.append(f"padding={paddings[0] if paddings[0] == paddings[1] else tuple(paddings)}")
+            args.append(f"padding={_axes(paddings, 'the padding', layer)}")
         if any(extras):
-            args.append(f"output_padding={extras[0] if extras[0] == extras[1] else tuple(extras)}")
+            args.append(f"output_padding={_axes(extras, 'the output padding', layer)}")
         groups = _int(geometry.groups, "groups", layer)
         if groups != 1:
             args.append(f"groups={groups}")
         if not params.get("bias", True):
             args.append("bias=False")
-        dilation = _pair(geometry.dilation, "the dilation", layer)
+        dilation = _axes(geometry.dilation, "the dilation", layer)
         if dilation != "1":
             args.append(f"dilation={dilation}")
-        return f"nn.ConvTranspose2d({', '.join(args)})"
+        return f"{_nd('nn.ConvTranspose2d', shape)}({', '.join(args)})"
 
     def pool(self, layer, params, shape, result) -> list:
         windows = result.windows
@@ -336,13 +342,13 @@ class _Writer:
                               f"{before} before and {after} after")
         kernels = [_int(k, "the kernel", layer) for k in params["kernel"]]
         strides = [_int(w.stride, "the stride", layer) for w in windows]
-        args = [_pair(params["kernel"], "the kernel", layer)]
+        args = [_axes(params["kernel"], "the kernel", layer)]
         if strides != kernels:
-            args.append(f"stride={strides[0] if strides[0] == strides[1] else tuple(strides)}")
+            args.append(f"stride={_axes(strides, 'the stride', layer)}")
         if any(before):
-            args.append(f"padding={before[0] if before[0] == before[1] else tuple(before)}")
-        name = "nn.MaxPool2d" if layer.kind == "maxpool" else "nn.AvgPool2d"
-        dilation = _pair(params.get("dilation", (1, 1)), "the dilation", layer)
+            args.append(f"padding={_axes(before, 'the padding', layer)}")
+        name = _nd("nn.MaxPool2d" if layer.kind == "maxpool" else "nn.AvgPool2d", shape)
+        dilation = _axes(params.get("dilation", (1, 1)), "the dilation", layer)
         if dilation != "1":
             args.append(f"dilation={dilation}")
         if ceil:

@@ -9,7 +9,7 @@ from symcount.analyses import receptive as rf
 from symcount.errors import ShapeError
 from symcount.fragments import projection_layers, split_shares
 from symcount.layers.requirements import LayerProblem, Needs, Requirement
-from symcount.layers.result import SPATIAL_SHAPES
+from symcount.layers.result import SPATIAL_SHAPES, has_spatial_axes
 from symcount.notation.spec import Branches, Layer
 from symcount.rows import format_shape
 
@@ -204,7 +204,7 @@ class Joins:
 
 def _spatial_alike(shapes) -> bool:
     """Whether the shapes have channels and the same 1, 2 or 3 spatial axes."""
-    return all(len(s) == len(shapes[0]) for s in shapes) and 2 <= len(shapes[0]) <= 4
+    return all(len(s) == len(shapes[0]) for s in shapes) and has_spatial_axes(shapes[0])
 
 
 def _zero_somewhere(difference) -> bool:

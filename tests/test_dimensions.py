@@ -9,6 +9,7 @@ substituted, swept and numeric all agreeing.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -235,14 +236,28 @@ def test_causal_padding_keeps_the_length_and_sees_only_the_past():
     assert (x.grad[0, 0] != 0).nonzero().flatten().tolist() == list(range(40 - 16, 40))
 
 
+def tiles_exactly(size, windows):
+    """Brute force: each window's (size + 2p − k)/s + 1 is a whole number of at least 1."""
+    for k, s, p in windows:
+        size = Fraction(size + 2 * p - k, s) + 1
+        if size.denominator != 1 or size < 1:
+            return False
+    return True
+
+
 def test_check_and_valid_sizes_on_a_3d_input():
-    """C3D's pooling (Tran et al. 2015: pool1 1×2×2, then 2×2×2): every layer tiles exactly where D
-    divides by 2 and H, W by 4 in this short stack; brute force over PyTorch-free arithmetic agrees."""
+    """C3D's pooling (Tran et al. 2015: pool1 1×2×2, then 2×2×2) after 3×3×3 convolutions padded
+    by 1: per axis, check's congruence and valid_sizes are the sizes a brute force over the
+    layers' exact arithmetic finds."""
     net = symcount.parse("input 3x16x112x112 conv3-8 maxpool1x2x2 conv3-8 maxpool2")
-    reports = {r.symbol: (r.modulus, r.residue, r.minimum) for r in net.check().symbols}
-    assert reports == {"D": (2, 0, 2), "H": (4, 0, 4), "W": (4, 0, 4)}
+    depth = [(3, 1, 1), (1, 1, 0), (3, 1, 1), (2, 2, 0)]  # (kernel, stride, padding) along D
+    plane = [(3, 1, 1), (2, 2, 0), (3, 1, 1), (2, 2, 0)]  # along H and along W
+    for report in net.check().symbols:
+        windows = depth if report.symbol == "D" else plane
+        assert [n for n in range(1, 60) if report.admits(n)] == [n for n in range(1, 60) if tiles_exactly(n, windows)]
+    assert {r.symbol for r in net.check().symbols} == {"D", "H", "W"}
     square = symcount.parse("input 3xDx112x112 conv3-8 maxpool1x2x2 conv3-8 maxpool2")
-    assert square.valid_sizes(D=range(1, 20)) == [d for d in range(1, 20) if d % 2 == 0]
+    assert square.valid_sizes(D=range(1, 20)) == [d for d in range(1, 20) if tiles_exactly(d, depth)]
 
 
 @settings(max_examples=30, deadline=None)

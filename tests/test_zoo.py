@@ -370,7 +370,8 @@ def test_c3d_against_the_paper():
 
 def test_m5_against_table_1():
     """Dai et al. 2017, Table 1: M5's outputs of 8000 after its first convolution, then 2000, 500, 125,
-    32 after the poolings, on 32,000 samples.  (Its "0.5M" parameters are not checked: this M5 has
+    32 after the poolings, on 32,000 samples (the sizes an independent port of the paper,
+    arrrrrmin/esc-learner's wavemxnet/model.py, builds: its last pooling rounds up, then AvgPool1d(32)).  (Its "0.5M" parameters are not checked: this M5 has
     559,114, 558,090 without the convolutions' biases; docs/zoo.md leaves the gap unexplained.)"""
     net = zoo.load("m5")
     sizes = [row.output[1] for row in net.layers if row.kind in ("conv", "maxpool")]

@@ -151,8 +151,9 @@ def congruence_class(a, b):
     return modulus, (-int(scaled) * inverse) % modulus
 
 
-def _twin(network):
-    """The network with symbols for a numeric input's spatial sizes, evaluated exactly."""
+def _twin(network, only=None):
+    """The network with symbols for a numeric input's spatial sizes (or only for the one
+    named `only`, the others keeping their numbers), evaluated exactly."""
     shape = network.input_shape
     given = {}
     if len(shape) >= 2:
@@ -161,6 +162,7 @@ def _twin(network):
             if dim.is_number:
                 while name in network.symbols or name in names:
                     name += "_in"
+            if dim.is_number and only in (None, name):
                 names.append(name)
                 given[name] = dim
             else:
@@ -322,8 +324,7 @@ def _symbol_report(network, name):
         if report.symbol == name:
             if not report.solvable:
                 raise SymbolError(f"no congruence for {name}: {report.note}")
-            twin, given = _twin(network)
-            twin = twin.subs(**{k: v for k, v in given.items() if k != name}) if len(given) > 1 else twin
+            twin, _ = _twin(network, only=name)
             if set(twin.symbols) != {name}:
                 others = ", ".join(sorted(set(twin.symbols) - {name}))
                 raise SymbolError(f"give the other symbols values first ({others}): net.subs(...)")

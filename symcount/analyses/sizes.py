@@ -17,7 +17,6 @@ from symcount.layers.result import AXIS_SYMBOLS
 
 Expr = sympy.Expr
 ROUNDINGS = (sympy.floor, sympy.ceiling, sympy.Min, sympy.Max, sympy.Piecewise)
-AXIS_NAMES = ("H", "W", "D")  # for a shape longer than its input's (after a flatten, none is)
 
 
 def roundings(expr: Expr) -> list:
@@ -88,10 +87,7 @@ def _base(axis: int, input_shape: tuple) -> str:
     dim = input_shape[axis] if axis < len(input_shape) else None
     if isinstance(dim, sympy.Symbol):
         return dim.name
-    if axis < 1:
-        return "C"
-    letters = AXIS_SYMBOLS.get(len(input_shape) - 1, AXIS_NAMES)
-    return letters[(axis - 1) % len(letters)]
+    return AXIS_SYMBOLS[len(input_shape) - 1][axis - 1] if axis >= 1 else "C"  # no layer adds an axis
 
 
 def name_sizes(input_shape: tuple, shapes) -> Sizes:

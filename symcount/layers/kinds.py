@@ -344,6 +344,7 @@ def evaluate(kind: str, params: tuple, shape: tuple, defaults: Defaults) -> Laye
     """Evaluate one layer on one input shape; cached, as deep nets repeat layers."""
     needs = Needs()
     result = KINDS[kind].evaluate(dict(params), shape, defaults, needs)
-    if not result.module and len(shape) in (2, 4) and KINDS[kind].module.endswith("2d"):
-        result = replace(result, module=dimensional(KINDS[kind].module, shape))  # Conv1d, BatchNorm3d, …
+    module = dimensional(KINDS[kind].module, shape)  # Conv1d, BatchNorm3d, … off C×H×W
+    if not result.module and module != KINDS[kind].module:
+        result = replace(result, module=module)
     return replace(result, requires=tuple(needs.open)) if needs.open else result

@@ -39,9 +39,14 @@ SHAPE_NAMES = {1: "C×L", 2: "C×H×W", 3: "C×D×H×W"}
 SPATIAL_SHAPES = "C×L, C×H×W or C×D×H×W"
 
 
+def has_spatial_axes(shape) -> bool:
+    """Whether a shape is channels and 1, 2 or 3 spatial axes (not a flat N)."""
+    return len(shape) - 1 in SHAPE_NAMES
+
+
 def spatial(shape, kind):
     """The input's channels and spatial sizes, for a layer that needs spatial axes."""
-    if not 2 <= len(shape) <= 4:
+    if not has_spatial_axes(shape):
         raise LayerProblem(f"{kind} needs a {SPATIAL_SHAPES} input")
     return shape
 

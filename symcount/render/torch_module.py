@@ -19,6 +19,7 @@ from symcount.errors import ExportError
 from symcount.joins import MATCHING, ends_in_bare_crop
 from symcount.layers import arithmetic as ar
 from symcount.layers.kinds import evaluate
+from symcount.layers.result import dimensional
 from symcount.layers.requirements import LayerProblem
 from symcount.notation.spec import Branches, Layer
 from symcount.render.torch_helpers import HELPERS
@@ -46,10 +47,6 @@ def _axes(values, what, layer) -> str:
     numbers = [_int(v, what, layer) for v in values]
     return str(numbers[0]) if len(set(numbers)) == 1 else f"({', '.join(map(str, numbers))})"
 
-
-def _nd(name: str, shape) -> str:
-    """nn.Conv2d's name for this input: nn.Conv1d on C×L, nn.Conv3d on C×D×H×W."""
-    return name.replace("2d", f"{len(shape) - 1}d")
 
 
 def _literal(value) -> str:
@@ -199,8 +196,8 @@ class _Writer:
             if kind == "bn":
                 name = f"nn.{result.module or 'BatchNorm2d'}"
                 return [f"{name}({channels}" + ("" if params.get("affine", True) else ", affine=False") + ")"]
-            return [f"{_nd('nn.InstanceNorm2d', shape)}({channels}" + (", affine=True" if params.get("affine") else "")
-                    + ")"]
+            affine = ", affine=True" if params.get("affine") else ""
+            return [f"{dimensional('nn.InstanceNorm2d', shape)}({channels}{affine})"]
         if kind in ("groupnorm", "layernorm", "scale"):
             return [self.norm(layer, params, shape, result)]
         if kind == "upsample":
@@ -216,9 +213,9 @@ class _Writer:
         if kind == "shuffle":
             return [f"nn.ChannelShuffle({_int(params['groups'], 'the groups', layer)})"]
         if kind == "gap":
-            return [f"{_nd('nn.AdaptiveAvgPool2d', shape)}(1)"]
+            return [f"{dimensional('nn.AdaptiveAvgPool2d', shape)}(1)"]
         if kind in ("adaptiveavgpool", "adaptivemaxpool"):
-            name = _nd("nn.AdaptiveAvgPool2d" if kind == "adaptiveavgpool" else "nn.AdaptiveMaxPool2d", shape)
+            name = dimensional("nn.AdaptiveAvgPool2d" if kind == "adaptiveavgpool" else "nn.AdaptiveMaxPool2d", shape)
             return [f"{name}({_axes(params['size'], 'the output size', layer)})"]
         if kind == "flatten":
             return ["nn.Flatten()"]
@@ -285,7 +282,7 @@ class _Writer:
             pad = {"zeros": "nn.ZeroPad2d", "reflect": "nn.ReflectionPad2d", "replicate": "nn.ReplicationPad2d",
                    "circular": "nn.CircularPad2d"}[mode]
             sides = ", ".join(f"{b}, {a}" for b, a in zip(reversed(before), reversed(after)))  # last axis first
-            prefix = [f"{_nd(pad, shape)}(({sides}))"]
+            prefix = [f"{dimensional(pad, shape)}(({sides}))"]
             mode = "zeros"
         dilation = _axes(params.get("dilation", (1, 1)), "the dilation", layer)
         if dilation != "1":
@@ -296,7 +293,7 @@ class _Writer:
             args.append("bias=False")
         if mode != "zeros":
             args.append(f"padding_mode={mode!r}")
-        return prefix + [f"{_nd('nn.Conv2d', shape)}({', '.join(args)})"]
+        return prefix + [f"{dimensional('nn.Conv2d', shape)}({', '.join(args)})"]
 
     def deconv(self, layer, params, shape, result) -> str:
         cin = _int(shape[0], "the input channels", layer)
@@ -324,7 +321,7 @@ class _Writer:
         dilation = _axes(geometry.dilation, "the dilation", layer)
         if dilation != "1":
             args.append(f"dilation={dilation}")
-        return f"{_nd('nn.ConvTranspose2d', shape)}({', '.join(args)})"
+        return f"{dimensional('nn.ConvTranspose2d', shape)}({', '.join(args)})"
 
     def pool(self, layer, params, shape, result) -> list:
         windows = result.windows
@@ -347,7 +344,7 @@ class _Writer:
             args.append(f"stride={_axes(strides, 'the stride', layer)}")
         if any(before):
             args.append(f"padding={_axes(before, 'the padding', layer)}")
-        name = _nd("nn.MaxPool2d" if layer.kind == "maxpool" else "nn.AvgPool2d", shape)
+        name = dimensional("nn.MaxPool2d" if layer.kind == "maxpool" else "nn.AvgPool2d", shape)
         dilation = _axes(params.get("dilation", (1, 1)), "the dilation", layer)
         if dilation != "1":
             args.append(f"dilation={dilation}")

@@ -19,6 +19,7 @@ from symcount.layers.requirements import LayerProblem, Needs, Requirement
 from symcount.fragments import layer_params, squeeze_excitation, substitute
 from symcount.joins import Joins
 from symcount.notation.spec import Branches, Layer, NetworkSpec, Repeat
+from symcount.layers.result import has_spatial_axes
 from symcount.rows import Row, format_shape
 
 Expr = sympy.Expr
@@ -110,15 +111,17 @@ class Builder(Joins):
             for position, dim in enumerate(result.output):
                 needs.require(dim - 1, "nonnegative", lambda dim=dim: f"gives a size {dim} < 1 (output "
                               f"{format_shape(result.output)}) from input {format_shape(shape)}")
-                if position == 0 or len(result.output) == 1:  # a fractional spatial size is exact rounding's point
+                if position == 0 or not has_spatial_axes(result.output):  # a fractional spatial size is exact rounding's point
                     needs.require(dim, "whole", lambda dim=dim: f"gives a fractional size {dim} "
                                   f"(output {format_shape(result.output)})")
         except LayerProblem as problem:
             raise self.error(problem.error, f"{layer.text} {problem}", layer) from None
+        if layer.kind == "fc" and dict(params).get("tied"):
+            self._check_tied(layer, dict(params)["out"], shape[-1])
         self.requirements.extend(result.requires)
         self.requirements.extend(needs.open)
         one = sympy.Integer(1)
-        self.field = rf.after(self.field, layer.kind, result.windows, len(result.output))
+        self.field = rf.after(self.field, layer.kind, result.windows, result.output)
         self.rows.append(Row("", layer.kind, layer.text, shape, result.output, one, result.weights,
                              result.biases, result.non_trainable, sympy.Mul(*result.output), result.macs,
                              result.exact, result.windows, tuple(self.scopes), self.field, result.transposed,
@@ -126,6 +129,13 @@ class Builder(Joins):
         if len(self.rows) > MAX_ROWS:
             raise self.error(LimitError, f"the network expands to more than {MAX_ROWS:,} layers", layer)
         return result.output
+
+    def _check_tied(self, layer, out, width):
+        """fc[tied] shares the weights of an embedding of `out` rows of width `width` before it
+        (GPT-2's output layer and token embedding), so they are counted once, there."""
+        if not any(row.kind == "embed" and row.output[-1] == width and row.weights == out * width for row in self.rows):
+            raise self.error(ShapeError, f"{layer.text}: tied shares the weights of a token embedding of the same "
+                             f"shape, embed{out}-{width}, and there is none before it", layer)
 
     def repeat(self, repeat: Repeat, shape):
         count = substitute(repeat.count, self.mapping)

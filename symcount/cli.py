@@ -57,7 +57,8 @@ def _command_parser(prog: str, description: str, epilog: str) -> argparse.Argume
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notation", nargs="?", help="the network, e.g. \"conv3-64x2 pool fc10\"; '-' reads stdin")
     parser.add_argument("-f", "--file", help="read the notation from a file ('-' for stdin)")
-    parser.add_argument("-i", "--input", help="input shape, e.g. 3x224x224 or 3xHxW (overrides an input line)")
+    parser.add_argument("-i", "--input", help="input shape, e.g. 3x224x224, 3xHxW, '1024 tokens' (token ids) or "
+                             "'197x768 tokens' (overrides an input line)")
     parser.add_argument("-p", "--padding", default=None,
                         help="default convolution padding: half (floor(k/2) per side; the default), valid, same, "
                              "full, a number, or a symbol in braces such as {p}")

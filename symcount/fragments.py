@@ -6,6 +6,7 @@ import sympy
 
 from symcount.errors import OptionError
 from symcount.layers.options import for_axes
+from symcount.layers.result import has_spatial_axes, like
 from symcount.layers.requirements import LayerProblem
 from symcount.notation.spec import INPUT_CHANNELS, Branches, Layer, symbol
 
@@ -22,7 +23,7 @@ def substitute(value, mapping):
     if isinstance(value, sympy.Basic):
         return value.xreplace(mapping)
     if isinstance(value, tuple):
-        return tuple(substitute(v, mapping) for v in value)
+        return like(value, (substitute(v, mapping) for v in value))
     return value
 
 
@@ -33,7 +34,7 @@ def layer_params(params, mapping, shape):
     channels = symbol(INPUT_CHANNELS)
     if any(isinstance(value, sympy.Basic) and value.has(channels) for _, value in params):
         params = substitute(params, {channels: shape[0]})
-    if len(shape) >= 2:
+    if has_spatial_axes(shape):
         spread = for_axes(dict(params), len(shape) - 1)
         params = tuple((name, spread[name]) for name, _ in params)
     return params

@@ -17,7 +17,7 @@ from symcount.errors import LimitError, ShapeError, SymbolError, SymcountError
 from symcount.layers.arithmetic import RULES
 from symcount.layers.kinds import Defaults
 from symcount.layers.requirements import LayerProblem, Needs
-from symcount.layers.result import SPATIAL_SHAPES
+from symcount.layers.result import SPATIAL_SHAPES, like
 from symcount.notation.parse import parse_expr, parse_notation, parse_shape
 from symcount.notation.transformer import too_large
 from symcount.notation.spec import INPUT_CHANNELS, Layer, NetworkSpec, Repeat, symbol, walk
@@ -62,7 +62,7 @@ def _as_shape(value):
     if not isinstance(value, (tuple, list)):
         raise ShapeError(f"an input is text such as '3x224x224' or '3xHxW', a whole number or a tuple of them; "
                          f"got {value!r}")
-    return tuple(_as_expr(v, "input dimension") for v in value)
+    return like(value, (_as_expr(v, "input dimension") for v in value))
 
 
 def _free_symbols(spec: NetworkSpec, shape) -> set:
@@ -97,8 +97,8 @@ class Network:
         self.defaults = defaults
         self._input_from_text = input_from_text  # the text's `input` line: its errors point there
         mapping = dict(mapping or {})
-        self.input_shape = tuple(sympy.Integer(d) if isinstance(d, int) else d
-                                 for d in substitute(input_shape, mapping))
+        self.input_shape = like(input_shape, (sympy.Integer(d) if isinstance(d, int) else d
+                                              for d in substitute(input_shape, mapping)))
         self._mapping = mapping
         builder = Builder(spec, defaults, mapping)
         builder.requirements.extend(self._check_input())
@@ -121,7 +121,7 @@ class Network:
         place = {} if span is None else dict(source=self.spec.source, line=span.line, column=span.column,
                                              width=span.end - span.start)
         if not 1 <= len(self.input_shape) <= 4:
-            raise ShapeError(f"an input is {SPATIAL_SHAPES} or a flat N, got {format_shape(self.input_shape)}",
+            raise ShapeError(f"an input is {SPATIAL_SHAPES}, a flat N or tokens (N ids, N×D), got {format_shape(self.input_shape)}",
                              **place)
         needs = Needs()
         try:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, replace
 
 import sympy
 
+from symcount.layers.result import layout
+
 Expr = sympy.Expr
 QUANTITIES = ("weights", "biases", "params", "non_trainable", "activations", "macs")
 COUNTED = ("weights", "biases", "non_trainable", "activations", "macs")  # a Row's stored counts
@@ -18,9 +20,10 @@ def dimension_text(dim) -> str:
 
 
 def format_shape(shape, longest: int = 60) -> str:
-    """3×224×224; a dimension longer than `longest` characters is cut (error messages)."""
+    """3×224×224, 197×768 tokens; a dimension longer than `longest` characters is cut (error messages)."""
     texts = [dimension_text(d) for d in shape]
-    return "×".join(t if len(t) <= longest else t[:longest - 1] + "…" for t in texts)
+    suffix = " tokens" if layout(shape) in ("tokens", "ids") else ""
+    return "×".join(t if len(t) <= longest else t[:longest - 1] + "…" for t in texts) + suffix
 
 
 @dataclass(frozen=True)

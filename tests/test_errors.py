@@ -73,7 +73,7 @@ def test_set_of_an_unknown_symbol():
 
 
 def test_bad_input_shapes():
-    with pytest.raises(symcount.ShapeError, match="C×L, C×H×W or C×D×H×W or a flat N, got 3×4×4×4×4"):
+    with pytest.raises(symcount.ShapeError, match="C×L, C×H×W or C×D×H×W, a flat N or tokens \\(N ids, N×D\\), got 3×4×4×4×4"):
         symcount.parse("relu", input="3x4x4x4x4")
     with pytest.raises(symcount.ShapeError, match="whole numbers > 0"):
         symcount.parse("relu", input="0x4x4")

@@ -16,7 +16,7 @@ from symcount.render.torch_module import class_name
 from torch_reference import run, torch
 from torch_zoo import trace
 from test_torch_crosscheck import random_network
-from test_zoo import SETTINGS, standard_input
+from test_zoo import load_standard, standard_input
 
 nn = torch.nn
 
@@ -36,7 +36,7 @@ def kinds_and_shapes(rows):
 
 @pytest.mark.parametrize("name", zoo.names())
 def test_every_zoo_entry_exports_to_a_module_with_its_shapes_and_counts(name):
-    net = zoo.load(name, **SETTINGS.get(name, {}))
+    net = load_standard(name)
     source = net.to_torch(name)
     model = load(source, class_name(name))
     layers, output, flops = trace(model, standard_input(name))

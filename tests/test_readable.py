@@ -48,7 +48,10 @@ def test_the_repl_fits_80_columns(monkeypatch):
 
 
 def symbolic_input(name):
-    """The entry on symbolic sizes: 3xHxW, 1xL for an audio entry, 3xDxHxW for a video one."""
+    """The entry on symbolic sizes: 3xHxW, 1xL for an audio entry, 3xDxHxW for a video one; a language
+    model, whose length is a symbol already, on 512 tokens."""
+    if type(zoo.load(name).input_shape).__name__ == "TokenIds":
+        return "512 tokens"
     channels, *sizes = zoo.load(name).input_shape
     return {1: f"{channels}xL", 2: "3xHxW", 3: f"{channels}xDxHxW"}[len(sizes)]
 

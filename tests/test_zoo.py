@@ -19,7 +19,11 @@ STANDARD_INPUT = {"lenet5": (1, 32, 32), "alexnet": (3, 227, 227), "squeezenet1_
                   **{name: (3, 256, 256) for name in ("pix2pix_unet", "cyclegan_resnet", "cyclegan_patchgan")},
                   "pix2pix_patchgan": (6, 256, 256),
                   **{name: (3, 16, 112, 112) for name in ("c3d", "r3d_18", "r2plus1d_18")},
-                  "m5": (1, 32000), "wavenet_stack": (256, 16000)}
+                  "m5": (1, 32000), "wavenet_stack": (256, 16000),
+                  "gpt2": (1024,), "gpt": (1024,), "bert_base": (512,)}
+# The language models' sequence length is a symbol (input T tokens); they are checked at
+# STANDARD_INPUT's length, and at others through the symbolic forms (test_transformers.py).
+TOKEN_ENTRIES = {"gpt2": "T", "gpt": "n_ctx", "bert_base": "T"}
 # The 1-D and 3-D entries' other size, as (C, L) or (C, D, H, W), through C×L or C×D×H×W.
 OTHER_SHAPE = {"c3d": (3, 8, 113, 97), "r3d_18": (3, 8, 113, 97), "r2plus1d_18": (3, 9, 97, 130),
                "m5": (1, 24001), "wavenet_stack": (256, 1001)}
@@ -27,7 +31,16 @@ AXES = {2: ("L",), 4: ("D", "H", "W")}
 OTHER_SIZE = {"lenet5": 40, "pix2pix_unet": 512, "inception_v3": 342, "unet": 589, "yolov3": 411}  # another input size, reached through the symbolic closed forms
 # A U-Net's skips meet only where the size divides by 2^8, so its symbolic input says so.
 SYMBOLIC_INPUT = {"pix2pix_unet": ("3x{256*a}x{256*b}", "a", "b", 256)}
-SETTINGS = {"mobilenet_v1": {"alpha": 1, "rho": 1}}  # the paper's standard multipliers
+SETTINGS = {"mobilenet_v1": {"alpha": 1, "rho": 1},  # the paper's standard multipliers
+            "gpt": {"L": 12, "d": 768, "h": 12, "V": 50257}}  # GPT-2 small's sizes
+BUILT_AS = {"gpt": "gpt2"}  # the PyTorch reference an entry is checked against, where it is another's
+
+
+def load_standard(name):
+    """The zoo entry at its standard input and settings (a language model's length given a value)."""
+    if name in TOKEN_ENTRIES:
+        return zoo.load(name, **SETTINGS.get(name, {}), **{TOKEN_ENTRIES[name]: STANDARD_INPUT[name][0]})
+    return zoo.load(name, **SETTINGS.get(name, {}))
 
 
 def standard_input(name):
@@ -57,15 +70,16 @@ def test_the_zoo_has_every_entry_the_issue_names():
         "pix2pix_unet", "pix2pix_patchgan", "cyclegan_resnet", "cyclegan_patchgan", "efficientnet_b0",
         "shufflenet_v2_x1_0", "mobilenet_v3_large", "mobilenet_v3_small", "regnety_400mf", "convnext_tiny",
         "resnext50_32x4d", "wide_resnet50_2", "vgg16_bn", "inception_v3", "inception_v3_noaux", "unet", "yolov3",
-        "c3d", "r3d_18", "r2plus1d_18", "m5", "wavenet_stack"}
+        "c3d", "r3d_18", "r2plus1d_18", "m5", "wavenet_stack", "vit_b_16", "vit_b_32", "vit_l_16", "gpt2", "gpt",
+        "bert_base"}
 
 
 @pytest.mark.parametrize("name", zoo.names())
 def test_entry_matches_pytorch_at_its_standard_input(name):
-    net = zoo.load(name, **SETTINGS.get(name, {}))
+    net = load_standard(name)
     shape = standard_input(name)
     assert net.input_shape == shape
-    model = build(name, shape)
+    model = build(BUILT_AS.get(name, name), shape)
     layers, output, flops = trace(model, shape)
     assert layer_trace(net.layers) == layers
     assert net.output_shape == output
@@ -87,7 +101,7 @@ def test_1d_and_3d_entry_on_a_symbolic_input_matches_pytorch_at_another_size(nam
     assert 2 * net.macs.xreplace(values) == flops
 
 
-@pytest.mark.parametrize("name", [name for name in zoo.names() if name not in OTHER_SHAPE])
+@pytest.mark.parametrize("name", [name for name in zoo.names() if name not in OTHER_SHAPE and name not in TOKEN_ENTRIES])
 def test_entry_on_a_symbolic_input_matches_pytorch_at_another_size(name):
     channels = standard_input(name)[0]
     shape, h, w, unit = SYMBOLIC_INPUT.get(name, (f"{channels}xHxW", "H", "W", 1))
@@ -107,7 +121,7 @@ def test_entry_on_a_symbolic_input_matches_pytorch_at_another_size(name):
 def test_every_entry_cites_its_paper():
     for entry in zoo.entries().values():
         assert any(year in entry.citation for year in ("1998", "2012", "2014", "2015", "2016", "2017", "2018", "2019",
-                                                        "2020", "2022"))
+                                                        "2020", "2021", "2022"))
 
 
 # --------------------------------------------------------------------------- the papers' figures

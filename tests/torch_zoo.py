@@ -13,7 +13,9 @@ from torch_reference import nn, torch
 import torch_zoo_detection
 import torch_zoo_inception
 import torch_zoo_mobile
+import torch_zoo_text
 import torch_zoo_video
+import torch_zoo_vit
 from torch_zoo_efficient import efficientnet_b0, shufflenet_v2_x1_0
 
 
@@ -311,6 +313,7 @@ BUILDERS = {"lenet5": lenet5, "alexnet": alexnet, "alexnet_torchvision": alexnet
             "cyclegan_resnet": cyclegan_resnet, "cyclegan_patchgan": patchgan(nn.InstanceNorm2d, sigmoid=False),
             "efficientnet_b0": efficientnet_b0, "shufflenet_v2_x1_0": shufflenet_v2_x1_0, "vgg16_bn": vgg16_bn,
             **torch_zoo_mobile.BUILDERS, **torch_zoo_inception.BUILDERS, **torch_zoo_detection.BUILDERS, **torch_zoo_video.BUILDERS,
+            **torch_zoo_vit.BUILDERS, **torch_zoo_text.BUILDERS,
             "inception_v3_noaux": lambda shape: torch_zoo_inception.inception_v3(shape, aux_logits=False)}
 
 # What symcount calls the layer each leaf module is (Identity is no layer there).
@@ -319,11 +322,15 @@ KINDS = {nn.Flatten: "flatten", nn.Conv2d: "conv", nn.BatchNorm2d: "bn", nn.ReLU
          nn.Linear: "fc", nn.Dropout: "dropout", nn.LocalResponseNorm: "lrn", nn.Softmax: "softmax",
          nn.ConvTranspose2d: "deconv", nn.InstanceNorm2d: "instancenorm", nn.LeakyReLU: "lrelu", nn.Sigmoid: "sigmoid",
          nn.SiLU: "silu", nn.ChannelShuffle: "shuffle",
-         **torch_zoo_mobile.KINDS, **torch_zoo_inception.KINDS, **torch_zoo_detection.KINDS, **torch_zoo_video.KINDS}
+         **torch_zoo_mobile.KINDS, **torch_zoo_inception.KINDS, **torch_zoo_detection.KINDS, **torch_zoo_video.KINDS,
+         **torch_zoo_vit.KINDS, **torch_zoo_text.KINDS}
 
 
 # Helper classes a module file defines for itself (symcount's export writes its own), by name.
-NAMED_KINDS = {"LayerNorm2d": "layernorm", "LayerScale": "scale", "Crop": "crop", "CenterCrop": "crop"}
+NAMED_KINDS = {"LayerNorm2d": "layernorm", "LayerScale": "scale", "Crop": "crop", "CenterCrop": "crop",
+               "PatchEmbedding": "patch", "ClassToken": "cls", "PositionEmbedding": "pos",
+               "FixedPositionEmbedding": "pos", "SegmentEmbedding": "segment", "SelfAttention": "attn",
+               "ClassPool": "clspool", "TokenMean": "gap", "TiedLinear": "fc"}
 
 
 def _kind(module):
@@ -354,8 +361,9 @@ def trace(model, input_shape):
         if type(module).__name__ == "ChannelsLast":
             hooks += [module.register_forward_pre_hook(lambda m, i: permuted.__setitem__(0, True)),
                       module.register_forward_hook(lambda m, i, o: permuted.__setitem__(0, False))]
+    dtype = getattr(model, "input_dtype", torch.float32)  # a language model takes token ids (torch.long)
     with torch.device("meta"), FlopCounterMode(display=False) as counter:
-        output = model(torch.empty(1, *input_shape))
+        output = model(torch.zeros(1, *input_shape, dtype=dtype))
     for hook in hooks:
         hook.remove()
     output = output[-1] if isinstance(output, tuple) else output

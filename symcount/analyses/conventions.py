@@ -17,6 +17,7 @@ import sympy
 from symcount.errors import SymcountError
 from symcount.layers.kinds import KINDS
 from symcount.layers.options import truth
+from symcount.layers.result import layout
 
 ACTIVATIONS = frozenset({"relu", "relu6", "lrelu", "tanh", "sigmoid", "softmax", "silu", "hardswish", "hardsigmoid",
                          "gelu", "elu", "mish", "prelu"})
@@ -330,6 +331,10 @@ def row_ops(row, chosen: Convention, folded_bias: bool = False) -> sympy.Expr:
 def count(network, chosen: Convention) -> tuple:
     """([figure per layer row], total)."""
     rows = network.layers
+    if chosen.name.split(" ")[0] != "macs" and any(layout(row.output) == "tokens" for row in rows):
+        raise SymcountError(f"the {chosen.name} preset reproduces its tool on convolutional networks; no counting "
+                            "tool has been measured on token layers (attention, embeddings, per-token linear "
+                            "layers), so it is not applied to them: use the macs convention (docs/conventions.md)")
     figures = []
     for index, row in enumerate(rows):
         # a BatchNorm folded into the convolution before it turns into that convolution's bias

@@ -17,7 +17,7 @@ from sympy.ntheory.modular import solve_congruence
 
 from symcount.analyses.compiled import validity
 from symcount.errors import SymbolError
-from symcount.layers.result import AXIS_NAMES, AXIS_SYMBOLS
+from symcount.layers.result import AXIS_NAMES, AXIS_SYMBOLS, has_spatial_axes
 from symcount.notation.spec import symbol
 
 Expr = sympy.Expr
@@ -156,7 +156,7 @@ def _twin(network, only=None):
     named `only`, the others keeping their numbers), evaluated exactly."""
     shape = network.input_shape
     given = {}
-    if len(shape) >= 2:
+    if has_spatial_axes(shape):
         names = []
         for name, dim in zip(AXIS_SYMBOLS[len(shape) - 1], shape[1:]):
             if dim.is_number:
@@ -281,7 +281,7 @@ def check(network) -> CheckResult:
     """Fractional sizes, per-layer conditions, and every integral input size."""
     twin, given = _twin(network)
     conditions = _conditions(twin)
-    spatial = [d for d in twin.input_shape[1:] if not d.is_number] if len(twin.input_shape) >= 2 else []
+    spatial = [d for d in twin.input_shape[1:] if not d.is_number] if has_spatial_axes(twin.input_shape) else []
     names = sorted({s.name for d in spatial for s in d.free_symbols})
     reports = tuple(_report(twin, name, conditions, given.get(name)) for name in names)
     totals = {q: getattr(twin, q) for q in ("params", "macs", "activations")}

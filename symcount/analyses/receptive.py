@@ -12,7 +12,9 @@ paper's §3 on multi-path networks).  A layer that sees the whole input (fc, gap
 pooling, flatten) ends the field: None from there on.  A transposed convolution has no
 field in these closed forms (its stride is a fraction, and how many input pixels an output
 pixel sees changes from one output position to the next): UNDEFINED from there on, until
-a layer that sees the whole input.
+a layer that sees the whole input.  On tokens, a patch embedding's field stays with each
+token through the layers that act per token (fc, layernorm, ...) and ends at attention,
+which mixes every token.
 """
 from __future__ import annotations
 
@@ -20,8 +22,11 @@ from dataclasses import dataclass
 
 import sympy
 
+from symcount.layers.result import Tokens, has_spatial_axes
+
 ONE, ZERO = sympy.Integer(1), sympy.Integer(0)
 GLOBAL_KINDS = frozenset({"fc", "gap", "adaptiveavgpool", "adaptivemaxpool", "flatten"})
+MIXING = frozenset({"attn"})  # on tokens: layers that see every token
 UNDEFINED = "n/a (after upsampling)"  # the field after a transposed convolution, upsample or pixel shuffle
 
 
@@ -36,13 +41,20 @@ RESAMPLING = frozenset({"deconv", "upsample", "pixelshuffle"})  # layers that ra
 
 
 def start(shape):
-    """The field of the input itself: one pixel, per spatial axis (None for a flat input)."""
-    return (Axis(ONE, ONE, ZERO),) * (len(shape) - 1) if len(shape) >= 2 else None
+    """The field of the input itself: one pixel, per spatial axis (None for a flat input or tokens)."""
+    return (Axis(ONE, ONE, ZERO),) * (len(shape) - 1) if has_spatial_axes(shape) else None
 
 
-def after(field, kind, windows, output_rank):
-    """The field after one layer with these sliding windows (one per axis, or none)."""
-    if field is None or kind in GLOBAL_KINDS or output_rank < 2:
+def after(field, kind, windows, output):
+    """The field after one layer with these sliding windows (one per axis, or none) and this output."""
+    if field is None:
+        return None
+    if isinstance(output, Tokens):
+        if kind in MIXING:
+            return None
+        if kind != "patch":
+            return field
+    elif kind in GLOBAL_KINDS or len(output) < 2:
         return None
     if field == UNDEFINED or kind in RESAMPLING:
         return UNDEFINED  # an output position no longer sits on a grid of input positions

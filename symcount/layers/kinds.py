@@ -28,7 +28,8 @@ from symcount.layers.requirements import LayerProblem, Needs
 Expr = sympy.Expr
 from symcount.layers.norms import batchnorm, groupnorm, instancenorm, layernorm, layer_scale
 from symcount.layers.resampling import channel_shuffle, crop, pixel_shuffle, upsample
-from symcount.layers.result import ONE, ZERO, LayerResult, dimensional, spatial
+from symcount.layers.result import ONE, ZERO, LayerResult, dimensional, layout, spatial
+from symcount.layers import tokens as tk
 
 @dataclass(frozen=True)
 class Defaults:
@@ -215,6 +216,8 @@ def _avgpool(params, shape, defaults, needs):
 
 
 def _gap(params, shape, defaults, needs):
+    if layout(shape) == "tokens":
+        return tk.token_mean(shape)
     c, *sizes = spatial(shape, "global average pooling")
     return LayerResult((c,) + (ONE,) * len(sizes), ZERO, ZERO, ZERO, ZERO)
 
@@ -232,11 +235,14 @@ def _flatten(params, shape, defaults, needs):
 
 
 def _fc(params, shape, defaults, needs):
+    if layout(shape) == "tokens":
+        return tk.linear_per_token(params, shape, needs)
     fan_in = sympy.Mul(*shape)
     out = params["out"]
     needs.whole(out, "units", 1)
     biases = out if params.get("bias", True) else ZERO
-    return LayerResult((out,), fan_in * out, biases, ZERO, fan_in * out)
+    weights = ZERO if params.get("tied", False) else fan_in * out  # shared with an embedding (checked where built)
+    return LayerResult((out,), weights, biases, ZERO, fan_in * out)
 
 
 def _se(params, shape, defaults, needs):
@@ -246,12 +252,23 @@ def _se(params, shape, defaults, needs):
 
 def _prelu(params, shape, defaults, needs):
     """PyTorch's PReLU: one learned slope, or one per channel (num_parameters=C)."""
+    if params.get("channelwise", False) and layout(shape) == "tokens":
+        raise LayerProblem("a PReLU slope per channel takes channels on axis 1, as nn.PReLU(C) does, and tokens "
+                           "have none there; use one shared slope, prelu", OptionError)
     slopes = shape[0] if params.get("channelwise", False) else ONE
-    return LayerResult(tuple(shape), slopes, ZERO, ZERO, ZERO)
+    return LayerResult(shape, slopes, ZERO, ZERO, ZERO)
 
 
 def _same_shape(params, shape, defaults, needs):
-    return LayerResult(tuple(shape), ZERO, ZERO, ZERO, ZERO)
+    return LayerResult(shape, ZERO, ZERO, ZERO, ZERO)
+
+
+# The inputs a kind takes (symcount.layers.result.layout); each kind's own rule refines them.
+IMAGES = frozenset({"spatial", "flat"})
+ANY = IMAGES | {"tokens"}
+TOKENS = frozenset({"tokens"})
+LAYOUT_NAMES = {"spatial": "a C×L, C×H×W or C×D×H×W input", "flat": "a flat input", "tokens": "N×D tokens",
+                "ids": "token ids"}
 
 
 @dataclass(frozen=True)
@@ -261,6 +278,7 @@ class Kind:
     evaluate: Callable
     meaning: str
     module: str = ""   # the PyTorch module that builds it (the table's type column)
+    inputs: frozenset = IMAGES
 
 
 KINDS = {kind.name: kind for kind in (
@@ -271,31 +289,31 @@ KINDS = {kind.name: kind for kind in (
          "2-D transposed convolution", "ConvTranspose2d"),
     Kind("maxpool", ("pad", "stride", "dilation", "ceil", "round", "functional"), _pool, "max pooling", "MaxPool2d"),
     Kind("avgpool", ("pad", "stride", "ceil", "round", "functional"), _avgpool, "average pooling", "AvgPool2d"),
-    Kind("gap", ("functional",), _gap, "global average pooling to C×1×1", "AdaptiveAvgPool2d"),
+    Kind("gap", ("functional",), _gap, "global average pooling to C×1×1", "AdaptiveAvgPool2d", inputs=ANY),
     Kind("adaptiveavgpool", ("functional",), _adaptive, "adaptive average pooling to C×h×w", "AdaptiveAvgPool2d"),
     Kind("adaptivemaxpool", ("functional",), _adaptive, "adaptive max pooling to C×h×w", "AdaptiveMaxPool2d"),
-    Kind("flatten", (), _flatten, "flatten C×H×W to C·H·W", "Flatten"),
-    Kind("fc", ("bias",), _fc, "fully connected (flatten implied)", "Linear"),
+    Kind("flatten", (), _flatten, "flatten C×H×W to C·H·W", "Flatten", inputs=ANY),
+    Kind("fc", ("bias", "tied"), _fc, "fully connected (flatten implied); on tokens, per token", "Linear", inputs=ANY),
     Kind("bn", ("affine",), batchnorm, "batch normalisation", "BatchNorm2d"),
     Kind("instancenorm", ("affine",), instancenorm, "instance normalisation", "InstanceNorm2d"),
     Kind("lrn", (), _same_shape, "local response normalisation", "LocalResponseNorm"),
-    Kind("relu", ("functional",), _same_shape, "ReLU", "ReLU"),
-    Kind("relu6", ("functional",), _same_shape, "ReLU6 (MobileNet v2)", "ReLU6"),
-    Kind("lrelu", ("slope", "functional"), _same_shape, "leaky ReLU", "LeakyReLU"),
-    Kind("tanh", ("functional",), _same_shape, "tanh", "Tanh"),
-    Kind("sigmoid", ("functional",), _same_shape, "sigmoid", "Sigmoid"),
-    Kind("dropout", ("rate",), _same_shape, "dropout", "Dropout"),
-    Kind("softmax", ("functional",), _same_shape, "softmax", "Softmax"),
-    Kind("silu", (), _same_shape, "SiLU, also called swish (EfficientNet)", "SiLU"),
-    Kind("hardswish", (), _same_shape, "hard swish (MobileNet v3)", "Hardswish"),
-    Kind("hardsigmoid", (), _same_shape, "hard sigmoid (MobileNet v3's squeeze-and-excitation)", "Hardsigmoid"),
-    Kind("gelu", (), _same_shape, "GELU (ConvNeXt, transformers)", "GELU"),
-    Kind("elu", (), _same_shape, "ELU", "ELU"),
-    Kind("mish", (), _same_shape, "Mish", "Mish"),
-    Kind("prelu", ("channelwise",), _prelu, "PReLU: a learned slope, shared or per channel", "PReLU"),
+    Kind("relu", ("functional",), _same_shape, "ReLU", "ReLU", inputs=ANY),
+    Kind("relu6", ("functional",), _same_shape, "ReLU6 (MobileNet v2)", "ReLU6", inputs=ANY),
+    Kind("lrelu", ("slope", "functional"), _same_shape, "leaky ReLU", "LeakyReLU", inputs=ANY),
+    Kind("tanh", ("functional",), _same_shape, "tanh", "Tanh", inputs=ANY),
+    Kind("sigmoid", ("functional",), _same_shape, "sigmoid", "Sigmoid", inputs=ANY),
+    Kind("dropout", ("rate",), _same_shape, "dropout", "Dropout", inputs=ANY),
+    Kind("softmax", ("functional",), _same_shape, "softmax", "Softmax", inputs=ANY),
+    Kind("silu", (), _same_shape, "SiLU, also called swish (EfficientNet)", "SiLU", inputs=ANY),
+    Kind("hardswish", (), _same_shape, "hard swish (MobileNet v3)", "Hardswish", inputs=ANY),
+    Kind("hardsigmoid", (), _same_shape, "hard sigmoid (MobileNet v3's squeeze-and-excitation)", "Hardsigmoid", inputs=ANY),
+    Kind("gelu", (), _same_shape, "GELU (ConvNeXt, transformers)", "GELU", inputs=ANY),
+    Kind("elu", (), _same_shape, "ELU", "ELU", inputs=ANY),
+    Kind("mish", (), _same_shape, "Mish", "Mish", inputs=ANY),
+    Kind("prelu", ("channelwise",), _prelu, "PReLU: a learned slope, shared or per channel", "PReLU", inputs=ANY),
     Kind("groupnorm", ("groups", "affine"), groupnorm, "group normalisation", "GroupNorm"),
     Kind("layernorm", ("trailing", "affine", "channels_last"), layernorm, "layer normalisation over the channels at each "
-         "position (ConvNeXt), or over the trailing dimension", "LayerNorm2d"),
+         "position (ConvNeXt), or over the trailing dimension", "LayerNorm2d", inputs=ANY),
     Kind("upsample", ("scale", "size", "mode"), upsample, "upsampling (nearest or bilinear), by whole factors "
          "or to a size", "Upsample"),
     Kind("pixelshuffle", ("scale",), pixel_shuffle, "pixel shuffle: C×H×W to C/r²×rH×rW", "PixelShuffle"),
@@ -303,7 +321,21 @@ KINDS = {kind.name: kind for kind in (
     Kind("shuffle", ("groups",), channel_shuffle, "channel shuffle (ShuffleNet)", "ChannelShuffle"),
     Kind("se", ("squeeze", "reduction", "act", "gate"), _se, "squeeze-and-excitation: the input times a gate "
          "computed from its global average (Hu et al. 2018; torchvision's SqueezeExcitation)", "SqueezeExcitation"),
-    Kind("scale", (), layer_scale, "a learned scale per channel (ConvNeXt's layer scale)", "LayerScale"),
+    Kind("scale", (), layer_scale, "a learned scale per channel (ConvNeXt's layer scale)", "LayerScale", inputs=ANY),
+    Kind("patch", ("bias",), tk.patch, "patch embedding: p×p patches of C×H×W to N×D tokens (ViT)", "PatchEmbedding",
+         inputs=frozenset({"spatial"})),
+    Kind("embed", (), tk.embed, "token embedding: N token ids to N×D tokens from a V×D table", "Embedding",
+         inputs=frozenset({"ids"})),
+    Kind("pos", ("fixed",), tk.position, "position embedding added to the tokens: learned, one per token or a "
+         "table of P positions, or fixed", "PositionEmbedding", inputs=TOKENS),
+    Kind("segment", (), tk.segment, "segment (token type) embedding added to the tokens (BERT)", "SegmentEmbedding",
+         inputs=TOKENS),
+    Kind("cls", (), tk.class_token, "a learned class token put before the tokens (ViT)", "ClassToken",
+         inputs=TOKENS),
+    Kind("clspool", (), tk.class_pool, "the first token (the class token) as the output: N×D to D", "ClassPool",
+         inputs=TOKENS),
+    Kind("attn", ("causal", "memory", "kdim", "bias"), tk.attention, "multi-head attention: h heads, the Q, K, V "
+         "and output projections and the N×N scores", "MultiheadAttention", inputs=TOKENS),
 )}
 
 # How a keyword of the grammar names a kind (keywords are case-insensitive).
@@ -319,7 +351,9 @@ KEYWORDS = {"conv": "conv", "deconv": "deconv", "convt": "deconv", "tconv": "dec
             "prelu": "prelu", "groupnorm": "groupnorm", "gn": "groupnorm", "layernorm": "layernorm",
             "ln": "layernorm", "scale": "scale", "layerscale": "scale", "upsample": "upsample",
             "pixelshuffle": "pixelshuffle", "shuffle": "shuffle", "channelshuffle": "shuffle", "se": "se",
-            "crop": "crop"}
+            "crop": "crop", "patch": "patch", "embed": "embed", "embedding": "embed", "pos": "pos",
+            "segment": "segment", "cls": "cls", "clspool": "clspool", "attn": "attn", "attention": "attn",
+            "mha": "attn"}
 
 
 def option_name(kind: str, written: str) -> str:
@@ -339,10 +373,19 @@ def parse_option(kind: str, written: str, value) -> tuple:
     return name, OPTIONS[name].parse(value, name)
 
 
-@lru_cache(maxsize=8192)
+def _wrong_input(kind: str, given: str) -> str:
+    takes = " or ".join(LAYOUT_NAMES[name] for name in ("spatial", "flat", "tokens", "ids") if name in KINDS[kind].inputs)
+    hint = {"ids": "; token ids become tokens through an embedding first: embed50257-768",
+            "tokens": "; on tokens, layers act per token (fc, layernorm, gelu, dropout) or across them (attn)"}
+    return f"{kind} takes {takes}, not {LAYOUT_NAMES[given]}{hint.get(given, '')}"
+
+
+@lru_cache(maxsize=8192, typed=True)  # typed: N×D tokens are not the C×L tuple they equal
 def evaluate(kind: str, params: tuple, shape: tuple, defaults: Defaults) -> LayerResult:
     """Evaluate one layer on one input shape; cached, as deep nets repeat layers."""
     needs = Needs()
+    if layout(shape) not in KINDS[kind].inputs:
+        raise LayerProblem(_wrong_input(kind, layout(shape)))
     result = KINDS[kind].evaluate(dict(params), shape, defaults, needs)
     module = dimensional(KINDS[kind].module, shape)  # Conv1d, BatchNorm3d, … off C×H×W
     if not result.module and module != KINDS[kind].module:

@@ -5,7 +5,7 @@ import sympy
 
 from symcount.errors import OptionError
 from symcount.layers.requirements import LayerProblem
-from symcount.layers.result import ZERO, LayerResult, spatial
+from symcount.layers.result import ZERO, LayerResult, layout, spatial
 
 
 def batchnorm(params, shape, defaults, needs):
@@ -38,17 +38,19 @@ def groupnorm(params, shape, defaults, needs):
 
 def layernorm(params, shape, defaults, needs):
     """LayerNorm over the channels at each position (torchvision's LayerNorm2d, ConvNeXt) on
-    C×H×W, over the trailing dimension with [trailing] (nn.LayerNorm(W)), over a flat N."""
-    trailing = params.get("trailing", False) or len(shape) == 1
+    C×H×W, over the trailing dimension with [trailing] (nn.LayerNorm(W)), over a flat N, over
+    each token's D on N×D tokens (nn.LayerNorm(D))."""
+    trailing = params.get("trailing", False) or len(shape) == 1 or layout(shape) == "tokens"
     if not trailing and not params.get("channels_last") and len(shape) != 3:
         raise LayerProblem("layernorm over the channels at each position is torchvision's LayerNorm2d, on C×H×W; "
                            "on another input write layernorm[trailing] (nn.LayerNorm over the last axis)", OptionError)
     size = shape[-1] if trailing else shape[0]
     trainable = size if params.get("affine", True) else ZERO
-    return LayerResult(tuple(shape), trainable, trainable, ZERO, ZERO,
+    return LayerResult(shape, trainable, trainable, ZERO, ZERO,
                        module="LayerNorm" if trailing or params.get("channels_last") else "LayerNorm2d")
 
 
 def layer_scale(params, shape, defaults, needs):
-    """A learned scale per channel (ConvNeXt's layer scale, a C×1×1 parameter multiplying its input)."""
-    return LayerResult(tuple(shape), shape[0], ZERO, ZERO, ZERO)
+    """A learned scale per channel (ConvNeXt's layer scale, a C×1×1 parameter multiplying its input),
+    per feature on tokens (CaiT's and DeiT III's layer scale, a D-vector)."""
+    return LayerResult(shape, shape[-1 if layout(shape) == "tokens" else 0], ZERO, ZERO, ZERO)

@@ -151,6 +151,14 @@ OPTIONS = {spec.name: spec for spec in (
                                              "not over the channels at each position"),
     OptionSpec("channels_last", ("linear",), _flag, "the model runs it on a channels-last tensor, as nn.Linear "
                                                     "(conv1) or nn.LayerNorm over the channels (ConvNeXt's blocks)"),
+    OptionSpec("causal", ("is_causal",), _flag, "attention masked to earlier tokens (no count changes: PyTorch "
+                                                "computes the whole N×N product)"),
+    OptionSpec("memory", ("kv",), _single, "cross-attention: the number of tokens keys and values come from"),
+    OptionSpec("kdim", ("memory_width",), _single, "cross-attention: the width of the tokens keys and values come "
+                                                   "from (the token width by default)"),
+    OptionSpec("fixed", ("sinusoidal",), _flag, "a fixed (sinusoidal) position embedding, with no parameters"),
+    OptionSpec("tied", ("shared",), _flag, "the weights are the embedding's (GPT-2's output layer), counted once "
+                                           "there"),
     OptionSpec("output_padding", ("op", "outpad"), _axes,
                "extra size on one side of a transposed convolution's output: n or one per axis"),
 )}

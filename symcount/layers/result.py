@@ -40,8 +40,41 @@ SPATIAL_SHAPES = "C×L, C×H×W or C×D×H×W"
 
 
 def has_spatial_axes(shape) -> bool:
-    """Whether a shape is channels and 1, 2 or 3 spatial axes (not a flat N)."""
-    return len(shape) - 1 in SHAPE_NAMES
+    """Whether a shape is channels and 1, 2 or 3 spatial axes (not a flat N, not tokens)."""
+    return len(shape) - 1 in SHAPE_NAMES and not isinstance(shape, (Tokens, TokenIds))
+
+
+# --------------------------------------------------------------------------- tokens
+
+class Tokens(tuple):
+    """N tokens of width D, N×D: a sequence, not a C×L signal (its own type, so that no layer
+    reads one as the other).  Compares equal to the plain tuple (N, D)."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"Tokens{tuple.__repr__(self)}"
+
+
+class TokenIds(tuple):
+    """A sequence of N token ids, (N,): what an embedding turns into N×D tokens."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"TokenIds{tuple.__repr__(self)}"
+
+
+def layout(shape) -> str:
+    """What a shape is: "ids", "tokens", "spatial" (C×L, C×H×W, C×D×H×W) or "flat" (N)."""
+    if isinstance(shape, TokenIds):
+        return "ids"
+    if isinstance(shape, Tokens):
+        return "tokens"
+    return "spatial" if has_spatial_axes(shape) else "flat"
+
+
+def like(shape, values) -> tuple:
+    """`values` as a shape of the same layout as `shape` (tokens stay tokens)."""
+    return type(shape)(values) if isinstance(shape, (Tokens, TokenIds)) else tuple(values)
 
 
 def spatial(shape, kind):

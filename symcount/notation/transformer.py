@@ -14,6 +14,7 @@ from lark import Token, Transformer_NonRecursive, v_args
 from symcount.errors import LimitError, NotationError, OptionError
 from symcount.layers.kinds import KEYWORDS, parse_option
 from symcount.layers.requirements import LayerProblem
+from symcount.layers.result import TokenIds, Tokens
 from symcount.notation.blocks import MAX_DIGITS, BlockExpansion
 from symcount.notation.grammar import parser
 from symcount.notation.functions import FUNCTIONS
@@ -35,7 +36,7 @@ BRANCH_KINDS = {"res": "res", "residual": "res", "add": "add", "cat": "cat", "co
 # The grammar's keyword terminals: a block named so that one of these matches at its
 # start (conv2block, res_x is fine) would be read as that keyword where it is called.
 KEYWORD_TERMINALS = ("INPUT", "DEF", "RATIONAL", "CONV", "DECONV", "DEPTHWISE", "BRANCH_KIND", "POOL_KIND",
-                     "ADAPTIVE_POOL", "FC", "PLAIN_KIND")
+                     "ADAPTIVE_POOL", "FC", "PLAIN_KIND", "PATCH", "EMBED", "ATTENTION", "POS", "SEGMENT")
 
 
 def _reads_as_keyword(name: str) -> bool:
@@ -181,10 +182,24 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
         return children[0]
 
     dim_number = number
-    dim_symbol = symbol
 
-    def shape(self, children):
-        return tuple(c for c in children if not isinstance(c, Token))
+    def dim_symbol(self, children):
+        name = children[0]
+        if name.lower() == "tokens":  # input n_ctx tokens: the x split the name, so `tokens` came as a size
+            raise self._error(NotationError, "'tokens' follows the sizes of a token shape (input 1024 tokens, "
+                              "input 197x768 tokens), and a bare symbol there cannot contain the letter x, which "
+                              "separates sizes: write it in braces, input {n_ctx} tokens", name, len(name))
+        return symbol(str(name))
+
+    @v_args(meta=True)
+    def shape(self, meta, children):
+        dims = tuple(c for c in children if not isinstance(c, Token))
+        if not any(isinstance(c, Token) and c.type == "TOKENS" for c in children):
+            return dims
+        if len(dims) > 2:
+            raise self._error(NotationError, "tokens are N token ids (input 1024 tokens) or N tokens of width D "
+                              f"(input 197x768 tokens), not {len(dims)} sizes", meta)
+        return TokenIds(dims) if len(dims) == 1 else Tokens(dims)
 
     @v_args(meta=True)
     def input_decl(self, meta, children):
@@ -230,6 +245,26 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
     @v_args(meta=True)
     def fc(self, meta, children):
         return _Core("fc", {"out": children[-1]}, meta)
+
+    @v_args(meta=True)
+    def patch(self, meta, children):
+        return _Core("patch", {"kernel": children[1], "out": children[2]}, meta)
+
+    @v_args(meta=True)
+    def embed(self, meta, children):
+        return _Core("embed", {"vocabulary": children[1], "out": children[2]}, meta)
+
+    @v_args(meta=True)
+    def attention(self, meta, children):
+        return _Core("attn", {"heads": children[1]}, meta)
+
+    @v_args(meta=True)
+    def position(self, meta, children):
+        return _Core("pos", {"positions": children[1]} if len(children) > 1 else {}, meta)
+
+    @v_args(meta=True)
+    def segment(self, meta, children):
+        return _Core("segment", {"types": children[1]}, meta)
 
     @v_args(meta=True)
     def plain(self, meta, children):

@@ -7,6 +7,7 @@ import io
 import json
 
 from symcount.render.model import Extras
+from symcount.layers.result import layout
 from symcount.rows import QUANTITIES
 
 
@@ -39,6 +40,7 @@ def as_json(network, values, rows, extras=Extras()) -> str:
                        **_record(row, values, QUANTITIES),
                        **{c.key: plain(c.figures[index]) for c in extras.columns}})
     document = {"input": dims(network.input_shape), "output": dims(network.output_shape),
+                "input_layout": layout(network.input_shape), "output_layout": layout(network.output_shape),
                 "padding": network.defaults.padding if isinstance(network.defaults.padding, str)
                 else str(network.defaults.padding[0]),
                 "rounding": {"convolution": network.defaults.conv, "pooling": network.defaults.pool},

@@ -17,6 +17,7 @@ from symcount.analyses.sizes import Sizes
 from symcount.errors import SymcountError
 from symcount.layers.kinds import KINDS
 from symcount.render.formula import show, show_shape
+from symcount.layers.result import layout
 from symcount.rows import QUANTITIES
 
 HEADINGS = {"weights": "weights", "biases": "biases", "params": "params", "non_trainable": "non-trainable",
@@ -187,9 +188,14 @@ def notes(network, values, extras=Extras(), given=None) -> list[str]:
     rounding = defaults.conv if defaults.conv == defaults.pool else \
         f"{defaults.conv} (convolution), {defaults.pool} (pooling)"
     shape = show_shape((given or network).input_shape)
+    if layout(network.input_shape) in ("tokens", "ids"):
+        shape += " tokens"
     if given is not None:
         shape += " at " + ", ".join(f"{name}={show(value)}" for name, value in given.items)
-    out.append(f"input {shape}; convolution padding {padding}; rounding {rounding}")
+    # padding and rounding say nothing about a transformer without convolutions or pooling
+    tokens_only = all(not row.windows or row.kind == "patch" for row in network.layers) and \
+        any(layout(row.output) == "tokens" for row in network.layers)
+    out.append(f"input {shape}" if tokens_only else f"input {shape}; convolution padding {padding}; rounding {rounding}")
     symbols = network.symbols
     if symbols:
         integers = [name for name, s in symbols.items() if s.is_integer]

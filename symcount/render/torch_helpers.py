@@ -1,6 +1,7 @@
 """The helper classes an exported module file defines when it uses them: joins of paths
 (residual, add, concatenate, multiply, split) and the modules PyTorch lacks (LayerNorm2d and
-the layer scale, as torchvision's convnext.py writes them)."""
+the layer scale, as torchvision's convnext.py writes them; the token layers, as torchvision's
+vision_transformer.py and GPT-2's and BERT's code compute them)."""
 
 HELPERS = {
     "Split": '''class Split(nn.Module):
@@ -92,11 +93,12 @@ HELPERS = {
         return self.module(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
 ''',
     "LayerScale": '''class LayerScale(nn.Module):
-    """scale: a learned scale per channel (ConvNeXt's layer scale, initialised as torchvision does)."""
+    """scale: a learned scale per channel (ConvNeXt's layer scale, initialised as torchvision does),
+    of shape (C, 1, 1) on C×H×W, (C, 1) on C×L, (D,) on tokens."""
 
-    def __init__(self, channels, value=1e-6):
+    def __init__(self, shape, value=1e-6):
         super().__init__()
-        self.scale = nn.Parameter(torch.full((channels, 1, 1), value))
+        self.scale = nn.Parameter(torch.full(shape, value))
 
     def forward(self, x):
         return self.scale * x
@@ -130,5 +132,106 @@ HELPERS = {
 
     def forward(self, x):
         return torch.cat([branch(x) for branch in self.branches], 1)
+''',
+    "PatchEmbedding": '''class PatchEmbedding(nn.Module):
+    """patch: p×p patches to tokens of width D, a convolution with kernel and stride p, then (B, D, h, w)
+    to (B, h·w, D), as torchvision's ViT does it (conv_proj, reshape, permute)."""
+
+    def __init__(self, channels, width, patch, bias=True):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(width, channels, *patch) * 0.02)
+        self.bias = nn.Parameter(torch.zeros(width)) if bias else None
+        self.patch = patch
+
+    def forward(self, x):
+        conv = getattr(nn.functional, f"conv{len(self.patch)}d")
+        return conv(x, self.weight, self.bias, stride=self.patch).flatten(2).transpose(1, 2)
+''',
+    "ClassToken": '''class ClassToken(nn.Module):
+    """cls: a learned class token put before the tokens."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.class_token = nn.Parameter(torch.zeros(1, 1, width))
+
+    def forward(self, x):
+        return torch.cat([self.class_token.expand(x.shape[0], -1, -1), x], dim=1)
+''',
+    "PositionEmbedding": '''class PositionEmbedding(nn.Module):
+    """pos: a learned position embedding added to the tokens, a table of `positions` rows of which
+    the first N are used (one row per token where positions = N)."""
+
+    def __init__(self, positions, width):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(positions, width) * 0.02)
+
+    def forward(self, x):
+        return x + self.weight[:x.shape[1]]
+''',
+    "FixedPositionEmbedding": '''class FixedPositionEmbedding(nn.Module):
+    """pos[fixed]: the sinusoidal position encoding of Vaswani et al. 2017 (Sec. 3.5) added, no parameters."""
+
+    def forward(self, x):
+        n, d = x.shape[1], x.shape[2]
+        position = torch.arange(n, dtype=x.dtype, device=x.device)[:, None]
+        frequency = torch.exp(torch.arange(0, d, 2, dtype=x.dtype, device=x.device) * (-9.210340371976184 / d))
+        encoding = torch.zeros(n, d, dtype=x.dtype, device=x.device)
+        encoding[:, 0::2] = torch.sin(position * frequency)
+        encoding[:, 1::2] = torch.cos(position * frequency)[:, :d // 2]
+        return x + encoding
+''',
+    "SegmentEmbedding": '''class SegmentEmbedding(nn.Module):
+    """segment: BERT's token type embedding added to the tokens (every token of segment 0 here)."""
+
+    def __init__(self, types, width):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(types, width) * 0.02)
+
+    def forward(self, x):
+        return x + self.weight[0]
+''',
+    "SelfAttention": '''class SelfAttention(nn.Module):
+    """attn: multi-head self-attention with nn.MultiheadAttention's parameters (in_proj_*, out_proj_*),
+    computed with scaled_dot_product_attention (whose N×N products FlopCounterMode counts)."""
+
+    def __init__(self, width, heads, causal=False, bias=True):
+        super().__init__()
+        self.heads, self.causal = heads, causal
+        self.in_proj_weight = nn.Parameter(torch.randn(3 * width, width) * width ** -0.5)
+        self.in_proj_bias = nn.Parameter(torch.zeros(3 * width)) if bias else None
+        self.out_proj_weight = nn.Parameter(torch.randn(width, width) * width ** -0.5)
+        self.out_proj_bias = nn.Parameter(torch.zeros(width)) if bias else None
+
+    def forward(self, x):
+        b, n, d = x.shape
+        q, k, v = (t.reshape(b, n, self.heads, d // self.heads).transpose(1, 2)
+                   for t in nn.functional.linear(x, self.in_proj_weight, self.in_proj_bias).chunk(3, dim=-1))
+        y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
+        return nn.functional.linear(y.transpose(1, 2).reshape(b, n, d), self.out_proj_weight, self.out_proj_bias)
+''',
+    "ClassPool": '''class ClassPool(nn.Module):
+    """clspool: the first token's output (the class token), x[:, 0]."""
+
+    def forward(self, x):
+        return x[:, 0]
+''',
+    "TokenMean": '''class TokenMean(nn.Module):
+    """gap on tokens: their average, (B, N, D) to (B, D)."""
+
+    def forward(self, x):
+        return x.mean(dim=1)
+''',
+    "TiedLinear": '''class TiedLinear(nn.Linear):
+    """fc[tied]: an output layer whose weights are the token embedding's (tie_embeddings shares them)."""
+
+
+def tie_embeddings(model):
+    """Give each TiedLinear the weights of the last nn.Embedding before it, as GPT-2 ties its output layer."""
+    embedding = None
+    for module in model.modules():
+        if isinstance(module, nn.Embedding):
+            embedding = module
+        elif isinstance(module, TiedLinear):
+            module.weight = embedding.weight
 ''',
 }

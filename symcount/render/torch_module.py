@@ -19,16 +19,18 @@ from symcount.errors import ExportError
 from symcount.joins import MATCHING, ends_in_bare_crop
 from symcount.layers import arithmetic as ar
 from symcount.layers.kinds import evaluate
-from symcount.layers.result import dimensional
+from symcount.layers.result import dimensional, layout
 from symcount.layers.requirements import LayerProblem
 from symcount.notation.spec import Branches, Layer
 from symcount.render.torch_helpers import HELPERS
+from symcount.render.torch_tokens import token_modules
 from symcount.rows import format_shape
 
 MAX_MODULES = 100_000  # modules written out; a longer network is a runaway repeat
 INDENT = "    "
 
 
+TOKEN_LAYERS = frozenset({"patch", "embed", "pos", "segment", "cls", "clspool", "attn"})
 JOINS = {"res": "Residual", "add": "Add", "cat": "Concat", "mul": "Multiply", "split": "Split"}
 ACTIVATIONS = {"relu": "nn.ReLU()", "relu6": "nn.ReLU6()", "tanh": "nn.Tanh()", "sigmoid": "nn.Sigmoid()",
                "softmax": "nn.Softmax(dim=1)", "silu": "nn.SiLU()", "hardswish": "nn.Hardswish()",
@@ -186,6 +188,8 @@ class _Writer:
             return [self.deconv(layer, params, shape, result)]
         if kind in ("maxpool", "avgpool"):
             return self.pool(layer, params, shape, result)
+        if kind in TOKEN_LAYERS or layout(shape) == "tokens":
+            return self.token_layer(layer, params, shape, result)
         if kind == "fc":
             linear = f"nn.Linear({_int(sympy.Mul(*shape), 'the input features', layer)}, " \
                      f"{_int(params['out'], 'the units', layer)}" + \
@@ -229,6 +233,14 @@ class _Writer:
             return [f"nn.Dropout({_literal(params['rate'])})" if "rate" in params else "nn.Dropout()"]
         return [ACTIVATIONS[kind]]
 
+    def token_layer(self, layer, params, shape, result) -> list:
+        """The layers that make or act on tokens (symcount.render.torch_tokens)."""
+        if layer.kind in ("layernorm", "scale"):
+            return [self.norm(layer, params, shape, result)]
+        if layer.kind != "softmax" and (layer.kind in ACTIVATIONS or layer.kind in ("dropout", "lrelu", "prelu", "flatten")):
+            return self.module(Layer(layer.kind, layer.params, layer.text, layer.span), params, (), result)
+        return token_modules(layer, params, shape, result, self.helpers, _int)
+
     def norm(self, layer, params, shape, result) -> str:
         """GroupNorm, LayerNorm (over the channels: the LayerNorm2d helper) and the layer scale."""
         affine = "" if params.get("affine", True) else (", elementwise_affine=False" if layer.kind == "layernorm"
@@ -236,7 +248,12 @@ class _Writer:
         if layer.kind == "groupnorm":
             return f"nn.GroupNorm({_int(params['groups'], 'the groups', layer)}, " \
                    f"{_int(shape[0], 'the channels', layer)}{affine})"
-        helper = "LayerScale" if layer.kind == "scale" else result.module
+        if layer.kind == "scale":
+            self.helpers.add("LayerScale")
+            if layout(shape) == "tokens":
+                return f"LayerScale(({_int(shape[-1], 'the width', layer)},))"
+            return f"LayerScale(({_int(shape[0], 'the channels', layer)}{', 1' * (len(shape) - 1)}))"
+        helper = result.module
         if params.get("channels_last"):
             self.helpers.add("ChannelsLast")
             return f"ChannelsLast(nn.LayerNorm({_int(shape[0], 'the channels', layer)}{affine}))"
@@ -387,11 +404,13 @@ def to_torch(network, name: str = "Net", title: str | None = None) -> str:
         source += ["", HELPERS[helper]]
     cls = class_name(name)
     source += ["", f"class {cls}(nn.Module):",
-               f'{INDENT}"""Input {shape}."""', "",
+               f'{INDENT}"""Input {shape}."""', ""] + ([
+               f"{INDENT}input_dtype = torch.long  # token ids", ""] if layout(network.input_shape) == "ids" else []) + [
                f"{INDENT}def __init__(self):",
                f"{INDENT * 2}super().__init__()",
                f"{INDENT * 2}self.layers = nn.Sequential("] + lines + [
-               f"{INDENT * 2})", "",
+               f"{INDENT * 2})"] + ([f"{INDENT * 2}tie_embeddings(self)"] if "TiedLinear" in writer.helpers else []) + [
+               "",
                f"{INDENT}def forward(self, x):"] + ([
                f"{INDENT * 2}return self.layers(x)", ""] if "Side" not in writer.helpers else [
                f"{INDENT * 2}x = self.layers(x)",
@@ -399,7 +418,8 @@ def to_torch(network, name: str = "Net", title: str | None = None) -> str:
     if all(d.is_Integer for d in network.input_shape):
         source += ["", "if __name__ == \"__main__\":",
                    f"{INDENT}model = {cls}()",
-                   f"{INDENT}out = model(torch.zeros(1, {', '.join(str(d) for d in network.input_shape)}))",
+                   f"{INDENT}out = model(torch.zeros(1, {', '.join(str(d) for d in network.input_shape)}"
+                   + (", dtype=torch.long" if layout(network.input_shape) == "ids" else "") + "))",
                    f"{INDENT}print(*[o.shape for o in out] if isinstance(out, tuple) else [out.shape], "
                    "sum(p.numel() for p in model.parameters()))", ""]
     return "\n".join(source)

@@ -1,0 +1,45 @@
+"""The exporter's modules for the token layers: the patch embedding, the embeddings, the class
+token and its pooling, attention, and nn.Linear on each token (GPT-2's tied output layer)."""
+from __future__ import annotations
+
+from symcount.errors import ExportError
+
+HELPER = {"patch": "PatchEmbedding", "pos": "PositionEmbedding", "segment": "SegmentEmbedding", "cls": "ClassToken",
+          "clspool": "ClassPool", "gap": "TokenMean", "attn": "SelfAttention"}
+
+
+def token_modules(layer, params, shape, result, helpers: set, whole) -> list:
+    """The module source for one token layer; `helpers` collects the helper classes it uses and
+    `whole(value, what, layer)` gives a value as an int (or an ExportError)."""
+    kind = layer.kind
+    if kind == "softmax":
+        return ["nn.Softmax(dim=-1)"]
+    if kind == "embed":
+        return [f"nn.Embedding({whole(params['vocabulary'], 'the vocabulary', layer)}, "
+                f"{whole(params['out'], 'the token width', layer)})"]
+    if kind == "fc":
+        width, out = whole(shape[-1], "the token width", layer), whole(params["out"], "the units", layer)
+        name = "TiedLinear" if params.get("tied") else "nn.Linear"
+        if params.get("tied"):
+            helpers.add("TiedLinear")
+        return [f"{name}({width}, {out}" + ("" if params.get("bias", True) else ", bias=False") + ")"]
+    helper = result.module if kind == "pos" and result.module else HELPER[kind]
+    helpers.add(helper)
+    width = whole(result.output[-1], "the token width", layer)
+    if kind == "patch":
+        patch = tuple(whole(p, "the patch", layer) for p in params["kernel"])
+        return [f"PatchEmbedding({whole(shape[0], 'the channels', layer)}, {width}, {patch}"
+                + ("" if params.get("bias", True) else ", bias=False") + ")"]
+    if kind == "attn":
+        if "memory" in params:
+            raise ExportError(f"{layer.text}: cross-attention takes its keys and values from a second input, "
+                              "and an exported module takes one; export writes self-attention only")
+        options = (", causal=True" if params.get("causal") else "") + ("" if params.get("bias", True) else ", bias=False")
+        return [f"SelfAttention({width}, {whole(params['heads'], 'the heads', layer)}{options})"]
+    if helper == "PositionEmbedding":
+        return [f"PositionEmbedding({whole(params.get('positions', shape[0]), 'the positions', layer)}, {width})"]
+    if kind == "segment":
+        return [f"SegmentEmbedding({whole(params['types'], 'the segment types', layer)}, {width})"]
+    if kind == "cls":
+        return [f"ClassToken({width})"]
+    return [f"{helper}()"]

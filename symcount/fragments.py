@@ -6,7 +6,7 @@ import sympy
 
 from symcount.errors import OptionError
 from symcount.layers.options import for_axes
-from symcount.layers.result import has_spatial_axes, like
+from symcount.layers.result import has_spatial_axes, layout, like
 from symcount.layers.requirements import LayerProblem
 from symcount.notation.spec import INPUT_CHANNELS, Branches, Layer, symbol
 
@@ -28,12 +28,13 @@ def substitute(value, mapping):
 
 
 def layer_params(params, mapping, shape):
-    """A layer's parameters with the symbols' values and {in}, the channels of its input, and
+    """A layer's parameters with the symbols' values and {in}, the channels of its input (a token's
+    width on tokens), and
     its per-axis values (kernel, stride, …) spread over the input's spatial axes."""
     params = substitute(params, mapping)
     channels = symbol(INPUT_CHANNELS)
     if any(isinstance(value, sympy.Basic) and value.has(channels) for _, value in params):
-        params = substitute(params, {channels: shape[0]})
+        params = substitute(params, {channels: shape[-1] if layout(shape) == "tokens" else shape[0]})
     if has_spatial_axes(shape):
         spread = for_axes(dict(params), len(shape) - 1)
         params = tuple((name, spread[name]) for name, _ in params)

@@ -282,6 +282,18 @@ def test_gpt_against_hoffmann_et_al():
     assert (hoffmann - 2 * net.macs - 2 * n * V * d - L * 3 * h * n**2).expand() == 0
 
 
+def test_solve_finds_the_context_length_pytorch_gives_for_a_cost():
+    """solve against brute force: the lengths at which a small decoder built in PyTorch costs that much."""
+    net = zoo.load("gpt", L=2, d=8, h=2, V=11)
+    counts = {}
+    for length in range(1, 41):
+        model = build("gpt2", (length,), vocab=11, positions=length, layers=2, heads=2, width=8)
+        counts[length] = trace(model, (length,))[2]
+    target = counts[13]
+    found = net.solve([f"macs={target // 2}"], {"n_ctx": range(1, 41)}).solutions
+    assert found == tuple({"n_ctx": n} for n, flops in counts.items() if flops == target)
+
+
 def test_vit_cost_is_quadratic_in_the_patches_and_matches_pytorch_at_other_sizes():
     """vit_b_16 on 3×H×W: MACs a polynomial of degree 2 in the (H/16)(W/16) patches; at 384×384
     (torchvision's IMAGENET1K_SWAG_E2E_V1: 86,859,496 parameters, 55.48 GFLOPS) and at 160×240,
@@ -349,6 +361,12 @@ def test_token_mistakes_are_clear_errors(text, error, message):
     with pytest.raises(error, match=message) as caught:
         symcount.parse(text)
     assert caught.value.line == 1
+
+
+def test_in_is_the_token_width():
+    """{in} on tokens is D: an MLP block of 4·D, as nn.Linear(16, 64) then nn.Linear(64, 16) have."""
+    net = symcount.parse("input 8x16 tokens res(ln fc{4*in} gelu fc{in/4})")
+    assert net.params == (16 + 16) + (16 * 64 + 64) + (64 * 16 + 16) and net.output_shape == (8, 16)
 
 
 def test_cross_attention_does_not_export():

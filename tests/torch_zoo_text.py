@@ -10,7 +10,7 @@ The input is a (B, T) tensor of token ids (each model's `input_dtype` is torch.l
 from __future__ import annotations
 
 from torch_reference import nn, torch  # first: it skips the tests when torch is missing
-import torch.nn.functional as F
+from torch_zoo_vit import ClassPool, Residual, SelfAttention
 
 
 class PositionTable(nn.Module):
@@ -38,46 +38,12 @@ class SegmentEmbedding(nn.Module):
         return x + self.weight[0]
 
 
-class SelfAttention(nn.Module):
-    """Multi-head scaled dot-product self-attention as one leaf.  GPT-2's c_attn (width ->
-    3 width, with bias) and c_proj (width -> width, with bias), and BERT's query, key, value
-    (three width -> width with bias) and attention.output.dense, hold exactly these counts.
-    Scale 1/sqrt(head width) in both (SDPA's default); the dropout on the attention
-    probabilities is no module of its own and is left out."""
-
-    def __init__(self, width, heads, causal):
-        super().__init__()
-        assert width % heads == 0
-        self.heads, self.causal = heads, causal
-        self.in_proj_weight = nn.Parameter(torch.empty(3 * width, width))
-        self.in_proj_bias = nn.Parameter(torch.empty(3 * width))
-        self.out_proj_weight = nn.Parameter(torch.empty(width, width))
-        self.out_proj_bias = nn.Parameter(torch.empty(width))
-
-    def forward(self, x):
-        B, T, W = x.shape
-        q, k, v = F.linear(x, self.in_proj_weight, self.in_proj_bias).split(W, dim=2)
-        q, k, v = (t.view(B, T, self.heads, W // self.heads).transpose(1, 2) for t in (q, k, v))
-        a = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
-        return F.linear(a.transpose(1, 2).reshape(B, T, W), self.out_proj_weight, self.out_proj_bias)
-
-
-class ClassPool(nn.Module):
-    """BERT's pooler input: the hidden state of the first ([CLS]) token, (B, T, W) -> (B, W)."""
-
-    def forward(self, x):
-        return x[:, 0]
-
-
-class Residual(nn.Module):
-    """x + body(x); nothing after the sum (BERT's post-norm LayerNorm is the next leaf)."""
-
-    def __init__(self, body):
-        super().__init__()
-        self.body = body
-
-    def forward(self, x):
-        return x + self.body(x)
+# Attention, the class token's pooling and the residual sum are the ViT rebuild's leaves
+# (torchvision's nn.MultiheadAttention parameter set): GPT-2's c_attn (width -> 3 width, with bias)
+# and c_proj (width -> width, with bias), and BERT's query, key, value (three width -> width with
+# bias) and attention.output.dense, hold exactly these counts; the dropout on the attention
+# probabilities is no module of its own and is left out.  BERT's pooler reads the first ([CLS])
+# token; its post-norm LayerNorm is the leaf after the sum.
 
 
 def S(*layers):

@@ -345,6 +345,7 @@ def test_the_position_table_bounds_the_length():
     ("input 3x32x32 embed10-8", symcount.ShapeError, "embed takes token ids, not a C×L, C×H×W or C×D×H×W input"),
     ("input 8 tokens fc10", symcount.ShapeError, "fc takes .* not token ids; token ids become tokens through an "
                                                   "embedding first"),
+    ("input 8 embed10-4", symcount.ShapeError, "a sequence of N token ids is written input N tokens"),
     ("input 8x16 tokens conv3-4", symcount.ShapeError, "conv takes .* not N×D tokens; on tokens, layers act per token"),
     ("input 8x16 tokens bn", symcount.ShapeError, "bn takes .* not N×D tokens"),
     ("input 8 tokens embed10-8 pos4", symcount.ShapeError, "8 tokens do not fit a table of 4 positions"),

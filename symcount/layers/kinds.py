@@ -377,6 +377,8 @@ def _wrong_input(kind: str, given: str) -> str:
     takes = " or ".join(LAYOUT_NAMES[name] for name in ("spatial", "flat", "tokens", "ids") if name in KINDS[kind].inputs)
     hint = {"ids": "; token ids become tokens through an embedding first: embed50257-768",
             "tokens": "; on tokens, layers act per token (fc, layernorm, gelu, dropout) or across them (attn)"}
+    if kind == "embed" and given == "flat":  # `input T embed…`: the word tokens forgotten
+        hint["flat"] = "; a sequence of N token ids is written input N tokens"
     return f"{kind} takes {takes}, not {LAYOUT_NAMES[given]}{hint.get(given, '')}"
 
 

@@ -31,6 +31,7 @@ INDENT = "    "
 
 
 TOKEN_LAYERS = frozenset({"patch", "embed", "pos", "segment", "cls", "clspool", "attn"})
+ON_TOKENS = frozenset({"fc", "softmax", "gap"})  # kinds whose module is another on tokens (per token, over D)
 JOINS = {"res": "Residual", "add": "Add", "cat": "Concat", "mul": "Multiply", "split": "Split"}
 ACTIVATIONS = {"relu": "nn.ReLU()", "relu6": "nn.ReLU6()", "tanh": "nn.Tanh()", "sigmoid": "nn.Sigmoid()",
                "softmax": "nn.Softmax(dim=1)", "silu": "nn.SiLU()", "hardswish": "nn.Hardswish()",
@@ -188,8 +189,8 @@ class _Writer:
             return [self.deconv(layer, params, shape, result)]
         if kind in ("maxpool", "avgpool"):
             return self.pool(layer, params, shape, result)
-        if kind in TOKEN_LAYERS or layout(shape) == "tokens":
-            return self.token_layer(layer, params, shape, result)
+        if kind in TOKEN_LAYERS or (kind in ON_TOKENS and layout(shape) == "tokens"):
+            return token_modules(layer, params, shape, result, self.helpers, _int)
         if kind == "fc":
             linear = f"nn.Linear({_int(sympy.Mul(*shape), 'the input features', layer)}, " \
                      f"{_int(params['out'], 'the units', layer)}" + \
@@ -232,14 +233,6 @@ class _Writer:
         if kind == "dropout":
             return [f"nn.Dropout({_literal(params['rate'])})" if "rate" in params else "nn.Dropout()"]
         return [ACTIVATIONS[kind]]
-
-    def token_layer(self, layer, params, shape, result) -> list:
-        """The layers that make or act on tokens (symcount.render.torch_tokens)."""
-        if layer.kind in ("layernorm", "scale"):
-            return [self.norm(layer, params, shape, result)]
-        if layer.kind != "softmax" and (layer.kind in ACTIVATIONS or layer.kind in ("dropout", "lrelu", "prelu", "flatten")):
-            return self.module(Layer(layer.kind, layer.params, layer.text, layer.span), params, (), result)
-        return token_modules(layer, params, shape, result, self.helpers, _int)
 
     def norm(self, layer, params, shape, result) -> str:
         """GroupNorm, LayerNorm (over the channels: the LayerNorm2d helper) and the layer scale."""

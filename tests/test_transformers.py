@@ -370,6 +370,15 @@ def test_in_is_the_token_width():
     assert net.params == (16 + 16) + (16 * 64 + 64) + (64 * 16 + 16) and net.output_shape == (8, 16)
 
 
+def test_the_aliases_mean_the_canonical_forms():
+    """embedding/mha/attention and the options' short names, against the forms the rebuilds check."""
+    canonical = symcount.parse("input 6 tokens embed10-8 pos[fixed] attn2[causal] attn2[memory=3, kdim=4] "
+                               "fc10[bias=false, tied]")
+    aliased = symcount.parse("input 6 tokens embedding10-8 pos[sinusoidal] mha2[is_causal] "
+                             "attention2[kv=3, memory_width=4] fc10[bias=false, shared]")
+    assert aliased.totals() == canonical.totals() and [r.kind for r in aliased.layers] == [r.kind for r in canonical.layers]
+
+
 def test_cross_attention_does_not_export():
     net = symcount.parse("input 4x8 tokens attn2[memory=7, kdim=3]")
     with pytest.raises(symcount.ExportError, match="cross-attention takes its keys and values from a second input"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import sympy
+from symcount import algebra as al
 
 from symcount.analyses import receptive as rf
 from symcount.errors import LimitError, ShapeError
@@ -22,7 +22,7 @@ from symcount.notation.spec import Branches, Layer, NetworkSpec, Repeat
 from symcount.layers.result import has_spatial_axes
 from symcount.rows import Row, format_shape
 
-Expr = sympy.Expr
+Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
 
 MAX_ROWS = 20_000        # rows after expansion; more is a runaway repeat, not a network
 EXPAND_UP_TO = 64        # a numeric repeat this short is listed layer by layer ...
@@ -120,10 +120,10 @@ class Builder(Joins):
             self._check_tied(layer, dict(params)["out"], shape[-1])
         self.requirements.extend(result.requires)
         self.requirements.extend(needs.open)
-        one = sympy.Integer(1)
+        one = al.Integer(1)
         self.field = rf.after(self.field, layer.kind, result.windows, result.output)
         self.rows.append(Row("", layer.kind, layer.text, shape, result.output, one, result.weights,
-                             result.biases, result.non_trainable, sympy.Mul(*result.output), result.macs,
+                             result.biases, result.non_trainable, al.Mul(*result.output), result.macs,
                              result.exact, result.windows, tuple(self.scopes), self.field, result.transposed,
                              bool(layer.get("functional")), result.module))
         if len(self.rows) > MAX_ROWS:
@@ -215,7 +215,7 @@ class Builder(Joins):
             self.rows[first:] = [replace(row.times(remaining), field=growth.advance(row.field, remaining - 1))
                                  for row in one_pass]
             if not remaining.is_number and peeled:
-                self.assumptions.append(sympy.Ge(repeat.count, peeled))
+                self.assumptions.append(al.sympy().Ge(repeat.count, peeled))
                 self.requirements.append(Requirement(repeat.count - peeled, "nonnegative",
                                                      f"the repeat count {repeat.count} must be at least {peeled}"))
         self.field = growth.advance(self.field, remaining - 1)

@@ -2,8 +2,7 @@
 values, the automatic projection of res(body), squeeze-and-excitation as its path."""
 from __future__ import annotations
 
-import sympy
-
+from symcount import algebra as al
 from symcount.errors import OptionError
 from symcount.layers.options import for_axes
 from symcount.layers.result import has_spatial_axes, layout, like
@@ -13,15 +12,15 @@ from symcount.notation.spec import INPUT_CHANNELS, Branches, Layer, symbol
 
 def written(value) -> str:
     """A value as the notation writes it: 64, or {C/4} in braces where it is not a whole number."""
-    return str(value) if isinstance(value, (int, sympy.Integer)) else "{%s}" % value
+    return str(value) if (value.is_Integer if al.is_value(value) else isinstance(value, int)) else "{%s}" % value
 
 
 def substitute(value, mapping):
     """A value (expression, or nested tuples of them) with symbols replaced by `mapping`."""
     if not mapping:
         return value
-    if isinstance(value, sympy.Basic):
-        return value.xreplace(mapping)
+    if al.is_value(value):
+        return al.replaced(value, mapping)
     if isinstance(value, tuple):
         return like(value, (substitute(v, mapping) for v in value))
     return value
@@ -32,8 +31,7 @@ def layer_params(params, mapping, shape):
     width on tokens), and
     its per-axis values (kernel, stride, …) spread over the input's spatial axes."""
     params = substitute(params, mapping)
-    channels = symbol(INPUT_CHANNELS)
-    if any(isinstance(value, sympy.Basic) and value.has(channels) for _, value in params):
+    if any(al.is_expr(value) and value.has(channels := symbol(INPUT_CHANNELS)) for _, value in params):
         params = substitute(params, {channels: shape[-1] if layout(shape) == "tokens" else shape[0]})
     if has_spatial_axes(shape):
         spread = for_axes(dict(params), len(shape) - 1)
@@ -58,7 +56,7 @@ def squeeze_excitation(layer: Layer, channels) -> Branches:
     squeeze = params["squeeze"] if "squeeze" in params else channels / params["reduction"]
 
     def conv1(out):
-        return Layer("conv", (("kernel", (sympy.Integer(1),)), ("out", out)), f"conv1-{written(out)}", layer.span)
+        return Layer("conv", (("kernel", (al.Integer(1),)), ("out", out)), f"conv1-{written(out)}", layer.span)
 
     def plain(kind):
         return Layer(kind, (), kind, layer.span)
@@ -70,7 +68,7 @@ def squeeze_excitation(layer: Layer, channels) -> Branches:
 def projection_layers(channels, strides, span) -> tuple:
     """The automatic shortcut of res(body) that changes the shape: a 1×1 convolution with
     the body's strides, without bias, then BatchNorm."""
-    zero, one = sympy.Integer(0), sympy.Integer(1)
+    zero, one = al.Integer(0), al.Integer(1)
     conv = Layer("conv", (("bias", False), ("kernel", (one,)), ("out", channels), ("pad", (zero,)),
                           ("stride", tuple(strides))),
                  f"conv1-{written(channels)}" + _stride_text(strides) + " (projection)", span)

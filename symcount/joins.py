@@ -3,7 +3,7 @@ a matching size, and side heads that leave the trunk.  A mix-in of symcount.buil
 which gives it `items`, `layer`, `error`, `rows`, `field` and `requirements`."""
 from __future__ import annotations
 
-import sympy
+from symcount import algebra as al
 
 from symcount.analyses import receptive as rf
 from symcount.errors import ShapeError
@@ -61,7 +61,7 @@ class Joins:
         if node.kind in ("cat", "split"):
             if not _spatial_alike(outputs) or not self._meet(node, [o[1:] for o in outputs]):
                 raise self._mismatch(node, "concatenated", outputs, texts, "sizes")
-            return (sympy.Add(*[o[0] for o in outputs]),) + outputs[0][1:]
+            return (al.Add(*[o[0] for o in outputs]),) + outputs[0][1:]
         if any(len(o) != len(outputs[0]) for o in outputs) or not self._meet(node, outputs):
             raise self._mismatch(node, "added", outputs, texts, "shapes")
         return outputs[0]
@@ -107,7 +107,7 @@ class Joins:
             else:
                 for share in shares:
                     needs.whole(share, "a split's channel share", 1)
-                needs.require(sympy.Add(*shares) - shape[0], "zero", f"split's shares "
+                needs.require(al.Add(*shares) - shape[0], "zero", f"split's shares "
                               f"{' + '.join(str(s) for s in shares)} must add up to its input's {shape[0]} channels")
         except LayerProblem as problem:
             raise self.error(ShapeError, str(problem), node) from None
@@ -124,7 +124,7 @@ class Joins:
             sizes = [o[axis] for o in outputs if o[axis] != 1]
             if sizes and not self._meet(node, [(size,) for size in sizes]):
                 raise self._mismatch(node, "multiplied (each axis must agree or be 1)", outputs, texts, "shapes")
-            result.append(sizes[0] if sizes else sympy.Integer(1))
+            result.append(sizes[0] if sizes else al.Integer(1))
         return tuple(result)
 
     def _meet(self, node, shapes) -> bool:
@@ -173,7 +173,7 @@ class Joins:
         if isinstance(entry, tuple):
             strides = [after.stride / before.stride for before, after in zip(entry, body_field)]
         else:  # after a global layer the field is gone: multiply the strides of the body's own layers
-            strides = [sympy.Mul(*[row.windows[axis].stride ** row.count for row in body_rows
+            strides = [al.Mul(*[row.windows[axis].stride ** row.count for row in body_rows
                                    if row.windows and not row.text.endswith("(projection)")])
                        for axis in range(len(shape) - 1)]
         changes = [s - 1 for s in strides] + [output[0] - shape[0]]

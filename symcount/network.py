@@ -8,8 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import cached_property
 
-import sympy
-
+from symcount import algebra as al
 from symcount.analyses import receptive as rf
 from symcount.builder import Builder
 from symcount.fragments import substitute
@@ -19,11 +18,11 @@ from symcount.layers.kinds import Defaults
 from symcount.layers.requirements import LayerProblem, Needs
 from symcount.layers.result import SPATIAL_SHAPES, like
 from symcount.notation.parse import parse_expr, parse_notation, parse_shape
-from symcount.notation.transformer import too_large
+from symcount.notation.names import too_large
 from symcount.notation.spec import INPUT_CHANNELS, Layer, NetworkSpec, Repeat, symbol, walk
 from symcount.rows import QUANTITIES, fold, format_shape, named, side_heads
 
-Expr = sympy.Expr
+Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
 
 PADDINGS = ("half", "valid", "same", "full")
 # Each framework's rounding of convolutions and pooling, and its default padding.
@@ -41,14 +40,15 @@ def _as_expr(value, what):
     refused unless it is a whole number, a rational or an expression in symbols."""
     if isinstance(value, bool):
         raise SymbolError(f"{what}: expected an integer or expression, got {value!r}")
-    if isinstance(value, int):
-        value = sympy.Integer(value)
-    elif isinstance(value, str):
+    if isinstance(value, str):
         value = parse_expr(value)
-    elif not isinstance(value, sympy.Expr):
+    elif not (al.is_number(value) or al.is_expr(value) and isinstance(value, al.sympy().Expr)):
         raise SymbolError(f"{what}: expected an integer or expression, got {value!r}")
-    if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) or value.atoms(sympy.Float):
-        raise SymbolError(f"{what}: expected an integer or an exact expression, got {value}")
+    value = al.exact(value)
+    if al.is_expr(value):
+        sympy = al.sympy()
+        if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) or value.atoms(sympy.Float):
+            raise SymbolError(f"{what}: expected an integer or an exact expression, got {value}")
     if too_large(value):
         raise LimitError(f"{what}: a value with more than 500 digits")
     return value
@@ -69,7 +69,7 @@ def _free_symbols(spec: NetworkSpec, shape) -> set:
     found = set()
 
     def visit(value):
-        if isinstance(value, sympy.Basic):
+        if al.is_expr(value):
             found.update(value.free_symbols)
         elif isinstance(value, tuple):
             for v in value:
@@ -78,7 +78,7 @@ def _free_symbols(spec: NetworkSpec, shape) -> set:
     visit(tuple(shape))
     for item in walk(spec.items):
         visit(item.params if isinstance(item, Layer) else item.count if isinstance(item, Repeat) else ())
-    return found - {symbol(INPUT_CHANNELS)}  # {in} is each layer's own input, not the network's symbol
+    return found - {symbol(INPUT_CHANNELS)} if found else found  # {in} is each layer's own input, not the network's symbol
 
 
 DEFAULT_INPUT = "CxHxW"
@@ -97,7 +97,7 @@ class Network:
         self.defaults = defaults
         self._input_from_text = input_from_text  # the text's `input` line: its errors point there
         mapping = dict(mapping or {})
-        self.input_shape = like(input_shape, (sympy.Integer(d) if isinstance(d, int) else d
+        self.input_shape = like(input_shape, (al.exact(d)
                                               for d in substitute(input_shape, mapping)))
         self._mapping = mapping
         builder = Builder(spec, defaults, mapping)
@@ -135,8 +135,8 @@ class Network:
 
     # ------------------------------------------------------------ totals
     def _total(self, quantity: str) -> Expr:
-        total = sympy.Add(*[getattr(row, quantity) for row in self.layers])
-        return total if total.is_number else sympy.expand(total)
+        total = al.Add(*[getattr(row, quantity) for row in self.layers])
+        return total if total.is_number else al.expand(total)
 
     @cached_property
     def weights(self) -> Expr:
@@ -314,7 +314,7 @@ class Network:
         options = table_options(columns, params_only, formulas, wide, width, caption, label)
         settings = dict(convention=convention, backward=backward, memory=memory, receptive_field=receptive_field,
                         switches={**(switches or {}), **more_switches})
-        if values and not any(isinstance(name, sympy.Symbol) for name in values):
+        if values and not any(al.is_expr(name) for name in values):
             values = self.values(**{str(name): value for name, value in values.items()})
         if values and not formulas and format not in ("json", "csv"):
             shown = self.subs(**{str(name): value for name, value in values.items()})

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import sympy
+from symcount import algebra as al
 
 from symcount.layers.result import layout
 
-Expr = sympy.Expr
+Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
 QUANTITIES = ("weights", "biases", "params", "non_trainable", "activations", "macs")
 COUNTED = ("weights", "biases", "non_trainable", "activations", "macs")  # a Row's stored counts
 
@@ -16,7 +16,7 @@ COUNTED = ("weights", "biases", "non_trainable", "activations", "macs")  # a Row
 def dimension_text(dim) -> str:
     """A dimension as text; a sum in parentheses, so 6×(H - 4)×(W - 4) reads as one shape."""
     text = str(dim)
-    return f"({text})" if isinstance(dim, sympy.Add) else text
+    return f"({text})" if al.is_add(dim) else text
 
 
 def format_shape(shape, longest: int = 60) -> str:
@@ -96,10 +96,10 @@ def named(rows, shapes):
     return tuple(named), blocks
 
 
-def summed(name: str, text: str, block_in, block_out, members, path=(), count=sympy.Integer(1)) -> Row:
+def summed(name: str, text: str, block_in, block_out, members, path=(), count=al.Integer(1)) -> Row:
     """One row standing for `members`, their counts summed: a folded block, a side head's
     subtotal.  Its receptive field is the one after the last member."""
-    row = Row(name, "block", text, block_in, block_out, count, *(sympy.Integer(0),) * len(COUNTED), path=path,
+    row = Row(name, "block", text, block_in, block_out, count, *(al.Integer(0),) * len(COUNTED), path=path,
               field=members[-1].field)
     for member in members:
         row = row.plus(member)

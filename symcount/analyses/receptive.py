@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sympy
+from symcount import algebra as al
 
 from symcount.layers.result import Tokens, has_spatial_axes
 
-ONE, ZERO = sympy.Integer(1), sympy.Integer(0)
+ONE, ZERO = al.Integer(1), al.Integer(0)
 GLOBAL_KINDS = frozenset({"fc", "gap", "adaptiveavgpool", "adaptivemaxpool", "flatten"})
 MIXING = frozenset({"attn"})  # on tokens: layers that see every token
 UNDEFINED = "n/a (after upsampling)"  # the field after a transposed convolution, upsample or pixel shuffle
@@ -32,9 +32,9 @@ UNDEFINED = "n/a (after upsampling)"  # the field after a transposed convolution
 
 @dataclass(frozen=True)
 class Axis:
-    size: sympy.Expr
-    stride: sympy.Expr
-    padding: sympy.Expr
+    size: object
+    stride: object
+    padding: object
 
 
 RESAMPLING = frozenset({"deconv", "upsample", "pixelshuffle"})  # layers that raise the resolution
@@ -76,7 +76,7 @@ def widest(fields):
 
 def _max(values):
     distinct = list(dict.fromkeys(values))
-    return distinct[0] if len(distinct) == 1 else sympy.Max(*distinct)
+    return distinct[0] if len(distinct) == 1 else al.Max(*distinct)
 
 
 class Growth:

@@ -11,12 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-import sympy
+from functools import cache
 
+from symcount import algebra as al
 from symcount.layers.result import AXIS_SYMBOLS
 
-Expr = sympy.Expr
-ROUNDINGS = (sympy.floor, sympy.ceiling, sympy.Min, sympy.Max, sympy.Piecewise)
+Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
+
+
+@cache
+def _kinds() -> tuple:
+    """The roundings a size may hold (SymPy's, so asked only of a SymPy expression)."""
+    sympy = al.sympy()
+    return sympy.floor, sympy.ceiling, sympy.Min, sympy.Max, sympy.Piecewise
 
 
 def roundings(expr: Expr) -> list:
@@ -24,7 +31,7 @@ def roundings(expr: Expr) -> list:
     found = []
 
     def visit(node):
-        if isinstance(node, ROUNDINGS):
+        if isinstance(node, _kinds()):
             if node not in found:
                 found.append(node)
             return
@@ -60,18 +67,19 @@ class Sizes(Mapping):
     def named(self, expr, expand: bool = True):
         """The expression in the named sizes (unchanged if it has no roundings), expanded
         unless `expand` is false: a row's 16·(H₁ − 4)·(W₁ − 4) keeps its factors."""
-        if not isinstance(expr, sympy.Basic) or not self.rules or not expr.has(*ROUNDINGS):
+        if not al.is_expr(expr) or not self.rules or not expr.has(*_kinds()):
             return expr
         named = expr.xreplace(self.rules)
-        return sympy.expand(named) if expand else named
+        return al.exact(al.sympy().expand(named) if expand else named)
 
     def defined(self, expr):
         """The expression with every name replaced by its definition (the inverse of named)."""
-        return expr.xreplace(self.definitions) if isinstance(expr, sympy.Basic) else expr
+        return al.exact(expr.xreplace(self.definitions)) if al.is_expr(expr) else expr
 
 
 def _split(size: Expr):
     """size = coefficient·R + rest for its single rounding R, or None."""
+    sympy = al.sympy()
     found = roundings(size)
     if len(found) != 1:
         return None
@@ -85,7 +93,7 @@ def _split(size: Expr):
 
 def _base(axis: int, input_shape: tuple) -> str:
     dim = input_shape[axis] if axis < len(input_shape) else None
-    if isinstance(dim, sympy.Symbol):
+    if al.is_expr(dim) and dim.is_Symbol:
         return dim.name
     return AXIS_SYMBOLS[len(input_shape) - 1][axis - 1] if axis >= 1 else "C"  # no layer adds an axis
 
@@ -96,14 +104,15 @@ def name_sizes(input_shape: tuple, shapes) -> Sizes:
     definitions: dict = {}
     rules: dict = {}
     counters: dict = {}
-    taken = {s.name for d in input_shape if isinstance(d, sympy.Basic) for s in d.free_symbols}
+    taken = {s.name for d in input_shape if al.is_expr(d) for s in d.free_symbols}
     for shape in shapes:
         if len(shape) < 2:
             continue
         for axis, size in enumerate(shape[1:], 1):
-            if not isinstance(size, sympy.Basic) or not size.has(*ROUNDINGS):
+            if not al.is_expr(size) or not size.has(*_kinds()):
                 continue
-            if not sympy.expand(size.xreplace(rules)).has(*ROUNDINGS):
+            sympy = al.sympy()
+            if not sympy.expand(size.xreplace(rules)).has(*_kinds()):
                 continue  # a polynomial in names already given
             base = _base(axis, input_shape)
             index = counters.get(base, 0) + 1
@@ -130,4 +139,4 @@ def of_network(network) -> Sizes:
 def named_total(sizes: Sizes, rows, quantity: str) -> Expr:
     """A total summed row by row in the named sizes (the expanded total would have lost
     the sizes' shape: (⌊x⌋ + 1)(⌊y⌋ + 1) expands into four terms)."""
-    return sympy.expand(sympy.Add(*[sizes.named(getattr(row, quantity)) for row in rows]))
+    return al.expand(al.Add(*[sizes.named(getattr(row, quantity)) for row in rows]))

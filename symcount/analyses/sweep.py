@@ -10,7 +10,7 @@ from __future__ import annotations
 from symcount.analyses.compiled import compile_exact, plain, validity
 from symcount.rows import QUANTITIES
 from symcount.errors import LimitError, SymbolError
-from symcount.notation.transformer import too_large
+from symcount.notation.names import too_large
 from symcount.progress import steps
 
 MAX_POINTS = 10_000_000  # a sweep beyond this is a mistake: it would take minutes and gigabytes

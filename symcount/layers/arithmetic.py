@@ -20,12 +20,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sympy
-
+from symcount import algebra as al
 from symcount.errors import LimitError
 from symcount.layers.requirements import LayerProblem
 
-Expr = sympy.Expr
+Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
 RULES = ("floor", "exact", "ceil", "caffe")
 MAX_CLIPPED_NODES = 300  # the input size's expression tree, where the ceil/caffe rule repeats it twice
 
@@ -48,6 +47,7 @@ def _as_other(term: Expr, rounding) -> Expr:
     """The argument the other rounding takes to give this floor or ceiling of u/q (u
     integer-valued, q a positive integer): ceil(u/q) = floor((u + q - 1)/q) and
     floor(u/q) = ceil((u - q + 1)/q); None where the argument is not of that form."""
+    sympy = al.sympy()
     u, q = sympy.fraction(sympy.together(term.args[0]))
     if not (q.is_Integer and q > 0 and u.is_integer):
         return None
@@ -60,6 +60,7 @@ def _flatten(numerator: Expr, rounding) -> Expr:
     module doc); the other rounding is first rewritten as this one where it divides an
     integer by an integer, so a ceiling of a floor (SqueezeNet's ceil-mode pooling after a
     floor convolution) is one ceiling too."""
+    sympy = al.sympy()
     terms = sympy.Add.make_args(numerator)
     inner = [t for t in terms if isinstance(t, (sympy.floor, sympy.ceiling))]
     if len(inner) != 1:
@@ -73,20 +74,28 @@ def _flatten(numerator: Expr, rounding) -> Expr:
 
 def floor_div(numerator: Expr, denominator: Expr) -> Expr:
     """floor(numerator / denominator) for an integer-valued numerator and a stride >= 1."""
+    if type(numerator) is al.Int and type(denominator) is al.Int:
+        return al.Int(numerator // denominator)
     if denominator == 1 and numerator.is_integer:
         return numerator
+    if al.is_number(numerator) and al.is_number(denominator):
+        return al.floor(numerator / denominator)
     if denominator.is_integer:
-        numerator = _flatten(numerator, sympy.floor)
-    return sympy.floor(numerator / denominator)
+        numerator = _flatten(numerator, al.sympy().floor)
+    return al.sympy().floor(numerator / denominator)
 
 
 def ceil_div(numerator: Expr, denominator: Expr) -> Expr:
     """ceiling(numerator / denominator), nested ceilings kept flat as floors are."""
+    if type(numerator) is al.Int and type(denominator) is al.Int:
+        return al.Int(-(-numerator // denominator))
     if denominator == 1 and numerator.is_integer:
         return numerator
+    if al.is_number(numerator) and al.is_number(denominator):
+        return al.ceiling(numerator / denominator)
     if denominator.is_integer:
-        numerator = _flatten(numerator, sympy.ceiling)
-    return sympy.ceiling(numerator / denominator)
+        numerator = _flatten(numerator, al.sympy().ceiling)
+    return al.sympy().ceiling(numerator / denominator)
 
 
 def _clipped(span: Expr, i: Expr, window: Window) -> Expr:
@@ -102,18 +111,18 @@ def _clipped(span: Expr, i: Expr, window: Window) -> Expr:
     fits = window.kernel - 1 - window.after
     if fits == 0:  # span = i + p_before - 1: min(ceil(x), floor(x)) = floor(x)
         return floor_div(i + window.before - 1, s) + 1
-    if not i.is_number and sum(1 for _ in sympy.preorder_traversal(i)) > MAX_CLIPPED_NODES:
+    if not i.is_number and sum(1 for _ in al.sympy().preorder_traversal(i)) > MAX_CLIPPED_NODES:
         raise LayerProblem(f"the closed form of this size would pass {MAX_CLIPPED_NODES:,} terms: each layer "
                            "that may drop a last window in its padding doubles it; give the input a value, "
                            "or use floor rounding", LimitError)
     last = floor_div(i + window.before - 1, s)
     # SymPy's own Min compares its arguments, which costs more than the rest of the layer
-    within = sympy.Min(up, last, evaluate=up.is_number and last.is_number) + 1
+    within = al.Min(up, last, evaluate=up.is_number and last.is_number) + 1
     if fits.is_nonnegative:
         return within
     if fits.is_negative:
         return up
-    return sympy.Piecewise((within, fits >= 0), (up, True))
+    return al.Piecewise((within, fits >= 0), (up, True))
 
 
 def output_size(rule: str, i: Expr, window: Window, padded: Expr = None) -> Expr:
@@ -134,15 +143,15 @@ def output_size(rule: str, i: Expr, window: Window, padded: Expr = None) -> Expr
             return unclipped
         if padded.is_positive:
             return _clipped(span, i, window)
-        return sympy.Piecewise((_clipped(span, i, window), padded > 0), (unclipped, True))
+        return al.Piecewise((_clipped(span, i, window), padded > 0), (unclipped, True))
     raise ValueError(f"unknown rounding rule {rule!r}")
 
 
 def same_window(i: Expr, keff: Expr, s: Expr) -> tuple[Expr, Window]:
     """TensorFlow/Keras 'same': o = ceil(i/s); the padding it implies, extra pixel after."""
     out = i if s == 1 else ceil_div(i, s)
-    total = sympy.Max((out - 1) * s + keff - i, 0)
-    before = sympy.floor(total / 2)
+    total = al.Max((out - 1) * s + keff - i, 0)
+    before = al.floor(total / 2)
     return out, Window(keff, s, before, total - before)
 
 
@@ -154,12 +163,12 @@ def padding_for(mode, keff: Expr) -> tuple[Expr, Expr]:
     after (WaveNet, TCN: an output never sees a later input).  'same' is handled by same_window.
     """
     if mode == "causal":
-        return keff - 1, sympy.Integer(0)
+        return keff - 1, al.ZERO
     if mode == "half":
-        half = sympy.floor(keff / 2)
+        half = al.floor(keff / 2)
         return half, half
     if mode == "valid":
-        return sympy.Integer(0), sympy.Integer(0)
+        return al.ZERO, al.ZERO
     if mode == "full":
         return keff - 1, keff - 1
     return mode, mode

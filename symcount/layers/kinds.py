@@ -18,14 +18,14 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Callable
 
-import sympy
+from symcount import algebra as al
 
 from symcount.errors import OptionError
 from symcount.layers import arithmetic as ar
 from symcount.layers.options import OPTIONS
 from symcount.layers.requirements import LayerProblem, Needs
 
-Expr = sympy.Expr
+Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
 from symcount.layers.norms import batchnorm, groupnorm, instancenorm, layernorm, layer_scale
 from symcount.layers.resampling import channel_shuffle, crop, pixel_shuffle, upsample
 from symcount.layers.result import ONE, ZERO, LayerResult, dimensional, layout, spatial
@@ -75,7 +75,7 @@ def _windows(params, sizes, kernel, default_stride, mode, rule, needs):
     if mode == "same":
         exacts = tuple(i / w.stride for i, w in zip(sizes, windows))
         return (exacts if rule == "exact" else tuple(same)), exacts, tuple(windows)
-    padded = sympy.Add(*[w.before + w.after for w in windows])  # Caffe clips when any axis is padded
+    padded = al.Add(*[w.before + w.after for w in windows])  # Caffe clips when any axis is padded
     outputs = tuple(ar.output_size(rule, i, w, padded) for i, w in zip(sizes, windows))
     exacts = tuple(ar.output_size("exact", i, w) for i, w in zip(sizes, windows))
     return outputs, exacts, tuple(windows)
@@ -93,12 +93,12 @@ def _conv(params, shape, defaults, needs):
     mode = params.get("pad", defaults.padding)
     outputs, exact, windows = _windows(params, sizes, kernel, (ONE,) * len(sizes), mode,
                                        defaults.rule(params, defaults.conv), needs)
-    per_position = sympy.Mul(*kernel) * cin / groups
+    per_position = al.Mul(*kernel) * cin / groups
     biases = cout if params.get("bias", True) else ZERO
     if params.get("channels_last"):
         _check_pointwise(kernel, groups, windows)
     return LayerResult((cout, *outputs), per_position * cout, biases, ZERO,
-                       sympy.Mul(*outputs) * cout * per_position, (cout,) + exact, windows,
+                       al.Mul(*outputs) * cout * per_position, (cout,) + exact, windows,
                        module="Linear" if params.get("channels_last") else "")
 
 
@@ -135,11 +135,11 @@ def _keras_transposed(keff, s, extra, same):
     valid: (i - 1)s + max(k̂, s), or (i - 1)s + k̂ + output_padding where one is given;
     same: i·s, or (i - 1)s + k̂ mod 2 + output_padding where one is given."""
     if same and extra is None:  # 2p - output_padding = k̂ - s
-        p = sympy.Max(sympy.ceiling((keff - s) / 2), 0)
+        p = al.Max(al.ceiling((keff - s) / 2), 0)
         return p, 2 * p - (keff - s)
     if same:
-        return sympy.floor(keff / 2), extra
-    return ZERO, sympy.Max(s - keff, 0) if extra is None else extra
+        return al.floor(keff / 2), extra
+    return ZERO, al.Max(s - keff, 0) if extra is None else extra
 
 
 def _deconv(params, shape, defaults, needs):
@@ -166,7 +166,7 @@ def _deconv(params, shape, defaults, needs):
                                      (ZERO if extra is None else extra, "output_padding", 0)):
             needs.whole(value, what, minimum)
         if extra is not None:  # PyTorch: "output padding must be smaller than either stride or dilation"
-            needs.require(sympy.Max(s, d) - extra - 1, "nonnegative",
+            needs.require(al.Max(s, d) - extra - 1, "nonnegative",
                           f"output_padding {extra} must be smaller than the stride {s} or the dilation {d}")
         keff = ar.effective_kernel(k, d)
         if mode == "same" or (mode == "valid" and defaults.deconv == "keras"):
@@ -178,11 +178,11 @@ def _deconv(params, shape, defaults, needs):
         outputs.append((i - 1) * s - 2 * p + keff + extra)
         paddings.append(p)
         extras.append(extra)
-    per_position = sympy.Mul(*params["kernel"]) * cout / groups
+    per_position = al.Mul(*params["kernel"]) * cout / groups
     biases = cout if params.get("bias", True) else ZERO
     geometry = Transposed(params["kernel"], strides, tuple(paddings), dilations, groups, tuple(extras))
     return LayerResult((cout,) + tuple(outputs), per_position * cin, biases, ZERO,
-                       sympy.Mul(*sizes) * cin * per_position, transposed=geometry)
+                       al.Mul(*sizes) * cin * per_position, transposed=geometry)
 
 
 def _pool(params, shape, defaults, needs):
@@ -190,7 +190,7 @@ def _pool(params, shape, defaults, needs):
     k = params["kernel"]
     pad = params.get("pad", (ZERO,) * len(sizes))
     if pad == "half":
-        pad = tuple(sympy.floor(kk / 2) for kk in k)
+        pad = tuple(al.floor(kk / 2) for kk in k)
     elif pad == "valid":
         pad = (ZERO,) * len(sizes)
     elif pad in ("full", "causal"):
@@ -198,7 +198,7 @@ def _pool(params, shape, defaults, needs):
     if pad != "same":
         for p, kk in zip(pad, k):
             # PyTorch pool2d_shape_check: "pad should be at most half of effective kernel size"
-            needs.require(sympy.floor(kk / 2) - p, "nonnegative", f"padding {p} is more than half the kernel {kk}")
+            needs.require(al.floor(kk / 2) - p, "nonnegative", f"padding {p} is more than half the kernel {kk}")
     # PyTorch's pooling stride defaults to the kernel
     out, exact, windows = _windows(params, sizes, k, k, pad, defaults.rule(params, defaults.pool), needs)
     return LayerResult((c,) + out, ZERO, ZERO, ZERO, ZERO, (c,) + exact, windows)
@@ -231,13 +231,13 @@ def _adaptive(params, shape, defaults, needs):
 
 
 def _flatten(params, shape, defaults, needs):
-    return LayerResult((sympy.Mul(*shape),), ZERO, ZERO, ZERO, ZERO)
+    return LayerResult((al.Mul(*shape),), ZERO, ZERO, ZERO, ZERO)
 
 
 def _fc(params, shape, defaults, needs):
     if layout(shape) == "tokens":
         return tk.linear_per_token(params, shape, needs)
-    fan_in = sympy.Mul(*shape)
+    fan_in = al.Mul(*shape)
     out = params["out"]
     needs.whole(out, "units", 1)
     biases = out if params.get("bias", True) else ZERO

@@ -1,7 +1,7 @@
 """Normalisations and the layer scale: their parameters, and what they need of their input."""
 from __future__ import annotations
 
-import sympy
+from symcount import algebra as al
 
 from symcount.errors import OptionError
 from symcount.layers.requirements import LayerProblem
@@ -19,7 +19,7 @@ def instancenorm(params, shape, defaults, needs):
     track_running_stats=False, as CycleGAN uses it)."""
     c, *sizes = spatial(shape, "instance normalisation")
     # torch.nn.functional._verify_spatial_size: more than one spatial element
-    needs.require(sympy.Mul(*sizes) - 2, "nonnegative",
+    needs.require(al.Mul(*sizes) - 2, "nonnegative",
                   "instance normalisation needs more than one spatial element (PyTorch refuses 1×1)")
     trainable = c if params.get("affine", False) else ZERO
     return LayerResult(tuple(shape), trainable, trainable, ZERO, ZERO)

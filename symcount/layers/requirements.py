@@ -12,11 +12,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import sympy
+from symcount import algebra as al
 
 from symcount.errors import ShapeError
 
-Expr = sympy.Expr
+Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
 
 # What a requirement's expression must be, at a point where every symbol has a value.
 TESTS = {
@@ -73,7 +73,7 @@ class Needs:
 
     def require(self, expression: Expr, test: str, message, error: type = ShapeError):
         """`message` is text, or a function giving it (built only when it is needed)."""
-        expression = sympy.sympify(expression)
+        expression = al.exact(expression)
         verdict = decide(expression, test)
         if verdict is True:
             return
@@ -89,4 +89,4 @@ class Needs:
 
     def divides(self, divisor: Expr, value: Expr, message: str):
         """`divisor` divides `value` (both whole, the divisor at least 1)."""
-        self.require(sympy.Mod(value, divisor), "zero", message)
+        self.require(al.Mod(value, divisor), "zero", message)

@@ -2,7 +2,7 @@
 channel shuffle."""
 from __future__ import annotations
 
-import sympy
+from symcount import algebra as al
 
 from symcount.errors import OptionError
 from symcount.layers.arithmetic import Window
@@ -78,7 +78,7 @@ def crop(params, shape, defaults, needs):
             needs.whole(target, "a crop size", 1)
             needs.require(size - target, "nonnegative", lambda size=size, target=target:
                           f"cannot crop its {name} {size} to {target}, which is larger")
-            before = sympy.floor((size - target) / 2)
+            before = al.floor((size - target) / 2)
             windows.append(Window(ONE, ONE, -before, -(size - target - before)))
         else:
             margin = params["by"][axis]

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sympy
+from symcount import algebra as al
 
 from symcount.layers.requirements import LayerProblem
 
-Expr = sympy.Expr
-ZERO = sympy.Integer(0)
-ONE = sympy.Integer(1)
+Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
+ZERO, ONE = al.ZERO, al.ONE
 
 
 @dataclass(frozen=True)

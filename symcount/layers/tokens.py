@@ -14,7 +14,7 @@ A causal mask changes no count: PyTorch computes and counts the whole N×N produ
 """
 from __future__ import annotations
 
-import sympy
+from symcount import algebra as al
 
 from symcount.errors import OptionError
 from symcount.layers import arithmetic as ar
@@ -33,8 +33,8 @@ def patch(params, shape, defaults, needs):
         needs.whole(p, "the patch size", 1)
         needs.divides(p, size, lambda size=size, p=p: f"the patch size {p} must divide the input size {size} "
                       "(torchvision's ViT asserts it)")
-    tokens = sympy.Mul(*[size / p for size, p in zip(sizes, kernel)])
-    per_token = sympy.Mul(*kernel) * c
+    tokens = al.Mul(*[size / p for size, p in zip(sizes, kernel)])
+    per_token = al.Mul(*kernel) * c
     biases = width if params.get("bias", True) else ZERO
     windows = tuple(ar.Window(p, p, ZERO, ZERO) for p in kernel)
     grid = (width,) + tuple(size / p for size, p in zip(sizes, kernel))  # the patches per axis, before they

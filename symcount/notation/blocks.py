@@ -11,12 +11,13 @@ import difflib
 import re
 from dataclasses import replace
 
-import sympy
 from lark.exceptions import UnexpectedInput, VisitError
 
+from symcount import algebra as al
 from symcount.errors import LimitError, NotationError
 from symcount.layers.kinds import KEYWORDS
 from symcount.notation.grammar import parser
+from symcount.notation.names import fill, is_unknown, resolve, too_large
 from symcount.notation.spec import Branches, Call, Layer, Repeat, symbol
 
 MAX_DIGITS = 40  # a longer literal is a typo, not a network
@@ -44,31 +45,36 @@ class BlockExpansion:
                 expression = type(self)(match.group(1)).transform(parser().parse(match.group(1), start="expr"))
             except (UnexpectedInput, VisitError):  # braces in a comment inside the layer: left as written
                 return match.group(0)
-            filled = expression.xreplace(mapping)
-            if filled.is_number:
+            filled = fill(expression, mapping)
+            if al.is_number(filled):
                 return str(filled)
+            sympy = al.sympy()
+            filled, expression = resolve(filled, {}, symbol), resolve(expression, {}, symbol)
             if str(filled) == str(expression) or filled.has(sympy.Piecewise, sympy.Max, sympy.Min, sympy.floor):
                 return match.group(0)  # the same as written, or a closed form longer than the text it fills
             return "{" + str(filled) + "}"
         return BRACED.sub(value, text)
 
-    def _substitute(self, value, mapping):
-        """A spec fragment with a block's parameters replaced by the call's arguments."""
-        if isinstance(value, sympy.Basic):
-            return value.xreplace(mapping)
+    def _substitute(self, value, mapping, final=False, span=None):
+        """A spec fragment with a block's parameters (name -> value) replaced by the call's
+        arguments; `final`: every name left becomes the network's symbol (SymPy's)."""
+        if is_unknown(value):
+            value = resolve(value, mapping, self.make_symbol) if final else fill(value, mapping)
+            if span is not None and too_large(value):
+                raise self._error(LimitError, "a value with more than 500 digits", span)
+            return value
         if isinstance(value, tuple):
-            return tuple(self._substitute(v, mapping) for v in value)
+            return tuple(self._substitute(v, mapping, final, span) for v in value)
+        again = lambda part: self._substitute(part, mapping, final, value.span)  # noqa: E731
         if isinstance(value, Layer):
-            return Layer(value.kind, self._substitute(value.params, mapping), self._filled(value.text, mapping),
+            return Layer(value.kind, again(value.params), value.text if final else self._filled(value.text, mapping),
                          value.span)
         if isinstance(value, Repeat):
-            return Repeat(self._substitute(value.body, mapping), self._substitute(value.count, mapping), value.text,
-                          value.span, value.label, value.stage)
+            return Repeat(again(value.body), again(value.count), value.text, value.span, value.label, value.stage)
         if isinstance(value, Branches):
-            return replace(value, branches=self._substitute(value.branches, mapping),
-                           shares=self._substitute(value.shares, mapping))
+            return replace(value, branches=again(value.branches), shares=again(value.shares))
         if isinstance(value, Call):
-            return Call(value.name, self._substitute(value.args, mapping), value.text, value.span)
+            return Call(value.name, again(value.args), value.text, value.span)
         return value
 
     def _expand(self, items, definitions, stack, depth=0):
@@ -113,8 +119,8 @@ class BlockExpansion:
                 if len(digits) > MAX_DIGITS:
                     raise self._error(LimitError, f"number with {len(digits)} digits; at most {MAX_DIGITS} are "
                                       "allowed", call.span, len(call.name))
-            return (replace(call, name=prefix, args=(sympy.Integer(int(number)),)),
-                    None if count is None else sympy.Integer(int(count)))
+            return (replace(call, name=prefix, args=(al.Integer(int(number)),)),
+                    None if count is None else al.Integer(int(count)))
         close = difflib.get_close_matches(call.name.lower(), list(KEYWORDS) + list(definitions), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         if match:
@@ -136,6 +142,6 @@ class BlockExpansion:
             raise self._error(NotationError, f"{call.name} takes {len(definition.params)} argument(s) "
                               f"({', '.join(definition.params)}), got {len(call.args)}", call.span,
                               len(call.text))
-        mapping = {symbol(name): value for name, value in zip(definition.params, call.args)}
+        mapping = dict(zip(definition.params, call.args))
         body = self._expand(self._substitute(definition.body, mapping), definitions, stack + (call.name,), depth)
-        return Repeat(body, sympy.Integer(1), call.text, call.span, call.name)
+        return Repeat(body, al.Integer(1), call.text, call.span, call.name)

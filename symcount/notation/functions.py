@@ -10,22 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import sympy
+from symcount import algebra as al
 
 
-def make_divisible(value, divisor=sympy.Integer(8), least=None):
+def make_divisible(value, divisor=al.Integer(8), least=None):
     """Unevaluated until its symbols are known: a width multiplier is read as a whole
     symbol in braces and becomes a rational one later, and floor(4·α + 1/2) must not
     have been settled as if α were whole."""
     least = divisor if least is None else least
     if not value.is_number:
+        sympy = al.sympy()
         rounded = sympy.Max(least, sympy.floor(value / divisor + sympy.Rational(1, 2), evaluate=False) * divisor,
                             evaluate=False)
         return sympy.Piecewise((rounded + divisor, sympy.StrictLessThan(rounded, sympy.Rational(9, 10) * value,
                                                                        evaluate=False)), (rounded, True),
                                evaluate=False)
-    rounded = sympy.Max(least, sympy.floor(value / divisor + sympy.Rational(1, 2)) * divisor)
-    return rounded + divisor if rounded < sympy.Rational(9, 10) * value else rounded
+    rounded = al.Max(least, al.floor(value / divisor + al.Rational(1, 2)) * divisor)
+    return rounded + divisor if rounded < al.Rational(9, 10) * value else rounded
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 A network text becomes a :class:`NetworkSpec`: an optional input shape and a tuple of
 items, each a :class:`Layer`, a :class:`Repeat` of items, or :class:`Branches` that
-meet again.  Calls of defined blocks are expanded before the spec is returned.  Numbers are SymPy
-expressions built by the grammar's transformer, so `{2*C}` is already `2*C` here.
+meet again.  Calls of defined blocks are expanded before the spec is returned.  Numbers are exact
+numbers (symcount.algebra) and symbols SymPy's, built by the grammar's transformer, so `{2*C}`
+is already `2*C` here.
 Nothing in this module evaluates shapes; symcount.builder does.
 """
 from __future__ import annotations
@@ -11,26 +12,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-import sympy
+from symcount import algebra as al
 
 
-def symbol(name: str) -> sympy.Symbol:
+def symbol(name: str):
     """The SymPy symbol a notation name stands for.
 
     Every notation symbol is a nonnegative integer (a size, a width, a padding, a
     count), so SymPy may simplify `floor(H - 1)` to `H - 1`.  Use this (or
     ``Network.symbols``) rather than ``sympy.Symbol(name)``, which is another symbol.
     """
-    return sympy.Symbol(name, integer=True, nonnegative=True)
+    return al.sympy().Symbol(name, integer=True, nonnegative=True)
 
 
 INPUT_CHANNELS = "in"  # {in}: the channels of the layer's own input, known when the layer is built
 
 
-def rational_symbol(name: str) -> sympy.Symbol:
+def rational_symbol(name: str):
     """A symbol declared with `rational(name)`: a positive rational such as MobileNet's
     width multiplier α (0.75) and resolution multiplier ρ (6/7)."""
-    return sympy.Symbol(name, rational=True, positive=True)
+    return al.sympy().Symbol(name, rational=True, positive=True)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class Repeat:
     "conv2_x", kept as written.  Unlabeled groups are transparent.
     """
     body: tuple
-    count: sympy.Expr
+    count: object  # an Int or a SymPy expression
     text: str
     span: Span
     label: str | None = None

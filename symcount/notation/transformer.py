@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
-import sympy
 from lark import Token, Transformer_NonRecursive, v_args
 
+from symcount import algebra as al
 from symcount.errors import LimitError, NotationError, OptionError
 from symcount.layers.kinds import KEYWORDS, parse_option
 from symcount.layers.requirements import LayerProblem
@@ -18,18 +19,9 @@ from symcount.layers.result import TokenIds, Tokens
 from symcount.notation.blocks import MAX_DIGITS, BlockExpansion
 from symcount.notation.grammar import parser
 from symcount.notation.functions import FUNCTIONS
+from symcount.notation.names import Formula, Name, is_unknown, names, resolve, too_large
 from symcount.notation.spec import (INPUT_CHANNELS, Branches, Call, Definition, Layer, NetworkSpec, Repeat, Span,
                                     rational_symbol, symbol)
-
-MAX_VALUE_BITS = 1661  # about 500 digits: a value in braces beyond this is an attack, and would not print
-
-
-def too_large(value) -> bool:
-    """Whether an int, or any number inside an expression, has more than about 500 digits."""
-    if isinstance(value, int):
-        return abs(value).bit_length() > MAX_VALUE_BITS
-    return any(too_large(int(n.p)) or too_large(int(n.q)) for n in value.atoms(sympy.Rational))
-
 
 BRANCH_KINDS = {"res": "res", "residual": "res", "add": "add", "cat": "cat", "concat": "cat", "mul": "mul",
                 "multiply": "mul", "split": "split", "side": "side"}
@@ -85,9 +77,9 @@ class _Branch:
 
 
 def _symbols_in(value) -> set:
-    """The free symbols of spec items (layers, repeats, branches, calls) or values."""
-    if isinstance(value, sympy.Basic):
-        return value.free_symbols
+    """The names of the symbols in spec items (layers, repeats, branches, calls) or values."""
+    if al.is_value(value) or is_unknown(value):
+        return names(value)
     if isinstance(value, (tuple, list)):
         return set().union(*(_symbols_in(v) for v in value)) if value else set()
     if isinstance(value, Layer):
@@ -132,10 +124,10 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
         if len(token) > MAX_DIGITS:
             raise self._error(LimitError, f"number with {len(token)} digits; at most {MAX_DIGITS} are allowed",
                               token, len(token))
-        return sympy.Integer(int(token))
+        return al.Integer(int(token))
 
     def symbol(self, children):
-        return symbol(str(children[0]))
+        return Name(str(children[0]))
 
     def add(self, children):
         return children[0] + children[1]
@@ -169,10 +161,12 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
         if function is None:
             raise self._error(NotationError, f"unknown function '{name}' in braces; the notation knows "
                               + ", ".join(f.arguments for f in FUNCTIONS.values()), name, len(name))
-        numbers = [sympy.Integer(int(s)) for s in settings]
+        numbers = [al.Integer(int(s)) for s in settings]
         if any(n < 1 for n in numbers):
             raise self._error(NotationError, f"{function.arguments}: the divisor and the least value are whole "
                               "numbers of 1 or more", meta)
+        if is_unknown(argument):  # settled when the block's call or the network gives it a value
+            return Formula(function.rule, (argument, *numbers))
         return self._bounded(function.rule(argument, *numbers), meta)
 
     def parens(self, children):
@@ -189,7 +183,7 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
             raise self._error(NotationError, "'tokens' follows the sizes of a token shape (input 1024 tokens, "
                               "input 197x768 tokens), and a bare symbol there cannot contain the letter x, which "
                               "separates sizes: write it in braces, input {n_ctx} tokens", name, len(name))
-        return symbol(str(name))
+        return Name(str(name))
 
     @v_args(meta=True)
     def shape(self, meta, children):
@@ -230,7 +224,7 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
     def pool(self, meta, children):
         keyword, *rest = children
         kernels = [c for c in rest if not isinstance(c, _Stride)]
-        kernel = kernels[0] if kernels else (sympy.Integer(2),)
+        kernel = kernels[0] if kernels else (al.Integer(2),)
         return _Core(KEYWORDS[keyword.lower()], _strided({"kernel": kernel}, rest), meta)
 
     @v_args(meta=True)
@@ -291,7 +285,7 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
         if len(token) > MAX_DIGITS + 1:
             raise self._error(LimitError, f"decimal with {len(token) - 1} digits; at most {MAX_DIGITS} are allowed",
                               token, len(token))
-        return ("decimal", sympy.Rational(str(token)))
+        return ("decimal", al.Rational(Fraction(str(token))))
 
     def value_word(self, children):
         return ("word", str(children[0]).lower())
@@ -334,12 +328,12 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
     def group_item(self, meta, children):
         items = tuple(c for c in children if isinstance(c, (Layer, Repeat, Branches, Call)))
         counts = [c for c in children if isinstance(c, _Count)]
-        count = counts[0].value if counts else sympy.Integer(1)
+        count = counts[0].value if counts else al.Integer(1)
         return Repeat(items, count, self.source[meta.start_pos:meta.end_pos], _span(meta))
 
     def branch(self, children):
-        share = children[0] if children and isinstance(children[0], sympy.Basic) else None
-        return _Branch(share, tuple(c for c in children if not isinstance(c, sympy.Basic)))
+        share = children[0] if children and (al.is_value(children[0]) or is_unknown(children[0])) else None
+        return _Branch(share, tuple(c for c in children if not (al.is_value(c) or is_unknown(c))))
 
     @v_args(meta=True)
     def branch_item(self, meta, children):
@@ -371,7 +365,7 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
         label = str(children[0])[1:-1].strip()
         if not label:
             raise self._error(NotationError, "a stage label needs a name: \"conv2_x\": ...", meta)
-        return Repeat((children[1],), sympy.Integer(1), self.source[meta.start_pos:meta.end_pos], _span(meta),
+        return Repeat((children[1],), al.Integer(1), self.source[meta.start_pos:meta.end_pos], _span(meta),
                       label, stage=True)
 
     @v_args(meta=True)
@@ -407,8 +401,7 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
 
     def network(self, children):
         declared = [c for c in children if isinstance(c, tuple) and c and c[0] in ("rational", "symbols")]
-        rationals = {symbol(name): rational_symbol(name) for kind, names, _ in declared if kind == "rational"
-                     for name in names}
+        rationals = {name for kind, names, _ in declared if kind == "rational" for name in names}
         children = [c for c in children if not (isinstance(c, tuple) and c and c[0] in ("rational", "symbols"))]
         shape, span, seen_item = None, None, False
         for child in children:
@@ -428,20 +421,22 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
                 definitions[child.name] = child
         items = tuple(c for c in children if not isinstance(c, Definition))
         known = {name for _, names, _ in declared for name in names} | {INPUT_CHANNELS} | \
-            {s.name for s in _symbols_in(items + ((shape,) if shape else ()))}
+            _symbols_in(items + ((shape,) if shape else ()))
         for definition in definitions.values():
             self._check_symbols(definition, known)
         self.expanded = 0
         items = self._expand(items, definitions, ())
-        if rationals:
-            items, shape = self._substitute(items, rationals), self._substitute(shape, rationals)
+        self.make_symbol = lambda name: rational_symbol(name) if name in rationals else symbol(name)
+        items = self._substitute(items, {}, final=True)
+        if shape:
+            shape = type(shape)(resolve(d, {}, self.make_symbol) for d in shape)
         return NetworkSpec(shape, items, self.source, span)
 
     def _check_symbols(self, definition, known):
         """A block's body may use its parameters, {in}, declared symbols and the symbols the
         rest of the network uses; any other name is most likely a typo (bottleneck(c) using
         {C}), which would otherwise become a free symbol without a word."""
-        stray = sorted({s.name for s in _symbols_in(definition.body)} - set(definition.params) - known)
+        stray = sorted(_symbols_in(definition.body) - set(definition.params) - known)
         if stray:
             names = ", ".join(stray)
             raise self._error(NotationError, f"block {definition.name!r} uses {names}, which is not one of its "

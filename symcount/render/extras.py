@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import sympy
+from symcount import algebra as al
 
 from symcount.analyses import receptive as rf
 from symcount.render.model import Column, Extras
@@ -21,7 +21,7 @@ def extras(network, rows, depth, values, convention=None, backward=False, memory
         rule = chosen(convention or "macs", **switches)
         figures, total = count(network, rule)  # per layer: a folded block's figure is its layers' sum
         if depth is not None:
-            figures = [sympy.Add(*[figures[i] for i in members]) for _, members in fold_groups(network.layers, depth)]
+            figures = [al.Add(*[figures[i] for i in members]) for _, members in fold_groups(network.layers, depth)]
         note = f"{rule.name}: {rule.label} ({rule.unit}s); {rule.source}"
         if not rule.buffers:  # what the tool's own footer says: parameters only, buffers apart
             shown = network.params.xreplace(values) if values else network.params

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from html import escape
 from math import lcm
 
-import sympy
-from sympy.printing.pretty.pretty_symbology import greek_unicode
+from symcount import algebra as al
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -21,6 +20,7 @@ SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 def _greek(name: str) -> str:
     """alpha → α, as SymPy's LaTeX writes \\alpha (lambda is spelled lamda there)."""
+    from sympy.printing.pretty.pretty_symbology import greek_unicode
     return greek_unicode.get("lamda" if name == "lambda" else name, name)
 
 
@@ -59,10 +59,10 @@ TEXT = Style(symbol=_text_symbol, number=str, times="·", minus="−", floor=("�
              power=lambda base, e: base + str(e).translate(SUPERSCRIPTS),
              function=lambda name, args: f"{name}({', '.join(args)})", fallback=str,
              relations={">=": "≥", "<=": "≤", "!=": "≠", "==": "="})
-LATEX = Style(symbol=lambda name: sympy.latex(sympy.Symbol(name)), number=_latex_number, times=r"\,", minus="-",
+LATEX = Style(symbol=lambda name: al.sympy().latex(al.sympy().Symbol(name)), number=_latex_number, times=r"\,", minus="-",
               floor=(r"\lfloor ", r" \rfloor"), ceiling=(r"\lceil ", r" \rceil"),
               power=lambda base, e: f"{base}^{{{e}}}",
-              function=lambda name, args: f"\\{name}({', '.join(args)})", fallback=sympy.latex,
+              function=lambda name, args: f"\\{name}({', '.join(args)})", fallback=lambda e: al.sympy().latex(e),
               relations={">=": r"\geq", "<=": r"\leq", "!=": r"\neq", "==": "="}, by=r" \times ")
 HTML = Style(symbol=_html_symbol, number=str, times="·", minus="−", floor=("⌊", "⌋"), ceiling=("⌈", "⌉"),
              power=lambda base, e: f"{base}<sup>{e}</sup>",
@@ -73,16 +73,23 @@ STYLES = {"text": TEXT, "latex": LATEX, "html": HTML}
 
 def show(expr, style: str = "text") -> str:
     """The expression in one of STYLES ("text", "latex", "html")."""
-    return _show(sympy.sympify(expr) if isinstance(expr, int) else expr, STYLES[style])
+    style = STYLES[style]
+    if al.is_number(expr):  # Int, Rat: no SymPy needed
+        sign = style.minus if expr < 0 else ""
+        if isinstance(expr, int):
+            return sign + style.number(abs(int(expr)))
+        return f"{sign}{style.number(abs(expr.numerator))}/{style.number(expr.denominator)}"
+    return _show(expr, style)
 
 
 def show_shape(shape, style: str = "text") -> str:
     """64×H₁×W₁; a dimension that is a sum in parentheses, 6×(H − 4)×(W − 4)."""
-    return STYLES[style].by.join(f"({show(d, style)})" if isinstance(d, sympy.Add) else show(d, style)
+    return STYLES[style].by.join(f"({show(d, style)})" if al.is_add(d) else show(d, style)
                                  for d in shape)
 
 
 def _show(expr, s: Style) -> str:
+    sympy = al.sympy()
     if isinstance(expr, sympy.Integer):
         value = int(expr)
         return (s.minus if value < 0 else "") + s.number(abs(value))
@@ -124,7 +131,7 @@ def _sum(expr, s: Style) -> str:
 
 def _factor(expr, s: Style) -> str:
     text = _show(expr, s)
-    return f"({text})" if isinstance(expr, sympy.Add) or (expr.is_Rational and not expr.is_Integer) else text
+    return f"({text})" if al.is_add(expr) or (expr.is_Rational and not expr.is_Integer) else text
 
 
 def _product(expr, s: Style) -> str:
@@ -145,9 +152,9 @@ def _product(expr, s: Style) -> str:
 def _factor_order(factor):
     """A product's factors: a width multiplier (α²) before the sizes (H₁·W₁), as papers write it."""
     base = factor.base if factor.is_Pow else factor
-    named = isinstance(base, sympy.Symbol) and base.name.partition("_")[2].isdigit()
-    size = isinstance(base, sympy.Symbol) and base.name.partition("_")[0] in ("H", "W", "D", "L", "S")
-    return (named or size, sympy.default_sort_key(factor))
+    named = base.is_Symbol and base.name.partition("_")[2].isdigit()
+    size = base.is_Symbol and base.name.partition("_")[0] in ("H", "W", "D", "L", "S")
+    return (named or size, al.sympy().default_sort_key(factor))
 
 
 def _over_denominator(argument, s: Style) -> str:
@@ -156,6 +163,6 @@ def _over_denominator(argument, s: Style) -> str:
     common = lcm(*denominators) if denominators else 1
     if common == 1:
         return _show(argument, s)
-    numerator = sympy.expand(argument * common)
+    numerator = al.sympy().expand(argument * common)
     top = _show(numerator, s)
-    return (f"({top})" if isinstance(numerator, sympy.Add) else top) + f"/{s.number(common)}"
+    return (f"({top})" if al.is_add(numerator) else top) + f"/{s.number(common)}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-import sympy
+from symcount import algebra as al
 
 from symcount.render.formula import show, show_shape
 from symcount.render.model import Moved, Pair, Table
@@ -58,7 +58,7 @@ class _Cells(Moved):
 
 def _broken(expr) -> str:
     """A long sum broken into align* lines of about LINE characters."""
-    terms = expr.as_ordered_terms() if isinstance(expr, sympy.Add) else [expr]
+    terms = expr.as_ordered_terms() if al.is_add(expr) else [expr]
     lines, current, length = [], [], 0
     for term in terms:
         size = len(show(term))
@@ -70,7 +70,7 @@ def _broken(expr) -> str:
     lines.append(current)
     out = []
     for index, group in enumerate(lines):
-        text = show(sympy.Add(*group, evaluate=False), "latex") if len(group) > 1 else show(group[0], "latex")
+        text = show(al.sympy().Add(*group, evaluate=False), "latex") if len(group) > 1 else show(group[0], "latex")
         if index and not text.startswith("-"):
             text = "+ " + text
         out.append(text)
@@ -97,7 +97,7 @@ def _rows(table: Table, cells: _Cells, columns) -> list[str]:
             elif column.key == "notation":
                 values.append(_breakable(value))
             elif column.key == "count":
-                values.append(rf"$\times {show(value, 'latex')}$" if isinstance(value, sympy.Basic) and value != 1
+                values.append(rf"$\times {show(value, 'latex')}$" if al.is_value(value) and value != 1
                               else "")
             else:
                 values.append(cells.value(value, f"{column.heading} of {row[1]}", total))
@@ -142,10 +142,10 @@ def _long_columns(table: Table, columns) -> str:
             return len(show_shape(cell)) + 2 * (len(cell) - 1)
         if isinstance(cell, Pair):
             return length(cell.formula) + length(cell.value) + 3
-        if isinstance(cell, sympy.Basic):
+        if al.is_value(cell):
             if len(show(cell)) > CELL:
                 return 3  # it moves under the table
-            terms = cell.as_ordered_terms() if isinstance(cell, sympy.Add) else [cell]
+            terms = cell.as_ordered_terms() if al.is_add(cell) else [cell]
             return max(len(show(term)) for term in terms) + 2  # a sum may break after a +
         return len(str(cell or ""))
 

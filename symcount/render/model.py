@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import sympy
+from symcount import algebra as al
 
 from symcount.analyses.sizes import Sizes
 from symcount.errors import SymcountError
@@ -160,7 +160,7 @@ def compact(value: int) -> str:
 
 def number_text(expr, style: str = "text", wide: bool = True) -> str:
     """A count as text: 1,792 (or 25.56 M when not wide); a formula in the named sizes."""
-    if isinstance(expr, sympy.Basic) and expr.is_Integer:
+    if al.is_value(expr) and expr.is_Integer:
         return f"{int(expr):,}" if wide else compact(int(expr))
     return show(expr, style)
 
@@ -206,7 +206,7 @@ def notes(network, values, extras=Extras(), given=None) -> list[str]:
                    ("; values: " + ", ".join(f"{k}={show(v)}" for k, v in values.items()) if values else ""))
     strided = _strided_with_half_padding(network)
     if strided is not None:
-        pads = [show(sympy.floor(window.kernel / 2)) for window in strided.windows]
+        pads = [show(al.floor(window.kernel / 2)) for window in strided.windows]
         padding = pads[0] if len(set(pads)) == 1 else f"({', '.join(pads)})"
         out.append(f"strided convolutions take the default half padding too: {strided.text} pads "
                    f"{padding} per side ([pad=0] for none)")
@@ -275,7 +275,7 @@ def build(network, values: dict, rows, extras: Extras = Extras(), options: Optio
             out.append("" if key == "index" else row.name if key == "layer" else
                        row.text if key in ("type", "notation") else shape(row.output) if key == "output" else
                        count(row.count) if key == "count" else count(getattr(row, key)) if key in QUANTITIES else
-                       count(sympy.Add(*figures)) if figures and all(isinstance(f, sympy.Basic) for f in figures)
+                       count(al.Add(*figures)) if figures and all(al.is_value(f) for f in figures)
                        else "")
         return out
 
@@ -313,7 +313,7 @@ def headline(table: Table) -> list[str]:
     figures = dict(table.headline)
 
     def whole(expr):
-        return isinstance(expr, sympy.Basic) and expr.is_Integer
+        return al.is_value(expr) and expr.is_Integer
 
     for label, expr in table.headline:
         if label == "biases" or not whole(expr):

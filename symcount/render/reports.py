@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 import json
 
-import sympy
+from symcount import algebra as al
 
 from symcount.rows import format_shape
 
@@ -121,7 +121,7 @@ def _tightening(conditions):
 
 
 def _plain(value):
-    if isinstance(value, sympy.Basic):
+    if al.is_value(value):
         return int(value) if value.is_Integer else str(value)
     return value
 
@@ -160,7 +160,7 @@ def solve_json(network, result) -> str:
 
 # --------------------------------------------------------------------------- Jupyter
 def _cell(value) -> str:
-    return html.escape(_number(value) if isinstance(value, sympy.Basic) else str(value))
+    return html.escape(_number(value) if al.is_value(value) else str(value))
 
 
 def _html_table(headings, rows) -> str:
@@ -200,7 +200,7 @@ def check_latex(result) -> str:
     lines = [rf"{r.symbol} &\equiv {r.residue} \pmod{{{r.modulus}}},\quad {r.symbol} \geq {r.minimum}"
              for r in result.symbols if r.solvable]
     if result.exact_totals and (result.symbolic_input or result.findings):
-        lines += [rf"\text{{{q}}} &= {sympy.latex(v)}" for q, v in result.exact_totals.items()]
+        lines += [rf"\text{{{q}}} &= {al.sympy().latex(v)}" for q, v in result.exact_totals.items()]
     if not lines:
         lines = [r"&\text{every layer is integral}" if result.integral else r"&\text{not integral}"]
     return "$\\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}$"

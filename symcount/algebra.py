@@ -1,0 +1,321 @@
+"""The arithmetic every layer rule is written against: numbers stay Python integers and
+fractions, and SymPy is asked only where a symbol is (and imported only then).
+
+Int and Rat are exact numbers that answer what the rules ask of a SymPy expression
+(``is_integer``, ``is_nonnegative``, ``is_number``, ``free_symbols`` …) and whose arithmetic
+stays exact, as SymPy's Integer and Rational do: 217/4 + 1 is Rat(221, 4), 8/2 is Int(4).
+Anything else asked of one (``subs``, ``atoms`` …) is answered by its SymPy equal, so a
+total is usable as a SymPy number wherever one is expected.  The functions below (floor,
+Max, Mul, Piecewise …) compute with numbers when every argument is one, and are SymPy's
+functions otherwise, so one rule serves a numeric input and a symbolic one alike.
+"""
+from __future__ import annotations
+
+import math
+import operator
+import sys
+from fractions import Fraction
+
+NUMBERS = (int, Fraction)
+
+
+def sympy():
+    """The sympy module, imported on first use (a numeric network never needs it)."""
+    import sympy as module
+    return module
+
+
+def is_number(value) -> bool:
+    """A plain exact number (Int, Rat, int, Fraction), not a SymPy object."""
+    return isinstance(value, NUMBERS) and not isinstance(value, bool)
+
+
+def is_expr(value) -> bool:
+    """A SymPy object (never true before SymPy is imported, so asking costs nothing)."""
+    module = sys.modules.get("sympy")
+    return module is not None and isinstance(value, module.Basic)
+
+
+def is_value(value) -> bool:
+    """A number or a SymPy expression: what a size, a width or a count is."""
+    return is_number(value) or is_expr(value)
+
+
+def exact(value):
+    """An int, a Fraction or a SymPy number as Int or Rat (whole fractions become Int);
+    any other SymPy expression as it is."""
+    if type(value) is Int or type(value) is Rat:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Int(value)
+    if isinstance(value, Fraction):
+        return Int(value.numerator) if value.denominator == 1 else Rat(value)
+    if is_expr(value) and value.is_Rational:
+        return Int(int(value.p)) if value.q == 1 else Rat(int(value.p), int(value.q))
+    return value
+
+
+def _to_sympy(value):
+    return sympy().Integer(int(value)) if isinstance(value, int) else sympy().Rational(value.numerator,
+                                                                                     value.denominator)
+
+
+class _Exact:
+    """What Int and Rat answer alike: SymPy's predicates of a number."""
+    __slots__ = ()
+    is_number = is_Number = is_rational = is_Rational = is_real = is_finite = is_comparable = True
+    is_Symbol = is_Add = is_Mul = is_Pow = is_Function = is_Piecewise = is_Relational = is_Float = False
+    is_symbol = False
+    free_symbols = frozenset()
+    args = ()
+
+    @property
+    def is_zero(self):
+        return self == 0
+
+    @property
+    def is_nonzero(self):
+        return self != 0
+
+    @property
+    def is_positive(self):
+        return self > 0
+
+    @property
+    def is_negative(self):
+        return self < 0
+
+    @property
+    def is_nonnegative(self):
+        return self >= 0
+
+    @property
+    def is_nonpositive(self):
+        return self <= 0
+
+    def _sympy_(self):
+        return _to_sympy(self)
+
+    def __getattr__(self, name):
+        """Whatever else SymPy's number answers (subs, atoms, has, xreplace …)."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(_to_sympy(self), name)
+
+
+def _operator(function, reflected=False):
+    """An Int's or Rat's operator: exact with numbers, NotImplemented with anything else
+    (a SymPy expression then takes the operation over)."""
+    def method(self, other):
+        if not isinstance(other, NUMBERS):
+            return NotImplemented
+        a, b = _plain(self), _plain(other)
+        return exact(function(b, a) if reflected else function(a, b))
+    return method
+
+
+def _plain(value):
+    """Python's own int or Fraction (whose operators do not come back here)."""
+    return int(value) if isinstance(value, int) else Fraction(value.numerator, value.denominator)
+
+
+def _divide(a, b):
+    return Fraction(a, b) if isinstance(a, int) and isinstance(b, int) else Fraction(a) / Fraction(b)
+
+
+class Int(_Exact, int):
+    """An exact integer that answers as SymPy's Integer does (see the module's docstring)."""
+    __slots__ = ()
+    is_integer = is_Integer = True
+
+    def __add__(self, other):  # the commonest operations, without the generic wrapper
+        return Int(int.__add__(self, other)) if type(other) is Int or type(other) is int else _add(self, other)
+
+    def __mul__(self, other):
+        return Int(int.__mul__(self, other)) if type(other) is Int or type(other) is int else _mul(self, other)
+
+    def __sub__(self, other):
+        return Int(int.__sub__(self, other)) if type(other) is Int or type(other) is int else _sub(self, other)
+
+    __radd__ = _operator(operator.add, True)
+    __rsub__ = _operator(operator.sub, True)
+    __rmul__ = _operator(operator.mul, True)
+    __truediv__ = _operator(_divide)
+    __rtruediv__ = _operator(_divide, True)
+    __floordiv__ = _operator(operator.floordiv)
+    __rfloordiv__ = _operator(operator.floordiv, True)
+    __mod__ = _operator(operator.mod)
+    __rmod__ = _operator(operator.mod, True)
+
+    def __pow__(self, other, modulo=None):
+        if not isinstance(other, int) or modulo is not None:
+            return NotImplemented
+        return exact(Fraction(int(self)) ** int(other))
+
+    def __neg__(self):
+        return Int(-int(self))
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return Int(abs(int(self)))
+
+    def __repr__(self):
+        return int.__repr__(self)
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        return (Int, (int(self),))
+
+
+_add, _sub, _mul = _operator(operator.add), _operator(operator.sub), _operator(operator.mul)
+
+
+class Rat(_Exact, Fraction):
+    """An exact fraction that is not whole, as SymPy's Rational (217/4)."""
+    __slots__ = ()
+    is_integer = is_Integer = False
+
+    __add__ = _operator(operator.add)
+    __radd__ = _operator(operator.add, True)
+    __sub__ = _operator(operator.sub)
+    __rsub__ = _operator(operator.sub, True)
+    __mul__ = _operator(operator.mul)
+    __rmul__ = _operator(operator.mul, True)
+    __truediv__ = _operator(_divide)
+    __rtruediv__ = _operator(_divide, True)
+    __floordiv__ = _operator(operator.floordiv)
+    __rfloordiv__ = _operator(operator.floordiv, True)
+    __mod__ = _operator(operator.mod)
+    __rmod__ = _operator(operator.mod, True)
+
+    def __pow__(self, other, modulo=None):
+        if not isinstance(other, int) or modulo is not None:
+            return NotImplemented
+        return exact(Fraction(self) ** int(other))
+
+    def __neg__(self):
+        return Rat(-Fraction(self))
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return Rat(abs(Fraction(self)))
+
+    def __reduce__(self):
+        return (Rat, (self.numerator, self.denominator))
+
+    def __repr__(self):
+        return Fraction.__str__(self)
+
+    __str__ = __repr__
+
+    @property
+    def p(self):
+        return self.numerator
+
+    @property
+    def q(self):
+        return self.denominator
+
+
+ZERO, ONE = Int(0), Int(1)
+
+
+def Integer(value) -> Int:  # noqa: N802  (SymPy's name, for a reader who knows it)
+    return Int(int(value))
+
+
+def Rational(numerator, denominator=1):  # noqa: N802
+    return exact(Fraction(numerator, denominator))
+
+
+# --------------------------------------------------------------------------- functions
+
+def _numbers(values) -> bool:
+    return all(isinstance(v, NUMBERS) for v in values)
+
+
+def floor(value):
+    return Int(math.floor(value)) if isinstance(value, NUMBERS) else sympy().floor(value)
+
+
+def ceiling(value):
+    return Int(math.ceil(value)) if isinstance(value, NUMBERS) else sympy().ceiling(value)
+
+
+def Max(*values, evaluate=True):  # noqa: N802
+    return exact(max(values)) if _numbers(values) else sympy().Max(*values, evaluate=evaluate)
+
+
+def Min(*values, evaluate=True):  # noqa: N802
+    return exact(min(values)) if _numbers(values) else sympy().Min(*values, evaluate=evaluate)
+
+
+def Add(*values):  # noqa: N802
+    """The sum; numbers are summed first, so a long numeric total never builds a SymPy Add."""
+    numbers = [v for v in values if isinstance(v, NUMBERS)]
+    total = exact(sum(numbers)) if len(numbers) != 1 else exact(numbers[0])
+    if len(numbers) == len(values):
+        return total
+    rest = [v for v in values if not isinstance(v, NUMBERS)]
+    return sympy().Add(*rest, total) if total != 0 else sympy().Add(*rest)
+
+
+def Mul(*values):  # noqa: N802
+    if _numbers(values):
+        product = ONE
+        for value in values:
+            product = product * exact(value)
+        return product
+    return sympy().Mul(*values)
+
+
+def Mod(value, divisor):  # noqa: N802
+    return exact(value % divisor) if _numbers((value, divisor)) else sympy().Mod(value, divisor)
+
+
+def Piecewise(*pieces):  # noqa: N802
+    """The first piece whose condition holds; SymPy's Piecewise from the first one a symbol
+    leaves open."""
+    for index, (value, condition) in enumerate(pieces):
+        if condition is True or condition == sympy_true():
+            return value
+        if condition is False or condition == sympy_false():
+            continue
+        return sympy().Piecewise(*pieces[index:])
+    raise ValueError("no piece of the Piecewise holds")
+
+
+def sympy_true():
+    module = sys.modules.get("sympy")
+    return True if module is None else module.true
+
+
+def sympy_false():
+    module = sys.modules.get("sympy")
+    return False if module is None else module.false
+
+
+def expand(value):
+    return value if isinstance(value, NUMBERS) else sympy().expand(value)
+
+
+def to_sympy(value):
+    """SymPy's equal of an exact number; an expression as it is."""
+    return _to_sympy(value) if isinstance(value, NUMBERS) else value
+
+
+def replaced(value, mapping: dict):
+    """`value` with symbols replaced by values (SymPy's xreplace), a number as Int or Rat."""
+    if not mapping or not is_expr(value):
+        return value
+    return exact(value.xreplace({name: to_sympy(v) for name, v in mapping.items()}))
+
+
+def is_add(value) -> bool:
+    """A SymPy sum (which a shape shows in parentheses)."""
+    return is_expr(value) and value.is_Add

@@ -13,7 +13,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 
-import sympy
+from symcount import algebra as al
 
 from symcount.render.formula import show, show_shape
 from symcount.render.model import Moved, Pair, Table, headline, number_text
@@ -62,6 +62,9 @@ def wrap(text: str, width: int, indent: int = 0) -> list[str]:
     return lines + [current]
 
 
+LAST_SHAPES = 12  # in the last resort, a shape longer than this moves out too (a shorter one never does)
+
+
 class Cells(Moved):
     """Formats cells (in full or compact numbers); a formula longer than `limit` moves
     out, its cell holding a marker.  A symbolic total moves to the totals block (↓)."""
@@ -84,7 +87,7 @@ class Cells(Moved):
             elif isinstance(value, Pair):
                 self._texts[key] = (f"{self._plain(value.formula)} = {self._plain(value.value)}", True)
             else:
-                self._texts[key] = (self._plain(value), not (isinstance(value, sympy.Basic) and value.is_Integer))
+                self._texts[key] = (self._plain(value), not (al.is_value(value) and value.is_Integer))
         return self._texts[key]
 
     def value(self, value, where: str = "", total: bool = False) -> str:
@@ -103,7 +106,8 @@ class Cells(Moved):
 
     def lengths(self) -> list[int]:
         """The lengths of the formulas met so far, longest first (the limits worth trying)."""
-        return sorted({len(text) for text, formula in self._texts.values() if formula}, reverse=True)
+        return sorted({len(text) for (kind, _), (text, formula) in self._texts.items()
+                       if formula and not (issubclass(kind, tuple) and len(text) <= LAST_SHAPES)}, reverse=True)
 
 
 def _grid(table: Table, cells: Cells, dropped=(), short: bool = False) -> tuple[list, list, list]:
@@ -177,13 +181,20 @@ def _fit(table: Table, width: int, wide: bool, chosen: bool):
         header, rows, columns = _grid(table, full)
         if _width(header, rows) <= width:
             return _lines(header, rows, columns), full, (), False
+        if max(full.lengths(), default=0) <= 24:
+            break  # no formula that long: the limit changes nothing
     cells = full if wide else Cells(table, False)
     _grid(table, cells)  # every formula's text, for the limits tried
+    tried = set()
     for cells, limit, dropped, short in list(_attempts(table, cells, wide, chosen)) + \
             [(cells, MIN_FORMULA, ("weights", "biases") if not chosen else (), True)]:
         cells.limit = limit
         if limit == MIN_FORMULA and short and (dropped or chosen):
-            cells.shapes = 12  # the last resort: long shapes move out too
+            cells.shapes = LAST_SHAPES  # the last resort: long shapes move out too
+        layout = (limit if max(cells.lengths(), default=0) > limit else None, dropped, short, cells.shapes)
+        if layout in tried:
+            continue  # the same grid as one already tried (a table without formulas)
+        tried.add(layout)
         header, rows, columns = _grid(table, cells, dropped, short)
         if _width(header, rows) <= width:
             return _lines(header, rows, columns), cells, dropped, short

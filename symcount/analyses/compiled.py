@@ -1,9 +1,11 @@
 """Network expressions compiled once into plain Python that stays exact.
 
-``sympy.lambdify``'s own printer divides in floating point; the printer here writes
-floor(n/d) as ``n // d``, ceiling as ``-(-n // d)``, rationals as ``Fraction`` and, where
-a symbol stands in a denominator (a symbolic stride under exact rounding), makes every
-argument a ``Fraction``, so results are exact integers or rationals at any magnitude.
+A small code generator walks each expression's tree and writes one Python function:
+floor(n/d) as ``n // d``, ceiling as ``-(-n // d)``, rationals as ``Fraction``, a power
+with a negative exponent as a ``Fraction`` division, min, max and case splits as Python's
+own, so results are exact integers or rationals at any magnitude (never a float).  The
+symbols become the function's arguments a0, a1, …, so no name of the user's reaches the
+code.  Any node the generator does not know falls back to SymPy's lambdify.
 :func:`validity` compiles the network's requirements (symcount.layers.requirements):
 the one predicate that sweep, solve and the integrality analyses share.
 """
@@ -12,57 +14,76 @@ from __future__ import annotations
 from fractions import Fraction
 
 import sympy
-from sympy.printing.pycode import PythonCodePrinter
 
 from symcount.layers.requirements import TESTS
 
-
-class _ExactPrinter(PythonCodePrinter):
-    def _fraction(self, expr):
-        numerator, denominator = sympy.fraction(sympy.together(expr))
-        return self._print(numerator), self._print(denominator)
-
-    def _print_floor(self, expr):
-        numerator, denominator = self._fraction(expr.args[0])
-        return f"(({numerator}) // ({denominator}))"
-
-    def _print_ceiling(self, expr):
-        numerator, denominator = self._fraction(expr.args[0])
-        return f"(-((-({numerator})) // ({denominator})))"
-
-    def _print_Rational(self, expr):
-        return f"Fraction({expr.p}, {expr.q})"
-
-    def _print_Half(self, expr):
-        return "Fraction(1, 2)"
-
-    def _print_Min(self, expr):
-        return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
-
-    def _print_Max(self, expr):
-        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+RELATIONS = {"==": "==", "!=": "!=", ">=": ">=", ">": ">", "<=": "<=", "<": "<"}
 
 
-def _divides_by_symbol(exprs) -> bool:
-    """Whether some expression divides by a symbol outside a floor or ceiling (which the
-    printer writes with //): then Python's / would give a float on integers."""
-    for expr in exprs:
-        for power in sympy.sympify(expr).atoms(sympy.Pow):
-            if power.exp.is_negative and power.base.free_symbols:
-                return True
-    return False
+class _Unknown(Exception):
+    """A node the generator does not write."""
+
+
+def _fraction(expr) -> tuple:
+    return sympy.fraction(sympy.together(expr))
+
+
+def _code(expr, names: dict) -> str:
+    """Python source computing `expr` exactly; `names` maps each symbol to its argument."""
+    if expr.is_Integer:
+        return f"({int(expr)})"
+    if expr.is_Rational:
+        return f"Fraction({int(expr.p)}, {int(expr.q)})"
+    if expr.is_Symbol:
+        return names[expr]
+    if expr is sympy.true or expr is sympy.false:
+        return str(bool(expr))
+    if expr.is_Add:
+        return "(" + " + ".join(_code(a, names) for a in expr.args) + ")"
+    if expr.is_Mul:
+        return "(" + " * ".join(_code(a, names) for a in expr.args) + ")"
+    if expr.is_Pow and expr.exp.is_Integer:
+        if expr.exp > 0:
+            return f"({_code(expr.base, names)} ** {int(expr.exp)})"
+        return f"(Fraction(1) / {_code(expr.base, names)} ** {-int(expr.exp)})"
+    if isinstance(expr, (sympy.floor, sympy.ceiling)):
+        numerator, denominator = (_code(part, names) for part in _fraction(expr.args[0]))
+        if isinstance(expr, sympy.floor):
+            return f"({numerator} // {denominator})"
+        return f"(-((-{numerator}) // {denominator}))"
+    if isinstance(expr, (sympy.Min, sympy.Max)):
+        return f"{'min' if isinstance(expr, sympy.Min) else 'max'}(" + ", ".join(_code(a, names)
+                                                                            for a in expr.args) + ")"
+    if isinstance(expr, sympy.Mod):
+        return f"({_code(expr.args[0], names)} % {_code(expr.args[1], names)})"
+    if isinstance(expr, sympy.Piecewise):
+        out = "None"
+        for value, condition in reversed(expr.args):
+            out = f"({_code(value, names)} if {_code(condition, names)} else {out})"
+        return out
+    if expr.is_Relational and expr.rel_op in RELATIONS:
+        return f"({_code(expr.lhs, names)} {RELATIONS[expr.rel_op]} {_code(expr.rhs, names)})"
+    if isinstance(expr, (sympy.And, sympy.Or)):
+        joiner = " and " if isinstance(expr, sympy.And) else " or "
+        return "(" + joiner.join(_code(a, names) for a in expr.args) + ")"
+    if isinstance(expr, sympy.Not):
+        return f"(not {_code(expr.args[0], names)})"
+    raise _Unknown(type(expr).__name__)
 
 
 def compile_exact(symbols, exprs):
     """A Python function of `symbols` returning `exprs` (a tuple), exact on integers."""
-    exprs = tuple(exprs)
-    printer = _ExactPrinter({"fully_qualified_modules": False, "inline": True,
-                             "allow_unknown_functions": True})
-    # dummify: a symbol named min, Fraction or self must not shadow a name the code calls
-    function = sympy.lambdify(list(symbols), exprs, modules=[{"Fraction": Fraction}], printer=printer, dummify=True)
-    if not _divides_by_symbol(exprs):
-        return function
-    return lambda *point: function(*[Fraction(v) for v in point])
+    symbols, exprs = list(symbols), tuple(sympy.sympify(e) for e in exprs)
+    names = {symbol: f"a{i}" for i, symbol in enumerate(symbols)}
+    try:
+        body = ", ".join(_code(expr, names) for expr in exprs)
+    except _Unknown:
+        function = sympy.lambdify(symbols, exprs, modules=[{"Fraction": Fraction}], dummify=True)
+        return lambda *point: function(*[Fraction(v) for v in point])
+    source = f"def compiled({', '.join(names.values())}):\n    return ({body}{',' if len(exprs) == 1 else ''})\n"
+    namespace = {"Fraction": Fraction}
+    exec(compile(source, "<symcount: compiled closed forms>", "exec"), namespace)  # our own code, no user text
+    return namespace["compiled"]
 
 
 def plain(value):

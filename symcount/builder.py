@@ -54,6 +54,7 @@ class Builder(Joins):
         self.shapes: dict[int, tuple] = {}  # scope uid -> (input, output) of that block
         self.uids = 0
         self.field = None  # the receptive field so far (symcount.analyses.receptive); Network starts it
+        self._params: dict = {}  # (written parameters, input shape) -> the layer's parameters there
 
     def enter(self, base, numbered=True, text="") -> _Scope:
         self.uids += 1
@@ -98,7 +99,10 @@ class Builder(Joins):
 
     def layer(self, layer: Layer, shape):
         try:
-            params = layer_params(layer.params, self.mapping, shape)
+            key = (layer.params, shape, type(shape))  # layers written alike on one shape: their parameters once
+            params = self._params.get(key)
+            if params is None:
+                params = self._params[key] = layer_params(layer.params, self.mapping, shape)
             result = evaluate(layer.kind, params, shape, self.defaults)
         except LayerProblem as problem:
             raise self.error(problem.error, f"{layer.text}: {problem}; its input is {format_shape(shape)}",

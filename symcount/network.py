@@ -11,6 +11,7 @@ from functools import cached_property
 from symcount import algebra as al
 from symcount.analyses import receptive as rf
 from symcount.builder import Builder
+from symcount.collector import paused
 from symcount.fragments import substitute
 from symcount.errors import LimitError, ShapeError, SymbolError, SymcountError
 from symcount.layers.arithmetic import RULES
@@ -65,19 +66,29 @@ def _as_shape(value):
     return like(value, (_as_expr(v, "input dimension") for v in value))
 
 
+def _symbols_of(value, found: set) -> set:
+    if al.is_expr(value):
+        found.update(value.free_symbols)
+    elif isinstance(value, tuple):
+        for v in value:
+            _symbols_of(v, found)
+    return found
+
+
+_SPEC_SYMBOLS: dict = {}  # id(spec) -> (spec, its symbols): a spec is immutable, and subs rebuilds on it
+
+
 def _free_symbols(spec: NetworkSpec, shape) -> set:
-    found = set()
-
-    def visit(value):
-        if al.is_expr(value):
-            found.update(value.free_symbols)
-        elif isinstance(value, tuple):
-            for v in value:
-                visit(v)
-
-    visit(tuple(shape))
-    for item in walk(spec.items):
-        visit(item.params if isinstance(item, Layer) else item.count if isinstance(item, Repeat) else ())
+    cached = _SPEC_SYMBOLS.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        found = set()
+        for item in walk(spec.items):
+            _symbols_of(item.params if isinstance(item, Layer) else item.count if isinstance(item, Repeat) else (),
+                        found)
+        if len(_SPEC_SYMBOLS) > 256:
+            _SPEC_SYMBOLS.clear()
+        cached = _SPEC_SYMBOLS[id(spec)] = (spec, frozenset(found))
+    found = _symbols_of(tuple(shape), set(cached[1]))
     return found - {symbol(INPUT_CHANNELS)} if found else found  # {in} is each layer's own input, not the network's symbol
 
 
@@ -87,12 +98,17 @@ DEFAULT_INPUT = "CxHxW"
 class Network:
     """A network evaluated on its input: rows, totals, substitution and sweeps.
 
-    Build it with :func:`symcount.parse`.  Counts are SymPy expressions: Integers for a
-    numeric input, closed forms (with the floors of the output-size rule) otherwise.
+    Build it with :func:`symcount.parse`.  Counts of a numeric input are exact Python
+    integers (symcount.algebra.Int, an int that also answers as SymPy's Integer does);
+    otherwise SymPy closed forms, with the floors of the output-size rule.
     """
 
     def __init__(self, spec: NetworkSpec, input_shape: tuple, defaults: Defaults = Defaults(), mapping=None,
                  input_from_text: bool = False):
+        with paused():
+            self._build(spec, input_shape, defaults, mapping, input_from_text)
+
+    def _build(self, spec, input_shape, defaults, mapping, input_from_text):
         self.spec = spec
         self.defaults = defaults
         self._input_from_text = input_from_text  # the text's `input` line: its errors point there
@@ -135,8 +151,9 @@ class Network:
 
     # ------------------------------------------------------------ totals
     def _total(self, quantity: str) -> Expr:
-        total = al.Add(*[getattr(row, quantity) for row in self.layers])
-        return total if total.is_number else al.expand(total)
+        with paused():
+            total = al.Add(*[getattr(row, quantity) for row in self.layers])
+            return total if total.is_number else al.expand(total)
 
     @cached_property
     def weights(self) -> Expr:

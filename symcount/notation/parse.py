@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
+from symcount.collector import paused
 from symcount.errors import LimitError, NotationError, SymcountError
 from symcount.notation.grammar import parser
 from symcount.notation.spec import NetworkSpec
@@ -216,16 +217,17 @@ def _parse(text: str, start: str):
     _check_nesting(text)
     if start == "start":
         _check_bracketed_group(text)
-    try:
-        tree = parser().parse(text, start=start)
-    except UnexpectedInput as error:
-        raise _translate(error, text, start) from None
-    try:
-        return ToSpec(text).transform(tree)
-    except VisitError as error:
-        if isinstance(error.orig_exc, SymcountError):
-            raise error.orig_exc from None
-        raise
+    with paused():
+        try:
+            tree = parser().parse(text, start=start)
+        except UnexpectedInput as error:
+            raise _translate(error, text, start) from None
+        try:
+            return ToSpec(text).transform(tree)
+        except VisitError as error:
+            if isinstance(error.orig_exc, SymcountError):
+                raise error.orig_exc from None
+            raise
 
 
 @lru_cache(maxsize=256)

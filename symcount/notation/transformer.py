@@ -109,6 +109,7 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
     def __init__(self, source: str):
         super().__init__()
         self.source = source
+        self.named = False  # whether a name was read (else no pass resolves names)
 
     def _error(self, error, message, meta_or_token, width=None):
         line, column = meta_or_token.line, meta_or_token.column
@@ -127,6 +128,7 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
         return al.Integer(int(token))
 
     def symbol(self, children):
+        self.named = True
         return Name(str(children[0]))
 
     def add(self, children):
@@ -183,6 +185,7 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
             raise self._error(NotationError, "'tokens' follows the sizes of a token shape (input 1024 tokens, "
                               "input 197x768 tokens), and a bare symbol there cannot contain the letter x, which "
                               "separates sizes: write it in braces, input {n_ctx} tokens", name, len(name))
+        self.named = True
         return Name(str(name))
 
     @v_args(meta=True)
@@ -420,14 +423,16 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
                     raise self._error(NotationError, f"block {child.name!r} is defined twice", child.span)
                 definitions[child.name] = child
         items = tuple(c for c in children if not isinstance(c, Definition))
-        known = {name for _, names, _ in declared for name in names} | {INPUT_CHANNELS} | \
-            _symbols_in(items + ((shape,) if shape else ()))
-        for definition in definitions.values():
-            self._check_symbols(definition, known)
+        if definitions:
+            known = {name for _, names, _ in declared for name in names} | {INPUT_CHANNELS} | \
+                _symbols_in(items + ((shape,) if shape else ()))
+            for definition in definitions.values():
+                self._check_symbols(definition, known)
         self.expanded = 0
         items = self._expand(items, definitions, ())
         self.make_symbol = lambda name: rational_symbol(name) if name in rationals else symbol(name)
-        items = self._substitute(items, {}, final=True)
+        if self.named:  # names left after the calls become the network's symbols
+            items = self._substitute(items, {}, final=True)
         if shape:
             shape = type(shape)(resolve(d, {}, self.make_symbol) for d in shape)
         return NetworkSpec(shape, items, self.source, span)

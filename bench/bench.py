@@ -1,12 +1,12 @@
-"""symcount against its fastest peers, in one run: prints a table of times and ratios.
+"""symcount against its peers, in one run: prints tables of times and ratios.
 
-Peers (what torchinfo, thop, ptflops and fvcore pay per input size, and the cheapest
-counter there is):
-  torch forward  a real PyTorch CPU forward pass of the same network (model already built)
-  meta count     torch.utils.flop_counter.FlopCounterMode on the meta device: builds the
-                 model on 'meta' and runs it, no compute, one input size per call
-symcount is timed with its caches cleared before every repetition (parse cache and layer
-cache; the Lark parser itself is built once per process, timed apart as "first call").
+Peers, each measured in this same run:
+  import torch     a fresh `python -c "import torch"`: what any PyTorch-based counter pays first
+  torchinfo        a fresh process running torchinfo.summary on the same network (when installed)
+  meta count       torch.utils.flop_counter.FlopCounterMode on the meta device: builds the
+                   model on 'meta' and runs it, no compute, one input size per call
+symcount is timed in fresh processes (the command as a user meets it) and in one process with
+its caches cleared before every repetition (parse cache, layer cache).
 
     python bench/bench.py            # needs torch: pip install torch==2.13.0
     python bench/bench.py --quick    # fewer repetitions
@@ -17,6 +17,7 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,13 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import symcount  # noqa: E402
 from symcount.layers.kinds import evaluate  # noqa: E402
 from symcount.notation.parse import parse_notation  # noqa: E402
+from symcount import network as network_module  # noqa: E402
 
 VGG16 = ("conv3-64x2 pool conv3-128x2 pool conv3-256x3 pool conv3-512x3 pool conv3-512x3 pool "
          "fc4096 fc4096 fc1000")
 
 
 def deep_net(per_stage: int) -> str:
-    """The issue's deep case: 3 stages of `per_stage` conv3 layers, two stride-2 downsamplings."""
+    """A deep case: 3 stages of `per_stage` conv3 layers, two stride-2 downsamplings (3n + 4 layers)."""
     return " ".join(["conv3-16"] * per_stage + ["conv3-32/2"] + ["conv3-32"] * per_stage + ["conv3-64/2"] +
                     ["conv3-64"] * per_stage + ["gap", "fc10"])
 
@@ -40,6 +42,7 @@ def deep_net(per_stage: int) -> str:
 def clear_caches():
     parse_notation.cache_clear()
     evaluate.cache_clear()
+    network_module._SPEC_SYMBOLS.clear()
 
 
 def measure(function, repeat: int, setup=None) -> float:
@@ -93,101 +96,124 @@ def meta_count(torch, build, shape):
     return counter.get_total_flops()
 
 
+ROOT = Path(__file__).resolve().parents[1]
+TORCHINFO = """
+import sys
+sys.path.insert(0, {root!r})
+import symcount, torchinfo
+namespace = {{}}
+exec(symcount.zoo.load({name!r}).to_torch("Net"), namespace)
+torchinfo.summary(namespace["Net"](), input_size=(1, 3, 224, 224), verbose=0, device="cpu")
+"""
+
+
+def fresh(arguments, repeat: int) -> float:
+    """Median wall time of a fresh process (after one untimed run, so files are in the page cache)."""
+    environment = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="80")
+    run = lambda: subprocess.run(arguments, env=environment, stdout=subprocess.DEVNULL,  # noqa: E731
+                                 stderr=subprocess.DEVNULL, check=True)
+    return measure(run, repeat)
+
+
+def exported(name: str, torch):
+    """A zoo network as a PyTorch module (symcount's exporter): the meta count's model."""
+    namespace = {}
+    exec(symcount.zoo.load(name).to_torch("Net"), namespace)  # our own generated source
+    return namespace["Net"]
+
+
+def meta_of(torch, module_class, shape):
+    from torch.utils.flop_counter import FlopCounterMode
+    with torch.device("meta"):
+        model = module_class()
+    with FlopCounterMode(display=False) as counter:
+        model(torch.empty(1, *shape, device="meta"))
+    return counter.get_total_flops()
+
+
 def main() -> None:
     arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     arguments.add_argument("--quick", action="store_true")
     options = arguments.parse_args()
-    repeat = 3 if options.quick else 15
+    repeat = 3 if options.quick else 11
     try:
         import torch
         from torch import nn
     except ImportError:
         sys.exit("bench needs torch for its peers: pip install torch==2.13.0")
     torch.set_num_threads(os.cpu_count() or 1)
-
     rows = []
 
-    def row(case, symcount_seconds, peer_name, peer_seconds, target):
-        rows.append((case, symcount_seconds, peer_name, peer_seconds, target))
+    def row(case, ours, peer, theirs, target=None):
+        rows.append((case, ours, peer, theirs, target))
 
-    # first call in a fresh process: grammar file read and LALR parser built
-    start = time.perf_counter()
-    symcount.parse(VGG16, input="3x224x224").table()
-    first_call = time.perf_counter() - start
+    # 1. the command in a fresh process
+    python = sys.executable
+    import_torch = fresh([python, "-c", "import torch"], repeat)
+    try:
+        import torchinfo  # noqa: F401
+        torchinfo_run = fresh([python, "-c", TORCHINFO.format(root=str(ROOT), name="resnet50")], max(3, repeat // 3))
+    except ImportError:
+        torchinfo_run = None
+    for name in ("vgg16", "resnet50"):
+        ours = fresh([python, "-m", "symcount", name], repeat)
+        row(f"`symcount {name}`, fresh process", ours, "`python -c \"import torch\"`", import_torch, 0.1)
+        if torchinfo_run is not None:
+            row("", ours, "torchinfo on ResNet-50, fresh process", torchinfo_run)
 
+    # 2. the table in one process, caches cleared, against one meta-device count
     vgg_meta = measure(lambda: meta_count(torch, lambda d: torch_vgg16(torch, nn, d), (3, 224, 224)), repeat)
-    cpu_model = torch_vgg16(torch, nn, "cpu").eval()
-    cpu_input = torch.randn(1, 3, 224, 224)
-    with torch.inference_mode():
-        cpu_model(cpu_input)  # warm-up
-        vgg_forward = measure(lambda: cpu_model(cpu_input), max(3, repeat // 3))
+    resnet = exported("resnet50", torch)
+    resnet_meta = measure(lambda: meta_of(torch, resnet, (3, 224, 224)), repeat)
+    row("VGG-16 table, 3×224×224", measure(lambda: symcount.parse(VGG16, input="3x224x224").table(), repeat,
+                                            clear_caches), "meta count", vgg_meta, 0.02)
+    row("ResNet-50 table, 3×224×224", measure(lambda: symcount.zoo.load("resnet50").table(), repeat, clear_caches),
+        "meta count", resnet_meta, 0.02)
 
-    table_time = measure(lambda: symcount.parse(VGG16, input="3x224x224").table(), repeat, clear_caches)
-    cached_table = measure(lambda: symcount.parse(VGG16, input="3x224x224").table(), repeat)
-    row("VGG-16 table, 3×224×224", table_time, "meta count", vgg_meta, "≤ 1/4 of meta count")
-    row("  same, caches warm", cached_table, "meta count", vgg_meta, "")
-
-    def symbolic_vgg():
-        net = symcount.parse(VGG16, input="3xHxW")
-        return net.params, net.macs, net.activations, net.table()
-    row("VGG-16 symbolic 3×H×W (totals + table)", measure(symbolic_vgg, repeat, clear_caches), "meta count",
-        vgg_meta, "")
-
+    # 3. a 1,000-size sweep from text, compile included
     def sweep_1000():
-        net = symcount.parse(VGG16, input="3xSxS")
-        return net.sweep(S=range(32, 32 + 1000))
-    row("VGG-16 sweep, 1,000 sizes (incl. compile)", measure(sweep_1000, repeat, clear_caches), "meta count (1 size)",
-        vgg_meta, "< one meta count")
-    sweep_net = symcount.parse(VGG16, input="3xSxS")
-    sweep_net.sweep(S=[224])
-    row("  same, compiled once already", measure(lambda: sweep_net.sweep(S=range(32, 1032)), repeat),
-        "meta count (1 size)", vgg_meta, "")
+        return symcount.parse(VGG16, input="3xSxS").sweep(S=range(32, 32 + 1000))
+    row("VGG-16 sweep of 1,000 sizes from text", measure(sweep_1000, repeat, clear_caches), "meta count (1 size)",
+        vgg_meta, 0.1)
+    compiled = symcount.parse(VGG16, input="3xSxS")
+    compiled.sweep(S=[224])
+    row("  the same, compiled already", measure(lambda: compiled.sweep(S=range(32, 1032)), repeat),
+        "meta count (1 size)", vgg_meta)
 
-    deep_text = "input 16xSxS " + deep_net(333)
-
-    def deep_symbolic():
-        net = symcount.parse(deep_text)
-        totals = (net.params, net.macs, net.activations)
-        return totals, net.subs(S=224).macs
-    deep_meta = measure(lambda: meta_count(torch, lambda d: torch_deep(torch, nn, 333, d), (16, 224, 224)),
-                        max(3, repeat // 3))
-    row("1,000 layers symbolic + subs(S=224)", measure(deep_symbolic, max(3, repeat // 3), clear_caches),
-        "VGG-16 CPU forward", vgg_forward, "< VGG-16 CPU forward")
-
-    def deep_expression_only():
-        net = symcount.parse(deep_text)
-        return net.macs.xreplace({net.symbols["S"]: 224}), net.params
-    row("  totals + substituted formula only", measure(deep_expression_only, max(3, repeat // 3), clear_caches),
-        "VGG-16 CPU forward", vgg_forward, "")
-    row("  (peer) 1,000 layers, meta count at 224", deep_meta, "VGG-16 CPU forward", vgg_forward, "")
-
-    print(f"# symcount benchmark: {platform.node() or 'machine'}; {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores; Python {platform.python_version()}; torch {torch.__version__}; "
-          f"{time.strftime('%Y-%m-%d')}")
-    print(f"# first call in a process (grammar load + LALR parser build + VGG-16 table): {first_call * 1e3:.1f} ms")
-    print(f"# VGG-16 CPU forward at 224: {vgg_forward * 1e3:.1f} ms; meta count: {vgg_meta * 1e3:.1f} ms\n")
-    print("| case | symcount | peer | peer time | ratio | target | met |")
+    print(f"# symcount benchmark, {time.strftime('%Y-%m-%d')}: {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} cores; Python {platform.python_version()}; torch {torch.__version__}")
+    print("\n| case | symcount | peer | peer time | ratio | target | met |")
     print("|---|---:|---|---:|---:|---|---|")
     for case, ours, peer, theirs, target in rows:
         ratio = ours / theirs
-        met = ""
-        if target.startswith("≤ 1/4"):
-            met = "yes" if ratio <= 0.25 else "NO"
-        elif target.startswith("<"):
-            met = "yes" if ratio < 1 else "NO"
-        print(f"| {case} | {ours * 1e3:.2f} ms | {peer} | {theirs * 1e3:.2f} ms | {ratio:.3f} | {target} | {met} |")
+        met = "" if target is None else "yes" if ratio <= target else "NO"
+        print(f"| {case} | {ours * 1e3:.1f} ms | {peer} | {theirs * 1e3:.1f} ms | {ratio:.3f} | "
+              f"{'' if target is None else f'≤ {target}'} | {met} |")
 
-    print("\n## time against depth (explicit layers, symbolic input 16×S×S; caches cleared)\n")
-    print("| layers | symcount | per layer | meta count (S=224) | per layer |")
-    print("|---:|---:|---:|---:|---:|")
-    for per_stage in (33, 100, 333, 1000, 3333):
+    # 4. depth: explicit layers, symbolic input; parse + totals, then one substitution (the numeric path)
+    print("\n## per layer against depth (explicit layers, input 16×S×S; caches cleared)\n")
+    print("| layers | symbolic: parse + totals | numeric: subs(S=224) | both | meta count (S=224) | ratio |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for per_stage in (32, 332, 3332):  # 10,000 layers: about the longest text symcount reads (100,000 characters)
         layers = 3 * per_stage + 4
         text = "input 16xSxS " + deep_net(per_stage)
-        ours = measure(lambda: symcount.parse(text).macs, 1 if per_stage > 1000 else 3, clear_caches)
-        theirs = measure(lambda: meta_count(torch, lambda d: torch_deep(torch, nn, per_stage, d), (16, 224, 224)),
-                         1 if per_stage > 1000 else 3)
-        print(f"| {layers:,} | {ours * 1e3:.1f} ms | {ours / layers * 1e6:.0f} µs | {theirs * 1e3:.1f} ms | "
-              f"{theirs / layers * 1e6:.0f} µs |")
+        times = []
+        for _ in range(1 if layers > 10_000 else 3):
+            clear_caches()
+            start = time.perf_counter()
+            net = symcount.parse(text)
+            _ = net.params, net.macs, net.activations
+            middle = time.perf_counter()
+            at = net.subs(S=224)
+            _ = at.params, at.macs, at.activations
+            times.append((middle - start, time.perf_counter() - middle))
+        symbolic, numeric = (statistics.median(t[i] for t in times) for i in (0, 1))
+        theirs = None if layers > 10_000 else measure(
+            lambda: meta_count(torch, lambda d: torch_deep(torch, nn, per_stage, d), (16, 224, 224)), 1)
+        per = lambda seconds: f"{seconds / layers * 1e6:.1f} µs"  # noqa: E731
+        print(f"| {layers:,} | {per(symbolic)} | {per(numeric)} | {per(symbolic + numeric)} | "
+              f"{'—' if theirs is None else per(theirs)} | "
+              f"{'—' if theirs is None else f'{(symbolic + numeric) / theirs:.3f}'} |")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import symcount  # noqa: E402
 from symcount.layers.kinds import evaluate  # noqa: E402
 from symcount.notation.parse import parse_notation  # noqa: E402
-from symcount import network as network_module  # noqa: E402
 
 VGG16 = ("conv3-64x2 pool conv3-128x2 pool conv3-256x3 pool conv3-512x3 pool conv3-512x3 pool "
          "fc4096 fc4096 fc1000")
@@ -42,7 +41,6 @@ def deep_net(per_stage: int) -> str:
 def clear_caches():
     parse_notation.cache_clear()
     evaluate.cache_clear()
-    network_module._SPEC_SYMBOLS.clear()
 
 
 def measure(function, repeat: int, setup=None) -> float:

@@ -60,8 +60,28 @@ def _to_sympy(value):
                                                                                      value.denominator)
 
 
+def _operator(function, reflected=False):
+    """An Int's or Rat's operator: exact with numbers, NotImplemented with anything else
+    (a SymPy expression then takes the operation over)."""
+    def method(self, other):
+        if not isinstance(other, NUMBERS):
+            return NotImplemented
+        a, b = _plain(self), _plain(other)
+        return exact(function(b, a) if reflected else function(a, b))
+    return method
+
+
+def _plain(value):
+    """Python's own int or Fraction (whose operators do not come back here)."""
+    return int(value) if isinstance(value, int) else Fraction(value.numerator, value.denominator)
+
+
+def _divide(a, b):
+    return Fraction(a, b) if isinstance(a, int) and isinstance(b, int) else Fraction(a) / Fraction(b)
+
+
 class _Exact:
-    """What Int and Rat answer alike: SymPy's predicates of a number."""
+    """What Int and Rat answer alike: SymPy's predicates of a number, and exact arithmetic."""
     __slots__ = ()
     is_number = is_Number = is_rational = is_Rational = is_real = is_finite = is_comparable = True
     is_Symbol = is_Add = is_Mul = is_Pow = is_Function = is_Piecewise = is_Relational = is_Float = False
@@ -93,91 +113,6 @@ class _Exact:
     def is_nonpositive(self):
         return self <= 0
 
-    def _sympy_(self):
-        return _to_sympy(self)
-
-    def __getattr__(self, name):
-        """Whatever else SymPy's number answers (subs, atoms, has, xreplace …)."""
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(_to_sympy(self), name)
-
-
-def _operator(function, reflected=False):
-    """An Int's or Rat's operator: exact with numbers, NotImplemented with anything else
-    (a SymPy expression then takes the operation over)."""
-    def method(self, other):
-        if not isinstance(other, NUMBERS):
-            return NotImplemented
-        a, b = _plain(self), _plain(other)
-        return exact(function(b, a) if reflected else function(a, b))
-    return method
-
-
-def _plain(value):
-    """Python's own int or Fraction (whose operators do not come back here)."""
-    return int(value) if isinstance(value, int) else Fraction(value.numerator, value.denominator)
-
-
-def _divide(a, b):
-    return Fraction(a, b) if isinstance(a, int) and isinstance(b, int) else Fraction(a) / Fraction(b)
-
-
-class Int(_Exact, int):
-    """An exact integer that answers as SymPy's Integer does (see the module's docstring)."""
-    __slots__ = ()
-    is_integer = is_Integer = True
-
-    def __add__(self, other):  # the commonest operations, without the generic wrapper
-        return Int(int.__add__(self, other)) if type(other) is Int or type(other) is int else _add(self, other)
-
-    def __mul__(self, other):
-        return Int(int.__mul__(self, other)) if type(other) is Int or type(other) is int else _mul(self, other)
-
-    def __sub__(self, other):
-        return Int(int.__sub__(self, other)) if type(other) is Int or type(other) is int else _sub(self, other)
-
-    __radd__ = _operator(operator.add, True)
-    __rsub__ = _operator(operator.sub, True)
-    __rmul__ = _operator(operator.mul, True)
-    __truediv__ = _operator(_divide)
-    __rtruediv__ = _operator(_divide, True)
-    __floordiv__ = _operator(operator.floordiv)
-    __rfloordiv__ = _operator(operator.floordiv, True)
-    __mod__ = _operator(operator.mod)
-    __rmod__ = _operator(operator.mod, True)
-
-    def __pow__(self, other, modulo=None):
-        if not isinstance(other, int) or modulo is not None:
-            return NotImplemented
-        return exact(Fraction(int(self)) ** int(other))
-
-    def __neg__(self):
-        return Int(-int(self))
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return Int(abs(int(self)))
-
-    def __repr__(self):
-        return int.__repr__(self)
-
-    __str__ = __repr__
-
-    def __reduce__(self):
-        return (Int, (int(self),))
-
-
-_add, _sub, _mul = _operator(operator.add), _operator(operator.sub), _operator(operator.mul)
-
-
-class Rat(_Exact, Fraction):
-    """An exact fraction that is not whole, as SymPy's Rational (217/4)."""
-    __slots__ = ()
-    is_integer = is_Integer = False
-
     __add__ = _operator(operator.add)
     __radd__ = _operator(operator.add, True)
     __sub__ = _operator(operator.sub)
@@ -194,16 +129,57 @@ class Rat(_Exact, Fraction):
     def __pow__(self, other, modulo=None):
         if not isinstance(other, int) or modulo is not None:
             return NotImplemented
-        return exact(Fraction(self) ** int(other))
+        return exact(Fraction(_plain(self)) ** int(other))
 
     def __neg__(self):
-        return Rat(-Fraction(self))
+        return exact(-_plain(self))
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        return Rat(abs(Fraction(self)))
+        return exact(abs(_plain(self)))
+
+    def _sympy_(self):
+        return _to_sympy(self)
+
+    def __getattr__(self, name):
+        """Whatever else SymPy's number answers (subs, atoms, has, xreplace …)."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(_to_sympy(self), name)
+
+
+class Int(_Exact, int):
+    """An exact integer that answers as SymPy's Integer does (see the module's docstring)."""
+    __slots__ = ()
+    is_integer = is_Integer = True
+
+    def __add__(self, other):  # the commonest operations, without the generic wrapper
+        return Int(int.__add__(self, other)) if type(other) is Int or type(other) is int else \
+            _Exact.__add__(self, other)
+
+    def __mul__(self, other):
+        return Int(int.__mul__(self, other)) if type(other) is Int or type(other) is int else \
+            _Exact.__mul__(self, other)
+
+    def __sub__(self, other):
+        return Int(int.__sub__(self, other)) if type(other) is Int or type(other) is int else \
+            _Exact.__sub__(self, other)
+
+    def __repr__(self):
+        return int.__repr__(self)
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        return (Int, (int(self),))
+
+
+class Rat(_Exact, Fraction):
+    """An exact fraction that is not whole, as SymPy's Rational (217/4)."""
+    __slots__ = ()
+    is_integer = is_Integer = False
 
     def __reduce__(self):
         return (Rat, (self.numerator, self.denominator))
@@ -282,22 +258,13 @@ def Piecewise(*pieces):  # noqa: N802
     """The first piece whose condition holds; SymPy's Piecewise from the first one a symbol
     leaves open."""
     for index, (value, condition) in enumerate(pieces):
-        if condition is True or condition == sympy_true():
+        if is_expr(condition) and condition in (sympy().true, sympy().false):
+            condition = bool(condition)
+        if condition is True:
             return value
-        if condition is False or condition == sympy_false():
-            continue
-        return sympy().Piecewise(*pieces[index:])
+        if condition is not False:
+            return sympy().Piecewise(*pieces[index:])
     raise ValueError("no piece of the Piecewise holds")
-
-
-def sympy_true():
-    module = sys.modules.get("sympy")
-    return True if module is None else module.true
-
-
-def sympy_false():
-    module = sys.modules.get("sympy")
-    return False if module is None else module.false
 
 
 def expand(value):

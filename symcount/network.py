@@ -20,7 +20,7 @@ from symcount.layers.requirements import LayerProblem, Needs
 from symcount.layers.result import SPATIAL_SHAPES, like
 from symcount.notation.parse import parse_expr, parse_notation, parse_shape
 from symcount.notation.names import too_large
-from symcount.notation.spec import INPUT_CHANNELS, Layer, NetworkSpec, Repeat, symbol, walk
+from symcount.notation.spec import INPUT_CHANNELS, NetworkSpec, symbol, symbols_in
 from symcount.rows import QUANTITIES, fold, format_shape, named, side_heads
 
 Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
@@ -66,29 +66,8 @@ def _as_shape(value):
     return like(value, (_as_expr(v, "input dimension") for v in value))
 
 
-def _symbols_of(value, found: set) -> set:
-    if al.is_expr(value):
-        found.update(value.free_symbols)
-    elif isinstance(value, tuple):
-        for v in value:
-            _symbols_of(v, found)
-    return found
-
-
-_SPEC_SYMBOLS: dict = {}  # id(spec) -> (spec, its symbols): a spec is immutable, and subs rebuilds on it
-
-
 def _free_symbols(spec: NetworkSpec, shape) -> set:
-    cached = _SPEC_SYMBOLS.get(id(spec))
-    if cached is None or cached[0] is not spec:
-        found = set()
-        for item in walk(spec.items):
-            _symbols_of(item.params if isinstance(item, Layer) else item.count if isinstance(item, Repeat) else (),
-                        found)
-        if len(_SPEC_SYMBOLS) > 256:
-            _SPEC_SYMBOLS.clear()
-        cached = _SPEC_SYMBOLS[id(spec)] = (spec, frozenset(found))
-    found = _symbols_of(tuple(shape), set(cached[1]))
+    found = symbols_in(tuple(shape), set(spec.free_symbols))
     return found - {symbol(INPUT_CHANNELS)} if found else found  # {in} is each layer's own input, not the network's symbol
 
 

@@ -17,7 +17,7 @@ from symcount import algebra as al
 from symcount.errors import LimitError, NotationError
 from symcount.layers.kinds import KEYWORDS
 from symcount.notation.grammar import parser
-from symcount.notation.names import fill, is_unknown, resolve, too_large
+from symcount.notation.names import fill, is_unknown, too_large
 from symcount.notation.spec import Branches, Call, Layer, Repeat, symbol
 
 MAX_DIGITS = 40  # a longer literal is a typo, not a network
@@ -49,7 +49,7 @@ class BlockExpansion:
             if al.is_number(filled):
                 return str(filled)
             sympy = al.sympy()
-            filled, expression = resolve(filled, {}, symbol), resolve(expression, {}, symbol)
+            filled, expression = fill(filled, {}, symbol), fill(expression, {}, symbol)
             if str(filled) == str(expression) or filled.has(sympy.Piecewise, sympy.Max, sympy.Min, sympy.floor):
                 return match.group(0)  # the same as written, or a closed form longer than the text it fills
             return "{" + str(filled) + "}"
@@ -59,7 +59,7 @@ class BlockExpansion:
         """A spec fragment with a block's parameters (name -> value) replaced by the call's
         arguments; `final`: every name left becomes the network's symbol (SymPy's)."""
         if is_unknown(value):
-            value = resolve(value, mapping, self.make_symbol) if final else fill(value, mapping)
+            value = fill(value, mapping, self.make_symbol if final else None)
             if span is not None and too_large(value):
                 raise self._error(LimitError, "a value with more than 500 digits", span)
             return value

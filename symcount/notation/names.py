@@ -103,23 +103,17 @@ def names(value) -> set:
     return set()
 
 
-def resolve(value, values: dict, symbol):
-    """A Name or Formula with the names in `values` (name -> value) filled in, and every other
-    name as `symbol(name)`; any other value as it is."""
+def fill(value, values: dict, symbol=None):
+    """A Name or Formula with the names in `values` (name -> value) filled in; every other name
+    is `symbol(name)` where a `symbol` is given (the network's own symbols), and is left as a
+    Name otherwise (a block's body inside another block's).  Once no name is left, the
+    operations are done: a number, or a SymPy expression.  Any other value as it is."""
     if isinstance(value, Name):
-        return values[value.name] if value.name in values else symbol(value.name)
+        if value.name in values:
+            return values[value.name]
+        return value if symbol is None else symbol(value.name)
     if isinstance(value, Formula):
-        return al.exact(value.function(*(resolve(a, values, symbol) for a in value.args)))
-    return value
-
-
-def fill(value, values: dict):
-    """A Name or Formula with the names in `values` filled in, still a Formula where a name is
-    left (a block's body inside another block's); a number where every name is known."""
-    if isinstance(value, Name):
-        return values.get(value.name, value)
-    if isinstance(value, Formula):
-        args = tuple(fill(a, values) for a in value.args)
+        args = tuple(fill(a, values, symbol) for a in value.args)
         return Formula(value.function, args) if any(is_unknown(a) for a in args) else \
             al.exact(value.function(*args))
     return value

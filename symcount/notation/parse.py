@@ -15,7 +15,7 @@ from symcount.collector import paused
 from symcount.errors import LimitError, NotationError, SymcountError
 from symcount.notation.grammar import parser
 from symcount.notation.spec import NetworkSpec
-from symcount.notation.names import resolve
+from symcount.notation.names import fill
 from symcount.notation.spec import symbol
 from symcount.notation.transformer import ToSpec
 
@@ -239,9 +239,9 @@ def parse_notation(text: str) -> NetworkSpec:
 def parse_shape(text: str) -> tuple:
     """`3x224x224` or `3xHxW` → a tuple of numbers (symcount.algebra) and SymPy expressions."""
     shape = _parse(text.strip(), "shape")
-    return type(shape)(resolve(d, {}, symbol) for d in shape)
+    return type(shape)(fill(d, {}, symbol) for d in shape)
 
 
 def parse_expr(text: str):
     """A value like `224` or `2*S` → a number, or a SymPy expression, built by the grammar."""
-    return resolve(_parse(text.strip(), "expr"), {}, symbol)
+    return fill(_parse(text.strip(), "expr"), {}, symbol)

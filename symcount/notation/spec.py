@@ -10,6 +10,7 @@ Nothing in this module evaluates shapes; symcount.builder does.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Union
 
 from symcount import algebra as al
@@ -124,6 +125,24 @@ class NetworkSpec:
     items: tuple
     source: str
     input_span: Span | None = None
+
+    @cached_property
+    def free_symbols(self) -> frozenset:
+        """The SymPy symbols its layers' parameters and repeat counts hold (found once: a
+        spec is immutable, and every `subs` rebuilds on it)."""
+        return frozenset(symbols_in(tuple(item.params if isinstance(item, Layer) else item.count
+                                          if isinstance(item, Repeat) else () for item in walk(self.items))))
+
+
+def symbols_in(value, found: set | None = None) -> set:
+    """The SymPy symbols in a value or nested tuples of values."""
+    found = set() if found is None else found
+    if al.is_expr(value):
+        found.update(value.free_symbols)
+    elif isinstance(value, tuple):
+        for v in value:
+            symbols_in(v, found)
+    return found
 
 
 def walk(items):

@@ -19,7 +19,7 @@ from symcount.layers.result import TokenIds, Tokens
 from symcount.notation.blocks import MAX_DIGITS, BlockExpansion
 from symcount.notation.grammar import parser
 from symcount.notation.functions import FUNCTIONS
-from symcount.notation.names import Formula, Name, is_unknown, names, resolve, too_large
+from symcount.notation.names import Formula, Name, fill, is_unknown, names, too_large
 from symcount.notation.spec import (INPUT_CHANNELS, Branches, Call, Definition, Layer, NetworkSpec, Repeat, Span,
                                     rational_symbol, symbol)
 
@@ -434,7 +434,7 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
         if self.named:  # names left after the calls become the network's symbols
             items = self._substitute(items, {}, final=True)
         if shape:
-            shape = type(shape)(resolve(d, {}, self.make_symbol) for d in shape)
+            shape = type(shape)(fill(d, {}, self.make_symbol) for d in shape)
         return NetworkSpec(shape, items, self.source, span)
 
     def _check_symbols(self, definition, known):

@@ -6,6 +6,7 @@ Bad input prints one error message, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 
@@ -323,6 +324,12 @@ def main(argv=None) -> int:
     except SymcountError as error:
         print(f"symcount: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `symcount zoo | head`: the reader has gone, which is no error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own advice: no flush error at exit
+        return 0
+    except KeyboardInterrupt:
+        print("symcount: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

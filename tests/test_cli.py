@@ -2,6 +2,7 @@
 import csv
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -164,3 +165,16 @@ def test_export_prints_a_module_and_refuses_what_torch_cannot_build():
     refused = symcount("export", "input 3x32x32 conv3-{C}")
     assert refused.returncode == 2 and "whole number for the filters" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    # `symcount zoo | head -1`: the pipe closes after the first line of a long listing
+    command = [shutil.which("symcount")] if shutil.which("symcount") else [sys.executable, "-m", "symcount"]
+    unbuffered = dict(os.environ, PYTHONUNBUFFERED="1")  # a write per line, so most come after the close
+    process = subprocess.Popen(command + ["zoo"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
+                               env=unbuffered)
+    first = process.stdout.read(20)
+    process.stdout.close()
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0
+    assert first.startswith(b"alexnet") and errors == ""

@@ -5,8 +5,9 @@ Peers, each measured in this same run:
   torchinfo        a fresh process running torchinfo.summary on the same network (when installed)
   meta count       torch.utils.flop_counter.FlopCounterMode on the meta device: builds the
                    model on 'meta' and runs it, no compute, one input size per call
-symcount is timed in fresh processes (the command as a user meets it) and in one process with
-its caches cleared before every repetition (parse cache, layer cache).
+symcount is timed in fresh processes (the command as a user meets it: the checkout built into a
+wheel and unpacked, as pip installs it) and in one process with its caches cleared before every
+repetition (parse cache, layer cache).
 
     python bench/bench.py            # needs torch: pip install torch==2.13.0
     python bench/bench.py --quick    # fewer repetitions
@@ -14,12 +15,15 @@ its caches cleared before every repetition (parse cache, layer cache).
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -105,9 +109,26 @@ torchinfo.summary(namespace["Net"](), input_size=(1, 3, 224, 224), verbose=0, de
 """
 
 
-def fresh(arguments, repeat: int) -> float:
+def installed(into: Path) -> Path:
+    """The checkout as pip installs it, in `into`: the wheel's files (with the parser the build
+    generates, symcount/notation/standalone.py) and their bytecode.  The source tree when the
+    wheel cannot be built here (no pip, setuptools or lark): that measures Lark's own runtime."""
+    try:
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
+                        "--wheel-dir", str(into), str(ROOT)], check=True, capture_output=True)
+        wheel, = into.glob("symcount-*.whl")
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(into / "site")
+        compileall.compile_dir(into / "site", quiet=1)
+        return into / "site"
+    except (subprocess.CalledProcessError, ValueError) as error:
+        print(f"(could not build the wheel, so the source tree is measured: {error})", file=sys.stderr)
+        return ROOT
+
+
+def fresh(arguments, repeat: int, path: Path = ROOT) -> float:
     """Median wall time of a fresh process (after one untimed run, so files are in the page cache)."""
-    environment = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="80")
+    environment = dict(os.environ, PYTHONPATH=str(path), COLUMNS="80")
     run = lambda: subprocess.run(arguments, env=environment, stdout=subprocess.DEVNULL,  # noqa: E731
                                  stderr=subprocess.DEVNULL, check=True)
     return measure(run, repeat)
@@ -153,11 +174,13 @@ def main() -> None:
         torchinfo_run = fresh([python, "-c", TORCHINFO.format(root=str(ROOT), name="resnet50")], max(3, repeat // 3))
     except ImportError:
         torchinfo_run = None
-    for name in ("vgg16", "resnet50"):
-        ours = fresh([python, "-m", "symcount", name], repeat)
-        row(f"`symcount {name}`, fresh process", ours, "`python -c \"import torch\"`", import_torch, 0.1)
-        if torchinfo_run is not None:
-            row("", ours, "torchinfo on ResNet-50, fresh process", torchinfo_run)
+    with tempfile.TemporaryDirectory(prefix="symcount-bench-") as scratch:
+        package = installed(Path(scratch))
+        for name in ("vgg16", "resnet50"):
+            ours = fresh([python, "-m", "symcount", name], repeat, package)
+            row(f"`symcount {name}`, fresh process", ours, "`python -c \"import torch\"`", import_torch, 0.1)
+            if torchinfo_run is not None:
+                row("", ours, "torchinfo on ResNet-50, fresh process", torchinfo_run)
 
     # 2. the table in one process, caches cleared, against one meta-device count
     vgg_meta = measure(lambda: meta_count(torch, lambda d: torch_vgg16(torch, nn, d), (3, 224, 224)), repeat)

@@ -11,7 +11,7 @@ import difflib
 import re
 from dataclasses import replace
 
-from lark.exceptions import UnexpectedInput, VisitError
+from symcount.notation.runtime import UnexpectedInput, VisitError
 
 from symcount import algebra as al
 from symcount.errors import LimitError, NotationError

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
+from symcount.notation.runtime import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
 from symcount.collector import paused
 from symcount.errors import LimitError, NotationError, SymcountError

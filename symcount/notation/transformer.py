@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from lark import Token, Transformer_NonRecursive, v_args
+from symcount.notation.runtime import Token, Transformer_NonRecursive, v_args
 
 from symcount import algebra as al
 from symcount.errors import LimitError, NotationError, OptionError

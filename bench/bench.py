@@ -127,10 +127,11 @@ def installed(into: Path) -> Path:
 
 
 def fresh(arguments, repeat: int, path: Path = ROOT) -> float:
-    """Median wall time of a fresh process (after one untimed run, so files are in the page cache)."""
+    """Median wall time of a fresh process (after one untimed run, so files are in the page cache), run
+    in `path`: `python -m` puts the working directory first on sys.path, before PYTHONPATH."""
     environment = dict(os.environ, PYTHONPATH=str(path), COLUMNS="80")
     run = lambda: subprocess.run(arguments, env=environment, stdout=subprocess.DEVNULL,  # noqa: E731
-                                 stderr=subprocess.DEVNULL, check=True)
+                                 stderr=subprocess.DEVNULL, check=True, cwd=path)
     return measure(run, repeat)
 
 

@@ -14,7 +14,6 @@ from symcount import progress, zoo
 from symcount.errors import NotationError, SymcountError
 from symcount.layers.arithmetic import RULES
 from symcount.network import FRAMEWORKS, parse
-from symcount.render import reports
 from symcount.render.table import FORMATS
 
 EXAMPLES = """\
@@ -247,6 +246,7 @@ def _check(argv) -> int:
     args = parser.parse_args(argv)
     network = _network(args, parser)
     result = network.check()
+    from symcount.render import reports  # HTML and JSON libraries a table does not need
     render = reports.check_json if args.format == "json" else reports.check_text
     sys.stdout.write(render(network, result))
     return 0 if result.integral else 1
@@ -258,6 +258,7 @@ def _solve(argv) -> int:
     network = _network(args, parser)
     with progress.reporting(progress.Bar(sys.stderr) if sys.stderr.isatty() else None):
         result = network.solve(args.fact, _bounds(args.bounds))
+    from symcount.render import reports
     render = reports.solve_json if args.format == "json" else reports.solve_text
     sys.stdout.write(render(network, result))
     return 0 if result.solutions else 1

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pathlib and importlib.resources are imported where used: an installed command needs neither
+    from pathlib import Path
 
 GRAMMAR_FILE = "symcount.lark"
 START_RULES = ("start", "shape", "expr")  # a network, an input shape (3xHxW), a value (2*S)
@@ -25,6 +27,8 @@ STANDALONE_MODULE = "standalone"  # symcount/notation/standalone.py, written by 
 
 def grammar_path() -> Path:
     """The grammar inside the installed package, or grammar/ beside a source checkout."""
+    from importlib import resources
+    from pathlib import Path
     try:
         packaged = resources.files("symcount.grammar").joinpath(GRAMMAR_FILE)
         if packaged.is_file():
@@ -38,6 +42,7 @@ def cache_file() -> str | bool:
     """Where Lark keeps the tables it built: a directory only this user can write to (a
     cache file in the shared temporary directory could be planted by another user, and
     Lark unpickles it).  False, and no cache, when there is no such directory."""
+    from pathlib import Path
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "symcount"
     try:
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -60,12 +65,21 @@ def write_standalone(path: Path, grammar: Path) -> None:
     """Write the standalone parser module for a grammar file (the build calls this); the
     module records the grammar's hash, which a test compares with the grammar installed."""
     import hashlib
+    import io
     from lark.tools.standalone import gen_standalone
 
+    generated = io.StringIO()
+    gen_standalone(lark_parser(cache=False, grammar=grammar), out=generated)
+    # Lark's code tries the third-party regex module, which only a grammar with Unicode categories
+    # needs (this one has none); where it is installed that import alone cost a command about 8 ms.
+    code = generated.getvalue().replace(REGEX_IMPORT, "_has_regex = False\n", 1)
     with open(path, "w", encoding="utf-8") as out:
-        gen_standalone(lark_parser(cache=False, grammar=grammar), out=out)
+        out.write(code)
         out.write("from typing import cast  # Transformer_NonRecursive uses it; Lark 1.3's generator leaves it out\n")
         out.write(f"GRAMMAR_SHA256 = {hashlib.sha256(grammar.read_bytes()).hexdigest()!r}\n")
+
+
+REGEX_IMPORT = "try:\n    import regex\n    _has_regex = True\nexcept ImportError:\n    _has_regex = False\n"
 
 
 @lru_cache(maxsize=None)

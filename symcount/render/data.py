@@ -2,10 +2,6 @@
 SymPy writes it, which SymPy reads back), the named sizes beside them."""
 from __future__ import annotations
 
-import csv
-import io
-import json
-
 from symcount.render.model import Extras
 from symcount.layers.result import layout
 from symcount.rows import QUANTITIES
@@ -60,11 +56,14 @@ def as_json(network, values, rows, extras=Extras()) -> str:
     if extras.memory is not None:
         document["memory"] = {"dtype": extras.memory.dtype, "bytes_per_element": extras.memory.bytes_per_element,
                               "units": "bytes", **{key: plain(value) for key, _, value in extras.memory.items()}}
+    import json  # here, not at the top: a text table does not need it
     return json.dumps(document, indent=2) + "\n"
 
 
 def as_csv(network, values, rows, extras=Extras()) -> str:
     """Rows and the total; the memory report is in text, markdown and json."""
+    import csv
+    import io
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     formula_columns = [f"{q}_formula" for q in QUANTITIES] if values else []

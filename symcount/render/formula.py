@@ -9,7 +9,6 @@ first.  Anything else falls back to SymPy's own printing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from math import lcm
 
 from symcount import algebra as al
@@ -27,6 +26,12 @@ def _greek(name: str) -> str:
 def _text_symbol(name: str) -> str:
     base, _, index = name.partition("_")
     return _greek(base) + index.translate(SUBSCRIPTS) if index.isdigit() else _greek(name)
+
+
+def escape(text: str) -> str:
+    """HTML's escaping (the html module is imported here, on first use: a text table never needs it)."""
+    from html import escape
+    return escape(text)
 
 
 def _html_symbol(name: str) -> str:

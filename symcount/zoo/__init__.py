@@ -18,7 +18,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+import os
 
 from symcount.errors import SymcountError
 
@@ -62,12 +62,13 @@ def _entries_of(family: str, source: str) -> list[Entry]:
 def entries() -> dict:
     """Every zoo entry by name, in the order of the files and within each file."""
     found = {}
-    files = sorted((f for f in resources.files(__name__).iterdir() if f.name.endswith(".sym")),
-                   key=lambda f: f.name)
-    for file in files:
-        for entry in _entries_of(file.name, file.read_text(encoding="utf-8")):
+    folder = os.path.dirname(__file__)  # the files beside this module (os, not importlib.resources: a cold
+    for family in sorted(name for name in os.listdir(folder) if name.endswith(".sym")):  # command's import)
+        with open(os.path.join(folder, family), encoding="utf-8") as file:
+            source = file.read()
+        for entry in _entries_of(family, source):
             if entry.name in found:
-                raise SymcountError(f"zoo: {entry.name} is in both {found[entry.name].family} and {file.name}")
+                raise SymcountError(f"zoo: {entry.name} is in both {found[entry.name].family} and {family}")
             found[entry.name] = entry
     return found
 

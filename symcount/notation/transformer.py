@@ -109,7 +109,7 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
     def __init__(self, source: str):
         super().__init__()
         self.source = source
-        self.named = False  # whether a name was read (else no pass resolves names)
+        self.named = False  # whether an item may hold a name (else no pass resolves the items' names)
 
     def _error(self, error, message, meta_or_token, width=None):
         line, column = meta_or_token.line, meta_or_token.column
@@ -185,8 +185,7 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
             raise self._error(NotationError, "'tokens' follows the sizes of a token shape (input 1024 tokens, "
                               "input 197x768 tokens), and a bare symbol there cannot contain the letter x, which "
                               "separates sizes: write it in braces, input {n_ctx} tokens", name, len(name))
-        self.named = True
-        return Name(str(name))
+        return Name(str(name))  # the shape's names are filled apart from the items' (network)
 
     @v_args(meta=True)
     def shape(self, meta, children):

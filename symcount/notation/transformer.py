@@ -6,8 +6,8 @@ checked against the table of layer kinds, and every layer keeps its text and pla
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from symcount.notation.runtime import Token, Transformer_NonRecursive, v_args
 
@@ -38,39 +38,35 @@ def _reads_as_keyword(name: str) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class _Stride:
+# The pieces a rule hands to the rule above it (named tuples, not dataclasses: a few are
+# made for every layer, and a cold command creates these classes too).
+class _Stride(NamedTuple):
     value: object
 
 
-@dataclass(frozen=True)
-class _Count:
+class _Count(NamedTuple):
     value: object
     end: int = 0  # where the text before the repeat ends
 
 
-@dataclass(frozen=True)
-class _Core:
+class _Core(NamedTuple):
     kind: str
     params: dict
     meta: object
 
 
-@dataclass(frozen=True)
-class _Option:
+class _Option(NamedTuple):
     written: str
     value: tuple
     meta: object
 
 
-@dataclass(frozen=True)
-class _Options:
+class _Options(NamedTuple):
     options: tuple
     meta: object
 
 
-@dataclass(frozen=True)
-class _Branch:
+class _Branch(NamedTuple):
     """One branch as written: its channel share (split(16: ...)) or None, and its items."""
     share: object
     items: tuple

@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import symcount  # noqa: E402
 from symcount.layers.kinds import evaluate  # noqa: E402
 from symcount.notation.parse import parse_notation  # noqa: E402
+from symcount.notation.words import items_of  # noqa: E402
 
 VGG16 = ("conv3-64x2 pool conv3-128x2 pool conv3-256x3 pool conv3-512x3 pool conv3-512x3 pool "
          "fc4096 fc4096 fc1000")
@@ -44,6 +45,7 @@ def deep_net(per_stage: int) -> str:
 
 def clear_caches():
     parse_notation.cache_clear()
+    items_of.cache_clear()
     evaluate.cache_clear()
 
 

@@ -18,6 +18,7 @@ from symcount.notation.spec import NetworkSpec
 from symcount.notation.names import fill
 from symcount.notation.spec import symbol
 from symcount.notation.transformer import ToSpec
+from symcount.notation.words import parse_words
 
 MAX_NESTING = 50  # parentheses and braces; deeper text is a mistake or an attack
 
@@ -218,6 +219,10 @@ def _parse(text: str, start: str):
     if start == "start":
         _check_bracketed_group(text)
     with paused():
+        if start == "start":
+            spec = parse_words(text)  # a long text of plain layer words, each distinct word parsed once
+            if spec is not None:
+                return spec
         try:
             tree = parser().parse(text, start=start)
         except UnexpectedInput as error:

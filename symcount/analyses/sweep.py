@@ -7,6 +7,8 @@ which a numeric input or ``subs`` would refuse) gets None totals and ``valid`` F
 """
 from __future__ import annotations
 
+from fractions import Fraction
+
 from symcount.analyses.compiled import compile_exact, plain, validity
 from symcount.rows import QUANTITIES
 from symcount.errors import LimitError, SymbolError
@@ -64,13 +66,11 @@ def sweep(network, /, **columns) -> dict:
     values, length = _columns(network, columns)
     totals_of, valid_at = _compiled(network), validity(network)
     result = {name: column for name, column in zip(network.symbols, values)}
-    result["valid"] = []
-    for quantity in QUANTITIES:
-        result[quantity] = []
+    result["valid"], rows, invalid = [], [], (None,) * len(QUANTITIES)
     for point in steps(zip(*values) if values else [()] * length, length, "sweep"):
         valid = valid_at(*point)
-        totals = totals_of(*point) if valid else (None,) * len(QUANTITIES)
         result["valid"].append(valid)
-        for quantity, total in zip(QUANTITIES, totals):
-            result[quantity].append(plain(total))
+        rows.append(totals_of(*point) if valid else invalid)
+    for quantity, column in zip(QUANTITIES, zip(*rows) if rows else [()] * len(QUANTITIES)):
+        result[quantity] = [plain(total) if type(total) is Fraction else total for total in column]
     return result

@@ -26,3 +26,13 @@ def test_installed_package_carries_its_grammar():
     families = {entry.family for entry in zoo.entries().values()}
     assert families == {path.name for path in (package / "zoo").glob("*.sym")}
     assert families == {path.name for path in (SOURCE_TREE / "symcount" / "zoo").glob("*.sym")}
+
+
+def test_lark_keeps_its_tables_only_where_no_other_user_can_write(tmp_path, monkeypatch):
+    # a source checkout's Lark unpickles its table cache: never from a directory others can write to
+    from symcount.notation.grammar import cache_file
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_file() == str(tmp_path / "symcount" / "lark-tables.pickle")
+    assert (tmp_path / "symcount").stat().st_mode & 0o777 == 0o700
+    (tmp_path / "symcount").chmod(0o777)
+    assert cache_file() is False

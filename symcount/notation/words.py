@@ -46,7 +46,9 @@ def items_of(word: str) -> tuple | None:
         children = tuple(transformer.transform(child) for child in network.children)
     except (UnexpectedInput, VisitError, SymcountError):  # the full parse reports it
         return None
-    return None if transformer.named else children
+    movable = all(isinstance(child, (Layer, Repeat, Call)) or isinstance(child, tuple) and child[0] == "input"
+                  for child in children)
+    return children if movable and not transformer.named else None
 
 
 def _moved(value, line: int, column: int, offset: int):
@@ -60,9 +62,7 @@ def _moved(value, line: int, column: int, offset: int):
                       span(value.span), value.label, value.stage)
     if isinstance(value, Call):
         return Call(value.name, value.args, value.text, span(value.span))
-    if isinstance(value, tuple) and value and value[0] == "input":
-        return ("input", value[1], span(value[2]))
-    raise TypeError(value)  # nothing else comes of a plain word
+    return ("input", value[1], span(value[2]))  # items_of let nothing else through
 
 
 def parse_words(text: str) -> NetworkSpec | None:

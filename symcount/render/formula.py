@@ -30,8 +30,8 @@ def _text_symbol(name: str) -> str:
 
 def escape(text: str) -> str:
     """HTML's escaping (the html module is imported here, on first use: a text table never needs it)."""
-    from html import escape
-    return escape(text)
+    import html
+    return html.escape(text)
 
 
 def _html_symbol(name: str) -> str:

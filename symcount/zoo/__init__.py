@@ -15,10 +15,10 @@ line and column.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-import os
 
 from symcount.errors import SymcountError
 
@@ -62,8 +62,8 @@ def _entries_of(family: str, source: str) -> list[Entry]:
 def entries() -> dict:
     """Every zoo entry by name, in the order of the files and within each file."""
     found = {}
-    folder = os.path.dirname(__file__)  # the files beside this module (os, not importlib.resources: a cold
-    for family in sorted(name for name in os.listdir(folder) if name.endswith(".sym")):  # command's import)
+    folder = os.path.dirname(__file__)  # with os: importlib.resources would cost a cold command its import
+    for family in sorted(name for name in os.listdir(folder) if name.endswith(".sym")):
         with open(os.path.join(folder, family), encoding="utf-8") as file:
             source = file.read()
         for entry in _entries_of(family, source):

@@ -1,7 +1,8 @@
 """The `symcount` command: paper notation in, per-layer table out.
 
-Exit status: 0 on success, 2 on bad input (notation, options, shapes, symbols, usage).
-Bad input prints one error message, never a traceback.
+Exit status: 0 on success, 2 on bad input (notation, options, shapes, symbols, usage), 130 when
+interrupted.  Bad input prints one error message, never a traceback; a reader that stops early
+(`symcount zoo | head`) is no error.
 """
 from __future__ import annotations
 

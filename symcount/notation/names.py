@@ -27,34 +27,22 @@ def too_large(value) -> bool:
     return any(too_large(int(n.p)) or too_large(int(n.q)) for n in value.atoms(al.sympy().Rational))
 
 
+def _kept(function, reflected=False):
+    """A binary operator that keeps the operation, as written, for when the names are known."""
+    def method(self, other):
+        return Formula(function, (other, self) if reflected else (self, other))
+    return method
+
+
 class _Arithmetic:
     """The operations the braces' grammar writes (+, −, *, /, unary −), kept as a Formula."""
     __slots__ = ()
     is_number = False
 
-    def __add__(self, other):
-        return Formula(operator.add, (self, other))
-
-    def __radd__(self, other):
-        return Formula(operator.add, (other, self))
-
-    def __sub__(self, other):
-        return Formula(operator.sub, (self, other))
-
-    def __rsub__(self, other):
-        return Formula(operator.sub, (other, self))
-
-    def __mul__(self, other):
-        return Formula(operator.mul, (self, other))
-
-    def __rmul__(self, other):
-        return Formula(operator.mul, (other, self))
-
-    def __truediv__(self, other):
-        return Formula(operator.truediv, (self, other))
-
-    def __rtruediv__(self, other):
-        return Formula(operator.truediv, (other, self))
+    __add__, __radd__ = _kept(operator.add), _kept(operator.add, True)
+    __sub__, __rsub__ = _kept(operator.sub), _kept(operator.sub, True)
+    __mul__, __rmul__ = _kept(operator.mul), _kept(operator.mul, True)
+    __truediv__, __rtruediv__ = _kept(operator.truediv), _kept(operator.truediv, True)
 
     def __neg__(self):
         return Formula(operator.neg, (self,))

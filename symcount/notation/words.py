@@ -32,8 +32,13 @@ COMMENT = re.compile(r"#[^\n]*")
 # A word, or the input declaration with its shape on the same line.
 WORD = re.compile(r"(?i:input)[ \t]+[^\s,]+|[^\s,]+")
 PLAIN = re.compile(r"[A-WYZa-wyz_]")  # how a plain word begins
-# The one keyword that continues what stands before it: a shape's `tokens` (input 1024 tokens).
-CONTINUES = re.compile(r"(?i:tokens)(?![a-wyzA-WYZ_])")
+
+
+@lru_cache(maxsize=None)
+def _continues():
+    """The one keyword that continues what stands before it, a shape's `tokens` (input 1024
+    tokens), as the grammar writes it."""
+    return re.compile(parser().get_terminal("TOKENS").pattern.to_regexp())
 
 
 @lru_cache(maxsize=1024)
@@ -77,7 +82,7 @@ def parse_words(text: str) -> NetworkSpec | None:
         return None
     children, line, line_begins, counted = [], 1, 0, 0
     for start, word in words:
-        if not PLAIN.match(word) or CONTINUES.match(word):
+        if not PLAIN.match(word) or _continues().match(word):
             return None
         breaks = blanked.count("\n", counted, start)
         if breaks:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from symcount import algebra as al
 from symcount.errors import OptionError
+from symcount.layers.meeting import feature_axis
 from symcount.layers.options import for_axes
 from symcount.layers.result import has_spatial_axes, layout, like
 from symcount.layers.requirements import LayerProblem
@@ -40,10 +41,17 @@ def layer_params(params, mapping, shape):
 
 
 def split_shares(node: Branches, shape, mapping) -> list:
-    """split's channels per branch: equal parts of C, or the shares written (16: ...)."""
+    """split's channels per branch (a token's features on tokens): equal parts, or the shares
+    written (16: ...)."""
     if node.shares is None:
-        return [shape[0] / len(node.branches)] * len(node.branches)
+        return [shape[feature_axis(shape)] / len(node.branches)] * len(node.branches)
     return [value for (_, value), in (layer_params((("share", share),), mapping, shape) for share in node.shares)]
+
+
+def split_part(shape, share) -> tuple:
+    """The input of one branch of split: `shape` with `share` channels (features on tokens)."""
+    axis = feature_axis(shape)
+    return like(shape, [share if i == axis else size for i, size in enumerate(shape)])
 
 
 def squeeze_excitation(layer: Layer, channels) -> Branches:

@@ -7,12 +7,17 @@ from symcount import algebra as al
 
 from symcount.analyses import receptive as rf
 from symcount.errors import ShapeError
-from symcount.fragments import projection_layers, split_shares
+from symcount.fragments import projection_layers, split_part, split_shares
 from symcount.layers.requirements import LayerProblem, Needs, Requirement
-from symcount.layers.result import SPATIAL_SHAPES, has_spatial_axes
+from symcount.layers.meeting import JoinProblem, feature_axis, join, operands
+from symcount.layers.result import SPATIAL_SHAPES, has_spatial_axes, layout
 from symcount.notation.spec import Branches, Layer
 from symcount.rows import format_shape
 
+MISMATCH = {"mul": "branches cannot be multiplied where their sizes differ (each axis must agree or be 1)",
+            "cat": "branches with different sizes cannot be concatenated (only the channels, or on tokens each "
+                   "token's features, may differ)"}
+MISMATCH["split"] = MISMATCH["cat"]
 MATCHING = frozenset({"res", "add", "cat"})  # joins whose branches may end in a bare crop
 
 
@@ -56,15 +61,19 @@ class Joins:
             fields = [f for f in fields if f is not None] or [None]
         self.field = rf.widest(fields)
         texts += ["the shortcut"] * (len(outputs) - len(texts))
-        if node.kind == "mul":
-            return self._broadcast(node, outputs, texts)
-        if node.kind in ("cat", "split"):
-            if not _spatial_alike(outputs) or not self._meet(node, [o[1:] for o in outputs]):
-                raise self._mismatch(node, "concatenated", outputs, texts, "sizes")
-            return (al.Add(*[o[0] for o in outputs]),) + outputs[0][1:]
-        if any(len(o) != len(outputs[0]) for o in outputs) or not self._meet(node, outputs):
-            raise self._mismatch(node, "added", outputs, texts, "shapes")
-        return outputs[0]
+        return self._join(node, outputs, texts)
+
+    def _join(self, node, outputs, texts):
+        """The branches' outputs joined as symcount.layers.meeting says, on their own layout;
+        sizes that differ by an expression meet where it is 0, kept as a requirement."""
+        try:
+            output, groups = join(node.kind, operands(node.kind, outputs))
+        except JoinProblem as problem:
+            raise self._mismatch(node, str(problem), outputs, texts) from None
+        if not all(self._meet(node, [(size,) for size in group]) for group in groups):
+            raise self._mismatch(node, MISMATCH.get(node.kind, "branches with different shapes cannot be added"),
+                                 outputs, texts)
+        return output
 
     def _side(self, node, shape):
         """side(head): the head's rows, counted in the totals, on the trunk's current output;
@@ -85,7 +94,7 @@ class Joins:
             raise self.error(ShapeError, f"{node.kind}: every branch ends in a bare crop, so there is no size to "
                              "crop to; leave the crop off the branch whose size the others take", node)
         if not _spatial_alike(outputs) or not self._meet(node, [o[1:] for o in others]):
-            raise self._mismatch(node, "cropped to one size", outputs, texts, "sizes")
+            raise self._mismatch(node, "branches with different sizes cannot be cropped to one size", outputs, texts)
         target = tuple(others[0][1:])
         for index, crop in cropped:
             self.field = fields[index]
@@ -95,37 +104,27 @@ class Joins:
     def _split(self, node, shape) -> list:
         """split: each branch's input, C×H×W (or C×L, C×D×H×W) with its share of the channels:
         equal parts (torch.chunk, ShuffleNet v2's channel split) or the shares written
-        (torch.split), which must add up to the channels.  The outputs are concatenated as cat's."""
-        if not _spatial_alike([shape]):
-            raise self.error(ShapeError, f"split needs a {SPATIAL_SHAPES} input, got {format_shape(shape)}", node)
-        needs, parts = Needs(), len(node.branches)
+        (torch.split), which must add up to the channels; on tokens, each token's features.  The
+        outputs are concatenated as cat's."""
+        if layout(shape) not in ("spatial", "tokens"):
+            raise self.error(ShapeError, f"split needs a {SPATIAL_SHAPES} input or N×D tokens, got "
+                             f"{format_shape(shape)}", node)
+        needs, parts, axis = Needs(), len(node.branches), feature_axis(shape)
+        what = "features" if axis else "channels"
         try:
             shares = split_shares(node, shape, self.mapping)
             if node.shares is None:
-                needs.divides(parts, shape[0], f"split into {parts} needs channels divisible by {parts}, "
-                                               f"got {shape[0]}")
+                needs.divides(parts, shape[axis], f"split into {parts} needs {what} divisible by {parts}, "
+                                                  f"got {shape[axis]}")
             else:
                 for share in shares:
-                    needs.whole(share, "a split's channel share", 1)
-                needs.require(al.Add(*shares) - shape[0], "zero", f"split's shares "
-                              f"{' + '.join(str(s) for s in shares)} must add up to its input's {shape[0]} channels")
+                    needs.whole(share, f"a split's share of the {what}", 1)
+                needs.require(al.Add(*shares) - shape[axis], "zero", f"split's shares "
+                              f"{' + '.join(str(s) for s in shares)} must add up to its input's {shape[axis]} {what}")
         except LayerProblem as problem:
             raise self.error(ShapeError, str(problem), node) from None
         self.requirements.extend(needs.open)
-        return [(share,) + tuple(shape[1:]) for share in shares]
-
-    def _broadcast(self, node, outputs, texts):
-        """mul: the paths' outputs multiplied elementwise, broadcasting as PyTorch does along
-        each axis where a path has size 1 (a C×1×1 gate on C×H×W, a 1×H×W map on C×H×W)."""
-        if any(len(o) != len(outputs[0]) for o in outputs):
-            raise self._mismatch(node, "multiplied", outputs, texts, "shapes")
-        result = []
-        for axis in range(len(outputs[0])):
-            sizes = [o[axis] for o in outputs if o[axis] != 1]
-            if sizes and not self._meet(node, [(size,) for size in sizes]):
-                raise self._mismatch(node, "multiplied (each axis must agree or be 1)", outputs, texts, "shapes")
-            result.append(sizes[0] if sizes else al.Integer(1))
-        return tuple(result)
+        return [split_part(shape, share) for share in shares]
 
     def _meet(self, node, shapes) -> bool:
         """Whether paths' shapes can meet, compared as values, not as expression trees:
@@ -146,11 +145,10 @@ class Joins:
         self.requirements.extend(kept)
         return True
 
-    def _mismatch(self, node, verb, outputs, texts, what):
+    def _mismatch(self, node, problem, outputs, texts):
         described = "; ".join(f"branch {i + 1} ({t}) gives {format_shape(o)}"
                               for i, (t, o) in enumerate(zip(texts, outputs)))
-        return self.error(ShapeError, f"{node.kind}: branches with different {what} cannot be {verb}: "
-                          f"{described}", node)
+        return self.error(ShapeError, f"{node.kind}: {problem}: {described}", node)
 
     def _shortcut_strides(self, node, shape, output, entry, body_field, body_rows):
         """None for res(body)'s identity shortcut, else the strides of its 1×1 projection.
@@ -213,9 +211,9 @@ def _zero_somewhere(difference) -> bool:
     for k in range(64):
         point = {s: 1 + (k * (2 * j + 3) + j) % 61 + (k // 8) * 61 for j, s in enumerate(symbols)}
         try:
-            value = difference.xreplace(point)
+            value = al.replaced(difference, point)
         except ZeroDivisionError:
             continue
-        if value.is_number and value == 0:
+        if al.is_number(value) and value == 0:
             return True
     return False

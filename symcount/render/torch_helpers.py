@@ -5,16 +5,16 @@ vision_transformer.py and GPT-2's and BERT's code compute them)."""
 
 HELPERS = {
     "Split": '''class Split(nn.Module):
-    """split(a | b | ...): the channels cut into equal parts (torch.chunk), or into `sizes` (torch.split),
-    one per branch, then concatenated."""
+    """split(a | b | ...): the channels (dim=-1: a token's features) cut into equal parts (torch.chunk),
+    or into `sizes` (torch.split), one per branch, then concatenated."""
 
-    def __init__(self, *branches, sizes=None):
+    def __init__(self, *branches, sizes=None, dim=1):
         super().__init__()
-        self.branches, self.sizes = nn.ModuleList(branches), sizes
+        self.branches, self.sizes, self.dim = nn.ModuleList(branches), sizes, dim
 
     def forward(self, x):
-        parts = torch.split(x, self.sizes, 1) if self.sizes else torch.chunk(x, len(self.branches), dim=1)
-        return torch.cat([branch(part) for branch, part in zip(self.branches, parts)], 1)
+        parts = torch.split(x, self.sizes, self.dim) if self.sizes else torch.chunk(x, len(self.branches), self.dim)
+        return torch.cat([branch(part) for branch, part in zip(self.branches, parts)], self.dim)
 ''',
     "Crop": '''class Crop(nn.Module):
     """crop: to a size, centred (the offset (H - h) // 2), or by a margin off both sides; to the
@@ -62,7 +62,8 @@ HELPERS = {
         return x
 ''',
     "Multiply": '''class Multiply(nn.Module):
-    """mul(a | b | ...) and se: the branches' outputs multiplied, broadcasting (a C×1×1 gate on C×H×W)."""
+    """mul(a | b | ...) and se: the branches' outputs multiplied, broadcasting (a C×1×1 gate on C×H×W,
+    a 1×D gate on N×D tokens)."""
 
     def __init__(self, *branches):
         super().__init__()
@@ -124,14 +125,14 @@ HELPERS = {
         return sum(branch(x) for branch in self.branches)
 ''',
     "Concat": '''class Concat(nn.Module):
-    """cat(a | b | ...): the branches' outputs concatenated along the channels."""
+    """cat(a | b | ...): the branches' outputs concatenated along the channels (dim=-1: a token's features)."""
 
-    def __init__(self, *branches):
+    def __init__(self, *branches, dim=1):
         super().__init__()
-        self.branches = nn.ModuleList(branches)
+        self.branches, self.dim = nn.ModuleList(branches), dim
 
     def forward(self, x):
-        return torch.cat([branch(x) for branch in self.branches], 1)
+        return torch.cat([branch(x) for branch in self.branches], self.dim)
 ''',
     "PatchEmbedding": '''class PatchEmbedding(nn.Module):
     """patch: p×p patches to tokens of width D, a convolution with kernel and stride p, then (B, D, h, w)

@@ -14,11 +14,12 @@ import re
 
 import sympy
 
-from symcount.fragments import layer_params, projection_layers, split_shares, squeeze_excitation, substitute
+from symcount.fragments import layer_params, projection_layers, split_part, split_shares, squeeze_excitation, substitute
 from symcount.errors import ExportError
 from symcount.joins import MATCHING, ends_in_bare_crop
 from symcount.layers import arithmetic as ar
 from symcount.layers.kinds import evaluate
+from symcount.layers import meeting
 from symcount.layers.result import dimensional, layout
 from symcount.layers.requirements import LayerProblem
 from symcount.notation.spec import Branches, Layer
@@ -112,7 +113,7 @@ class _Writer:
         parts, outputs, all_windows = [], [], []
         shares = split_shares(node, shape, self.mapping) if node.kind == "split" else None
         for index, branch in enumerate(node.branches):
-            share = (shares[index],) + tuple(shape[1:]) if shares else shape
+            share = split_part(shape, shares[index]) if shares else shape
             lines, out, windows = self.items(branch[:-1] if index in cropped else branch, share, depth + 2)
             outputs.append(out)
             all_windows += windows
@@ -128,18 +129,17 @@ class _Writer:
             parts.append(lines)
             outputs.append(out)
             all_windows += windows
-        if node.kind in ("cat", "split"):
-            output = (sympy.Add(*[o[0] for o in outputs]),) + outputs[0][1:]
-        elif node.kind == "mul":  # broadcasting: each axis agrees or is 1
-            output = tuple(next((o[axis] for o in outputs if o[axis] != 1), outputs[0][axis])
-                           for axis in range(len(outputs[0])))
-            outputs = [tuple(o[axis] if o[axis] != 1 else output[axis] for axis in range(len(o))) for o in outputs]
-        else:
-            output = outputs[0]
-        if any(o[1:] != outputs[0][1:] for o in outputs) or (node.kind not in ("cat", "split") and
-                                                             any(o != outputs[0] for o in outputs)):
+        try:
+            taken = meeting.operands(node.kind, outputs)
+            output, groups = meeting.join(node.kind, taken)
+        except meeting.JoinProblem as problem:
+            raise ExportError(f"{node.text}: {problem}") from None
+        if any(len(set(group)) > 1 for group in groups):
             raise ExportError(f"{node.text}: its branches' shapes do not meet "
                               f"({', '.join(format_shape(o) for o in outputs)})")
+        for part, before, after in zip(parts, outputs, taken):
+            if after != before:  # a per-sequence vector, (B, D), multiplies every token as (B, 1, D)
+                part.append(f"{INDENT * (depth + 2)}nn.Unflatten(1, (1, {_int(before[0], 'the width', node)})),")
         inner = INDENT * (depth + 1)
         how = f'"{"cat" if node.kind == "cat" else "add"}", ' if cropped else ""
         lines = [f"{pad}{join}({how} # {_short(node.text)}"]
@@ -150,6 +150,8 @@ class _Writer:
                 lines.append(f"{inner}nn.Identity(),")
         if cropped:
             lines.append(f"{inner}crop={tuple(cropped)!r},")
+        if node.kind in ("cat", "split") and meeting.feature_axis(shape):
+            lines.append(f"{inner}dim=-1,")  # a token's features
         if shares and node.shares is not None:
             lines.append(f"{inner}sizes={[_int(c, 'a split share', node) for c in shares]!r},")
         lines.append(f"{pad}),")

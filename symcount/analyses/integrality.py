@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import sympy
 from sympy.ntheory.modular import solve_congruence
 
-from symcount.analyses.compiled import validity
+from symcount.analyses.compiled import compile_exact, validity
 from symcount.errors import SymbolError
 from symcount.layers.result import AXIS_NAMES, AXIS_SYMBOLS, has_spatial_axes
 from symcount.notation.spec import symbol
@@ -269,12 +269,48 @@ def _report(twin, name, conditions, given):
         return SymbolReport(name, None, None, None, given, note="the layers' conditions contradict each other")
     residue, modulus = int(combined[0]), int(combined[1])
     minimum = _minimum(twin, x)
-    minimum += (residue - minimum) % modulus  # the smallest size that is valid, not only large enough
-    report = SymbolReport(name, modulus, residue, minimum, given)
+    minimum += (residue - minimum) % modulus  # the smallest integral size large enough for every layer
+    valid, why = _requirements_of(twin, x)
+    first = next((v for v in range(minimum, minimum + MAX_STEPS * modulus, modulus) if valid(v)), None)
+    if first is None:
+        return SymbolReport(name, None, None, None, given, note=f"no integral size from {minimum} on meets every "
+                            f"requirement within {MAX_STEPS:,} steps ({why(minimum)})")
+    report = SymbolReport(name, modulus, residue, first, given, note=_larger_invalid(name, first, modulus, valid, why))
     if given is not None and given.is_Integer:
-        report = replace(report, below=report.largest_below(int(given)),
-                         above=report.smallest_at_least(int(given) + 1))
+        below = report.largest_below(int(given))
+        while below is not None and not valid(below):
+            below = report.largest_below(below)
+        above = report.smallest_at_least(int(given) + 1)
+        for _ in range(MAX_STEPS):
+            if valid(above):
+                break
+            above += modulus
+        report = replace(report, below=below, above=above)
     return report
+
+
+def _requirements_of(twin, x):
+    """(valid, why): whether a value of x meets every requirement of the network that x alone
+    decides (symcount.layers.requirements: AvgPool3d's input at least its kernel, padding at
+    most half the kernel, ...), and the first one a value fails."""
+    mine = [r for r in twin.requirements if r.expression.free_symbols <= {x}]
+    values = compile_exact([x], [r.expression for r in mine])
+
+    def failed(value):
+        try:
+            return next((r for r, v in zip(mine, values(value)) if not r.holds(v)), None)
+        except ZeroDivisionError:
+            return mine[0]
+    return (lambda value: failed(value) is None), (lambda value: getattr(failed(value), "why", ""))
+
+
+def _larger_invalid(name, first, modulus, valid, why) -> str:
+    """A note where some integral size above the smallest valid one is not valid (a table of
+    positions caps the tokens), found among the next 256 sizes and from there doubling."""
+    for value in [first + k * modulus for k in range(1, 257)] + [first + modulus * 2 ** j for j in range(9, 48)]:
+        if not valid(value):
+            return f"not every larger size is valid: {name} = {value} is not ({why(value)})"
+    return ""
 
 
 def check(network) -> CheckResult:

@@ -106,7 +106,21 @@ def _padding_symbols(spec):
     return found
 
 
-def _explain(network, facts, unknown):
+def _why_not(network, unknown, value, bounds) -> str:
+    """Why a whole value the facts need is no solution: outside the bounds, a requirement of
+    the network it fails (PyTorch refuses the network there), or the network's rounding."""
+    if value not in bounds:
+        return f"the facts need {unknown} = {value}, outside the bounds searched"
+    symbol = network.symbols[unknown]
+    for requirement in network.requirements:
+        result = requirement.expression.xreplace({symbol: sympy.Integer(value)})
+        if result.is_number and not (result.is_finite and requirement.holds(result)):
+            return f"the facts need {unknown} = {value}, where the network is not valid: {requirement.why}"
+    return (f"under exact arithmetic the facts need {unknown} = {value}, where this network's rounding gives "
+            "other sizes")
+
+
+def _explain(network, facts, unknown, bounds=range(0)):
     """Why no integer solution: solve the facts over the rationals under exact arithmetic."""
     exact = network.exactly()
     x = network.symbols[unknown]
@@ -121,6 +135,8 @@ def _explain(network, facts, unknown):
     if not values:
         return "no value of " + unknown + " meets every fact, even with fractional sizes"
     value = values[0]
+    if value.is_Integer:
+        return _why_not(network, unknown, int(value), bounds)
     text = f"under exact arithmetic the facts need {unknown} = {value}, which is not an integer"
     if x in _padding_symbols(network.spec) and (2 * value).is_Integer:
         total = int(2 * value)
@@ -186,6 +202,6 @@ def solve(network, facts, bounds=None) -> SolveResult:
         explanation = (f"no value within the bounds meets {', '.join(unmet)}" if unmet else
                        "each fact can be met alone, but no value within the bounds meets them all")
         if len(unknowns) == 1:
-            explanation = _explain(network, facts, unknowns[0]) + "; " + explanation
+            explanation = _explain(network, facts, unknowns[0], ranges[unknowns[0]]) + "; " + explanation
     shown = {name: f"{values[0]}…{values[-1]}" if values else "none" for name, values in ranges.items()}
     return SolveResult(unknowns, shown, tuple(solutions), combinations, explanation)

@@ -32,6 +32,10 @@ def groupnorm(params, shape, defaults, needs):
     c, groups = shape[0], params["groups"]
     needs.require(groups - 1, "nonnegative", f"groupnorm needs groups >= 1, got {groups}")
     needs.divides(groups, c, f"groupnorm's {groups} groups must divide its {c} channels")
+    # torch.nn.functional.group_norm's _verify_batch_size, in training and evaluation alike
+    values = c / groups * al.Mul(*shape[1:])
+    needs.require(values - 2, "nonnegative", lambda: f"groupnorm needs more than one value per group, as PyTorch "
+                  f"does: {groups} groups of " + "×".join(str(d) for d in shape) + f" hold {values} value(s) each")
     trainable = c if params.get("affine", True) else ZERO
     return LayerResult(tuple(shape), trainable, trainable, ZERO, ZERO)
 

@@ -93,8 +93,11 @@ def check_text(network, result) -> str:
         if not report.solvable:
             lines.append(f"{report.symbol}: {report.note}")
             continue
-        text = f"{report.symbol}: every layer is integral exactly when {report.symbol} ≡ {report.residue} " \
-               f"(mod {report.modulus}) and {report.symbol} ≥ {report.minimum}"
+        text = f"{report.symbol}: every layer is integral and the network runs exactly when " \
+               f"{report.symbol} ≡ {report.residue} (mod {report.modulus}) and {report.symbol} ≥ {report.minimum}"
+        if report.note:
+            text = f"{report.symbol}: every layer is integral where {report.symbol} ≡ {report.residue} " \
+                   f"(mod {report.modulus}), from {report.symbol} = {report.minimum} on; {report.note}"
         if report.given is not None:
             text += f"; nearest to {report.given}: " + ", ".join(
                 p for p in (f"{report.below} below" if report.below is not None else "",

@@ -52,6 +52,7 @@ class Builder(Joins):
         self.scopes: list[_Scope] = []
         self.calls: list = []  # the Spans of the defined blocks' calls being walked, outermost first
         self.shapes: dict[int, tuple] = {}  # scope uid -> (input, output) of that block
+        self.last_head = None  # the output of the side head built last (a folded side block shows it)
         self.uids = 0
         self.field = None  # the receptive field so far (symcount.analyses.receptive); Network starts it
         self._params: dict = {}  # (written parameters, input shape) -> the layer's parameters there
@@ -185,7 +186,8 @@ class Builder(Joins):
         out = self.items(repeat.body, shape)
         if not repeat.stage:
             self.calls.pop()
-        self.leave(scope, shape, out)
+        only = repeat.body[0] if len(repeat.body) == 1 else None  # a label on one side head: the head's output
+        self.leave(scope, shape, self.last_head if isinstance(only, Branches) and only.kind == "side" else out)
         return out
 
     def _copy(self, rows, first_uid, advance=lambda field: field):

@@ -28,6 +28,10 @@ def ends_in_bare_crop(branch) -> bool:
 class Joins:
     def branches(self, node: Branches, shape, name=None):
         scope = self.enter(name or node.kind)
+        if node.kind == "side":  # the block's rows end in the head's output; the trunk goes on from its input
+            self.last_head = self._side(node, shape)
+            self.leave(scope, shape, self.last_head)
+            return shape
         out = self._branches(node, shape)
         self.leave(scope, shape, out)
         return out
@@ -37,8 +41,6 @@ class Joins:
         then add, concatenate or multiply the outputs; the receptive field is the largest
         over the paths (Araujo et al. 2019, §3).  A branch ending in a bare crop is cropped
         to the other branches' size once they are built."""
-        if node.kind == "side":
-            return self._side(node, shape)
         first = len(self.rows)
         entry, fields, outputs, cropped = self.field, [], [], []
         inputs = self._split(node, shape) if node.kind == "split" else [shape] * len(node.branches)
@@ -76,14 +78,14 @@ class Joins:
         return output
 
     def _side(self, node, shape):
-        """side(head): the head's rows, counted in the totals, on the trunk's current output;
-        the trunk goes on from that output, its receptive field as it was."""
+        """side(head): the head's rows, counted in the totals, on the trunk's current output,
+        and the head's output; the trunk goes on from that output, its receptive field as it was."""
         if not node.branches[0]:
             raise self.error(ShapeError, "side needs the layers of its head: side(gap fc10)", node)
         entry = self.field
-        self.items(node.branches[0], shape)
+        head = self.items(node.branches[0], shape)
         self.field = entry
-        return shape
+        return head
 
     def _crop_to_match(self, node, cropped, outputs, fields, texts):
         """Each branch that ends in a bare crop, cropped (centred) to the spatial size of the

@@ -168,6 +168,10 @@ def test_a_side_head_is_counted_shown_with_a_subtotal_and_does_not_feed_the_trun
     exported = namespace["Aux"]()
     outputs = exported(torch.zeros(1, 3, 16, 16))
     assert [tuple(o.shape[1:]) for o in outputs] == [head.subtotal.output, network.output_shape]
+    # folded, the head's row shows the head's own output (PyTorch's aux), not the trunk's
+    folded = {row.name: row for row in network.folded(0)}
+    assert folded["aux"].output == tuple(aux.shape[1:]) and folded["aux"].input == (16, 16, 16)
+    assert folded["aux"].params == head.subtotal.params
 
 
 def test_a_side_head_in_a_repeat_is_one_head_per_pass():

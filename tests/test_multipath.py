@@ -215,3 +215,14 @@ def test_cli_depth():
     rows = json.loads(result.stdout)["layers"]
     assert [r["name"] for r in rows if r["kind"] == "block"] == ["conv2_x", "conv3_x", "conv4_x", "conv5_x"]
     assert sum(r["params"] for r in rows) == 11_689_512  # torchvision's documented resnet18 count
+
+
+def test_paths_that_never_meet_after_caffe_rounding_are_a_shape_error():
+    """cat( | deconv3-3/2 cat(pool[round=caffe] | )) on 3×H×W: the inner paths give (H + 1) and
+    2H + 1, which meet at no H (PyTorch: 2×2 max pooling with ceil_mode on 2H + 1 gives H + 1);
+    comparing them at sample points must not fail on a plain number."""
+    with torch.device("meta"):
+        x = nn.ConvTranspose2d(3, 3, 3, 2)(torch.empty(1, 3, 5, 5))
+        assert (x.shape[-1], nn.MaxPool2d(2, ceil_mode=True)(x).shape[-1]) == (2 * 5 + 1, 5 + 1)
+    with pytest.raises(symcount.ShapeError, match="cannot be concatenated"):
+        symcount.parse("input 3xHxW cat( | deconv3-3/2 cat(pool[round=caffe] | ))")

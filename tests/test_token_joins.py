@@ -4,7 +4,8 @@ The test's own description says what each join means in PyTorch's terms, indepen
 symcount: on N×D tokens `add` is +, `cat` is torch.cat(dim=-1), `split` torch.chunk or
 torch.split on the last dimension, `mul` an elementwise product in which a per-sequence vector
 (B, D) multiplies every token as gate.unsqueeze(1); on C×L, C×H×W and C×D×H×W the channels
-(dim=1); on flat vectors dim=1.  PyTorch on the meta device gives every layer's shape and
+(dim=1); on flat vectors dim=1; attention blocks (nn.MultiheadAttention) and layer norms sit among
+them.  PyTorch on the meta device gives every layer's shape and
 parameters and FlopCounterMode's count; the closed form in T, substituted and swept, and the
 exported module agree with them.  Sizes start at one token of width 1.
 """
@@ -28,9 +29,10 @@ class Reference:
     def __init__(self):
         self.rows = []
 
-    def leaf(self, module, x):
-        out = module(x) if module is not None else x
-        params = sum(p.numel() for p in module.parameters()) if isinstance(module, nn.Module) else 0
+    def leaf(self, module, x, owner=None):
+        out = module(x)
+        owner = owner or module
+        params = sum(p.numel() for p in owner.parameters()) if isinstance(owner, nn.Module) else 0
         self.rows.append((tuple(out.shape[1:]), params))
         return out
 
@@ -45,6 +47,9 @@ class Reference:
             return self.leaf(nn.Linear(x.shape[-1], item[1]), x)
         if kind == "ln":
             return self.leaf(nn.LayerNorm(x.shape[-1]), x)
+        if kind == "attn":
+            attention = nn.MultiheadAttention(x.shape[-1], item[1], batch_first=True)
+            return self.leaf(lambda t: attention(t, t, t, need_weights=False)[0], x, attention)
         if kind == "gap":  # tokens: their mean, (B, N, D) to (B, D)
             return self.leaf(lambda t: t.mean(1), x)
         if kind in ACTIVATIONS:
@@ -72,8 +77,8 @@ def notation(items) -> str:
     words = []
     for item in items:
         kind = item[0]
-        if kind == "fc":
-            words.append(f"fc{item[1]}")
+        if kind in ("fc", "attn"):
+            words.append(f"{kind}{item[1]}")
         elif kind in ("ln", "gap") or kind in ACTIVATIONS:
             words.append(kind)
         else:
@@ -90,7 +95,7 @@ def joined_tokens(draw):
     start, items = width, []
     for _ in range(draw(st.integers(1, 3))):
         form = draw(st.sampled_from(["gated", "cat", "add", "res", "sequence_gate", "token_gate", "split",
-                                     "split_shares"]))
+                                     "split_shares", "attention"]))
         hidden = draw(st.integers(1, 5))
         if form == "gated":  # SwiGLU, GEGLU: act(x W) * (x V), then W2
             act = draw(st.sampled_from(sorted(ACTIVATIONS)))
@@ -104,6 +109,9 @@ def joined_tokens(draw):
             width = hidden
         elif form == "res":
             items.append(("res", [[("ln",), ("fc", hidden), ("gelu",), ("fc", width)]]))
+        elif form == "attention":  # a pre-norm attention block, as many heads as divide the width
+            heads = draw(st.sampled_from([h for h in (1, 2, 3) if width % h == 0]))
+            items.append(("res", [[("ln",), ("attn", heads)]]))
         elif form == "sequence_gate" or form.startswith("split") and width == 1:  # squeeze-and-excitation over the sequence
             items.append(("mul", [[], [("gap",), ("fc", hidden), ("relu",), ("fc", width), ("sigmoid",)]]))
         elif form == "token_gate":  # one gate value per token, over its features

@@ -16,7 +16,7 @@ from symcount import algebra as al
 from symcount.analyses.sizes import Sizes
 from symcount.errors import SymcountError
 from symcount.layers.kinds import KINDS
-from symcount.render.formula import show, show_shape
+from symcount.render.formula import SUPERSCRIPTS, show, show_shape
 from symcount.layers.result import layout
 from symcount.rows import QUANTITIES
 
@@ -149,13 +149,40 @@ def module_name(row) -> str:
 
 
 def compact(value: int) -> str:
-    """138.36 M: two decimals and an SI prefix from 10,000 up, the full number below."""
+    """138.36 M: two decimals and an SI prefix from 10,000 up, the full number below; from
+    10¹⁵ up, three figures and a power of ten, 1.23 × 10⁴⁸⁰."""
     if abs(value) < 10_000:
         return f"{value:,}"
+    if abs(value) >= 10**15:
+        return scaled(value)
     for scale, prefix in PREFIXES:
         if abs(value) >= scale:
-            return f"{value / scale:,.2f} {prefix}"
+            return f"{scaled(value, scale)} {prefix}"
     return f"{value:,}"
+
+
+# Numbers are scaled with integers only: a count can pass any float's range (a thousand
+# doublings of a size is 10³⁰¹), where value / scale raises OverflowError.
+def scaled(value: int, scale: int = 1) -> str:
+    """value / scale to two decimals with thousands commas, 138.36, rounded half away from
+    zero; from 10¹⁵ up as 1.23 × 10⁴⁸⁰ (three figures), which is shorter."""
+    size, sign = abs(value), "-" if value < 0 else ""
+    if size >= 10**15 * scale:
+        exponent = max(0, int((size.bit_length() - scale.bit_length() - 1) * 0.30103) - 1)  # a lower bound
+        while size >= scale * 10 ** (exponent + 1):
+            exponent += 1
+        figures = _rounded(size, scale * 10 ** (exponent - 2))
+        if figures == 1000:
+            figures, exponent = 100, exponent + 1
+        return f"{sign}{figures // 100}.{figures % 100:02d} × 10{str(exponent).translate(SUPERSCRIPTS)}"
+    whole, cents = divmod(_rounded(size * 100, scale), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
+
+
+def _rounded(numerator: int, denominator: int) -> int:
+    """numerator / denominator to the nearest integer, a half up (both nonnegative)."""
+    quotient, rest = divmod(numerator, denominator)
+    return quotient + (2 * rest >= denominator)
 
 
 def number_text(expr, style: str = "text", wide: bool = True) -> str:
@@ -325,5 +352,5 @@ def headline(table: Table) -> list[str]:
         parts.append(f"{int(expr):,} {label}" + (f" ({'; '.join(detail)})" if detail else ""))
     if whole(figures.get("params")):
         size = 4 * int(figures["params"])
-        parts.append(f"weights {size / 10**6:,.2f} MB in float32 ({size / 2**20:,.2f} MiB)")
+        parts.append(f"weights {scaled(size, 10**6)} MB in float32 ({scaled(size, 2**20)} MiB)")
     return parts

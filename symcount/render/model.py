@@ -5,6 +5,8 @@ the rows' exact values instead.
 
 Counts are kept as expressions in the named sizes (symcount.analyses.sizes); numbers are
 formatted by the renderer, in full or compact (138.36 M: SI prefixes, powers of 1000).
+A Table's text (labels, notation, notes, caption) has passed symcount.errors.visible: no
+control character or line break, so each renderer only escapes its own format's specials.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from symcount import algebra as al
 
 from symcount.analyses.sizes import Sizes
-from symcount.errors import SymcountError
+from symcount.errors import SymcountError, visible
 from symcount.layers.kinds import KINDS
 from symcount.render.formula import SUPERSCRIPTS, show, show_shape
 from symcount.layers.result import layout
@@ -243,7 +245,7 @@ def notes(network, values, extras=Extras(), given=None) -> list[str]:
     for assumption in network.assumptions:
         out.append(f"assumes {show(assumption)} (a repeat of a symbolic count, folded after its first passes)")
     out.extend(extras.notes)
-    return out
+    return [visible(note) for note in out]
 
 
 def _strided_with_half_padding(network):
@@ -288,8 +290,8 @@ def build(network, values: dict, rows, extras: Extras = Extras(), options: Optio
         out = []
         for column in columns:
             key = column.key
-            out.append(str(index) if key == "index" else row.qualified_name if key == "layer" else
-                       module_name(row) if key == "type" else row.text if key == "notation" else
+            out.append(str(index) if key == "index" else visible(row.qualified_name) if key == "layer" else
+                       module_name(row) if key == "type" else visible(row.text) if key == "notation" else
                        count(row.count) if key == "count" else shape(row.output) if key == "output" else
                        count(extra[key].figures[position]) if key in extra else count(getattr(row, key)))
         return out
@@ -299,8 +301,8 @@ def build(network, values: dict, rows, extras: Extras = Extras(), options: Optio
         for column in columns:
             key = column.key
             figures = [extra[key].figures[i] for i in head.rows] if key in extra else []
-            out.append("" if key == "index" else row.name if key == "layer" else
-                       row.text if key in ("type", "notation") else shape(row.output) if key == "output" else
+            out.append("" if key == "index" else visible(row.name) if key == "layer" else
+                       visible(row.text) if key in ("type", "notation") else shape(row.output) if key == "output" else
                        count(row.count) if key == "count" else count(getattr(row, key)) if key in QUANTITIES else
                        count(al.Add(*figures)) if figures and all(al.is_value(f) for f in figures)
                        else "")
@@ -329,7 +331,7 @@ def build(network, values: dict, rows, extras: Extras = Extras(), options: Optio
                 for label, key in (("params", "params"), ("biases", "biases"), ("MACs", "macs"))]
     headline += list(extras.headline)
     return Table(columns, body, total, notes(network, values, extras, given), sizes, totals, headline,
-                 extras.memory, options.caption, options.label)
+                 extras.memory, None if options.caption is None else visible(options.caption), options.label)
 
 
 def headline(table: Table) -> list[str]:

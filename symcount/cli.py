@@ -12,7 +12,7 @@ import re
 import sys
 
 from symcount import progress, zoo
-from symcount.errors import NotationError, SymcountError
+from symcount.errors import NotationError, SymcountError, visible
 from symcount.layers.arithmetic import RULES
 from symcount.network import FRAMEWORKS, parse
 from symcount.render.table import FORMATS
@@ -52,10 +52,18 @@ exit status: 0 ok, 2 bad input (with a message naming line, column and what was 
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors quote the arguments (an unrecognized one as it
+    is) through symcount.errors.visible, as symcount's own errors do."""
+
+    def error(self, message):
+        super().error(visible(message, "\n"))
+
+
 def _command_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentParser:
     """A parser with the arguments every command shares: the notation and how to read it."""
-    parser = argparse.ArgumentParser(prog=prog, description=description, epilog=epilog,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog=prog, description=description, epilog=epilog,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notation", nargs="?", help="the network, e.g. \"conv3-64x2 pool fc10\"; '-' reads stdin")
     parser.add_argument("-f", "--file", help="read the notation from a file ('-' for stdin)")
     parser.add_argument("-i", "--input", help="input shape, e.g. 3x224x224, 3xHxW, '1024 tokens' (token ids) or "
@@ -288,19 +296,19 @@ def _export(argv) -> int:
 
 
 def _repl(argv) -> int:
-    argparse.ArgumentParser(prog="symcount repl", description="An interactive prompt: type notation lines, a "
-                            "zoo name, or :help. Definitions, the input (:input 3xHxW), symbol values "
-                            "(:set H=224) and settings are kept between lines; errors are shown without "
-                            "leaving.", epilog="docs/repl.md describes every command.").parse_args(argv)
+    _Parser(prog="symcount repl", description="An interactive prompt: type notation lines, a "
+            "zoo name, or :help. Definitions, the input (:input 3xHxW), symbol values "
+            "(:set H=224) and settings are kept between lines; errors are shown without "
+            "leaving.", epilog="docs/repl.md describes every command.").parse_args(argv)
     from symcount.repl import run
     return run()
 
 
 def _zoo(argv) -> int:
-    parser = argparse.ArgumentParser(prog="symcount zoo", description="List the paper zoo, or print one "
-                                     "entry's notation (to read, copy or change). Any command takes a zoo "
-                                     "name in place of the notation: symcount resnet50 --input 3xHxW",
-                                     epilog="docs/zoo.md cites each entry's paper and its deviations.")
+    parser = _Parser(prog="symcount zoo", description="List the paper zoo, or print one "
+                     "entry's notation (to read, copy or change). Any command takes a zoo "
+                     "name in place of the notation: symcount resnet50 --input 3xHxW",
+                     epilog="docs/zoo.md cites each entry's paper and its deviations.")
     parser.add_argument("name", nargs="?", help="an entry whose notation to print")
     args = parser.parse_args(argv)
     if args.name is not None:

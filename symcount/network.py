@@ -330,9 +330,11 @@ class Network:
     def _repr_latex_(self) -> str:
         """Jupyter (MathJax) shows the named sizes and the totals in them, as formulas."""
         from symcount.render.formula import show
+        from symcount.render.latex import latex_escape
+        from symcount.render.model import HEADINGS
         lines = [rf"{show(name, 'latex')} &= {show(value, 'latex')}" for name, value in self.sizes.items()]
-        lines += [rf"\text{{{name}}} &= {show(self.named_total(name), 'latex')}" for name in QUANTITIES
-                  if name != "non_trainable" or self.non_trainable != 0]
+        lines += [rf"\text{{{latex_escape(HEADINGS[name])}}} &= {show(self.named_total(name), 'latex')}"
+                  for name in QUANTITIES if name != "non_trainable" or self.non_trainable != 0]
         return "$\\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}$"
 
     def __repr__(self) -> str:

@@ -15,7 +15,7 @@ import re
 import sys
 
 from symcount import zoo
-from symcount.errors import SymcountError
+from symcount.errors import SymcountError, visible
 from symcount.layers.kinds import KEYWORDS
 from symcount.network import parse
 from symcount.notation.functions import FUNCTIONS
@@ -218,7 +218,8 @@ def run(stdin=None, stdout=None, stderr=None) -> int:
             except KeyboardInterrupt:
                 stderr.write("interrupted\n")
                 continue
-            if answer:
+            if answer:  # an echo of what was typed (:defs) is shown as errors and tables show it
+                answer = visible(answer, "\n")
                 stdout.write(answer if answer.endswith("\n") else answer + "\n")
                 stdout.flush()
     finally:

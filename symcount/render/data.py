@@ -1,7 +1,14 @@
 """The table as data: JSON and CSV keep every value exact (an integer, or the formula as
-SymPy writes it, which SymPy reads back), the named sizes beside them."""
+SymPy writes it, which SymPy reads back), the named sizes beside them.
+
+JSON escapes any character itself.  A CSV cell is opened by a spreadsheet, which runs a
+cell beginning with = + - @ (or a tab or carriage return) as a formula: such a text cell
+gets a leading ' (OWASP's advice on CSV injection), and its control characters are written
+as visible escapes (symcount.errors.visible), so each record is one line.  An integer cell
+stays a number (a receptive field's padding can be negative: -2 is a number, not a formula)."""
 from __future__ import annotations
 
+from symcount.errors import visible
 from symcount.render.model import Extras
 from symcount.layers.result import layout
 from symcount.rows import QUANTITIES
@@ -60,15 +67,31 @@ def as_json(network, values, rows, extras=Extras()) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(cell):
+    """A cell as a spreadsheet will take it as written: an int as it is, a text shown and
+    never a formula."""
+    if isinstance(cell, int):
+        return cell
+    text = visible(cell)
+    return "'" + text if text.startswith(FORMULA) else text
+
+
 def as_csv(network, values, rows, extras=Extras()) -> str:
     """Rows and the total; the memory report is in text, markdown and json."""
     import csv
     import io
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+
+    def write(cells):
+        writer.writerow([csv_cell(cell) for cell in cells])
+
     formula_columns = [f"{q}_formula" for q in QUANTITIES] if values else []
-    writer.writerow(["name", "path", "kind", "notation", "count", "input", "output", *QUANTITIES,
-                     *[c.key for c in extras.columns], *formula_columns])
+    write(["name", "path", "kind", "notation", "count", "input", "output", *QUANTITIES,
+           *[c.key for c in extras.columns], *formula_columns])
 
     def value(expr):
         if expr is None or isinstance(expr, str):
@@ -79,13 +102,13 @@ def as_csv(network, values, rows, extras=Extras()) -> str:
         return "x".join(str(value(d)) for d in s)
 
     for index, row in enumerate(rows):
-        writer.writerow([row.name, ".".join(row.path), row.kind, row.text, value(row.count), shape(row.input),
-                         shape(row.output),
-                         *[value(getattr(row, q)) for q in QUANTITIES],
-                         *[value(c.figures[index]) for c in extras.columns],
-                         *([str(getattr(row, q)) for q in QUANTITIES] if values else [])])
-    writer.writerow(["total", "", "", "", "", shape(network.input_shape), shape(network.output_shape),
-                     *[value(getattr(network, q)) for q in QUANTITIES],
-                     *[value(c.total) for c in extras.columns],
-                     *([str(getattr(network, q)) for q in QUANTITIES] if values else [])])
+        write([row.name, ".".join(row.path), row.kind, row.text, value(row.count), shape(row.input),
+               shape(row.output),
+               *[value(getattr(row, q)) for q in QUANTITIES],
+               *[value(c.figures[index]) for c in extras.columns],
+               *([str(getattr(row, q)) for q in QUANTITIES] if values else [])])
+    write(["total", "", "", "", "", shape(network.input_shape), shape(network.output_shape),
+           *[value(getattr(network, q)) for q in QUANTITIES],
+           *[value(c.total) for c in extras.columns],
+           *([str(getattr(network, q)) for q in QUANTITIES] if values else [])])
     return buffer.getvalue()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from math import lcm
 
 from symcount import algebra as al
+from symcount.errors import visible
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -29,9 +30,11 @@ def _text_symbol(name: str) -> str:
 
 
 def escape(text: str) -> str:
-    """HTML's escaping (the html module is imported here, on first use: a text table never needs it)."""
+    """HTML's escaping, of the text as symcount.errors.visible shows it: the C0 and C1 controls
+    HTML does not allow are written as escapes, \\x1b (the html module is imported here, on
+    first use: a text table never needs it)."""
     import html
-    return html.escape(text)
+    return html.escape(visible(text))
 
 
 def _html_symbol(name: str) -> str:

@@ -5,10 +5,7 @@ inside a token; a wide table scrolls sideways.  The named sizes are above the ta
 totals and any formula too long for a cell under it."""
 from __future__ import annotations
 
-from html import escape
-
-
-from symcount.render.formula import show, show_shape
+from symcount.render.formula import escape, show, show_shape
 from symcount.render.model import Moved, Pair, Table, headline, number_text
 
 CELL = 40   # characters of a formula (as text) kept in a cell

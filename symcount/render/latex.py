@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from symcount import algebra as al
+from symcount.errors import visible
 
 from symcount.render.formula import show, show_shape
 from symcount.render.model import Moved, Pair, Table
@@ -25,12 +26,15 @@ CAPTION = "Shapes, parameters, activations and multiply-accumulates (MACs), coun
 
 
 def latex_escape(text: str) -> str:
-    return "".join(_SPECIALS.get(char, char) for char in text)
+    """Text that LaTeX prints as itself, its control characters and line breaks first written
+    as visible escapes (symcount.errors.visible), whose backslash is then escaped too."""
+    return "".join(_SPECIALS.get(char, char) for char in visible(text))
 
 
 def _breakable(text: str) -> str:
     """Notation escaped, free to break after a comma, =, [, /, }, * or an underscore."""
-    return "".join(_SPECIALS.get(char, char) + (r"\hspace{0pt}" if char in ",=[/}_*" else "") for char in text)
+    return "".join(_SPECIALS.get(char, char) + (r"\hspace{0pt}" if char in ",=[/}_*" else "")
+                   for char in visible(text))
 
 
 def _number(value: int) -> str:
@@ -114,7 +118,7 @@ def latex(table: Table) -> str:
     rows = _rows(table, cells, columns)
     caption = latex_escape(table.caption) if table.caption else CAPTION
     label = rf"\label{{{table.label}}}" if table.label else ""
-    notes = "% symcount: " + latex_escape("; ".join(table.notes)).replace("\n", " ")
+    notes = "% symcount: " + latex_escape("; ".join(table.notes))  # one line: no line break is left
     if len(table.body) > LONG:  # columns of fixed widths that add up to the line: it cannot overflow
         align = _long_columns(table, columns)
         out = [notes, "% needs \\usepackage{booktabs, longtable, array, amsmath}", r"\begingroup\footnotesize",

@@ -5,6 +5,8 @@ the rows' exact values instead.
 
 Counts are kept as expressions in the named sizes (symcount.analyses.sizes); numbers are
 formatted by the renderer, in full or compact (138.36 M: SI prefixes, powers of 1000).
+A Table's text (labels, notation, notes, caption) has passed symcount.errors.visible: no
+control character or line break, so each renderer only escapes its own format's specials.
 """
 from __future__ import annotations
 
@@ -14,9 +16,9 @@ from dataclasses import dataclass, field
 from symcount import algebra as al
 
 from symcount.analyses.sizes import Sizes
-from symcount.errors import SymcountError
+from symcount.errors import SymcountError, visible
 from symcount.layers.kinds import KINDS
-from symcount.render.formula import show, show_shape
+from symcount.render.formula import SUPERSCRIPTS, show, show_shape
 from symcount.layers.result import layout
 from symcount.rows import QUANTITIES
 
@@ -149,13 +151,40 @@ def module_name(row) -> str:
 
 
 def compact(value: int) -> str:
-    """138.36 M: two decimals and an SI prefix from 10,000 up, the full number below."""
+    """138.36 M: two decimals and an SI prefix from 10,000 up, the full number below; from
+    10¹⁵ up, three figures and a power of ten, 1.23 × 10⁴⁸⁰."""
     if abs(value) < 10_000:
         return f"{value:,}"
+    if abs(value) >= 10**15:
+        return scaled(value)
     for scale, prefix in PREFIXES:
         if abs(value) >= scale:
-            return f"{value / scale:,.2f} {prefix}"
+            return f"{scaled(value, scale)} {prefix}"
     return f"{value:,}"
+
+
+# Numbers are scaled with integers only: a count can pass any float's range (a thousand
+# doublings of a size is 10³⁰¹), where value / scale raises OverflowError.
+def scaled(value: int, scale: int = 1) -> str:
+    """value / scale to two decimals with thousands commas, 138.36, rounded half away from
+    zero; from 10¹⁵ up as 1.23 × 10⁴⁸⁰ (three figures), which is shorter."""
+    size, sign = abs(value), "-" if value < 0 else ""
+    if size >= 10**15 * scale:
+        exponent = max(0, int((size.bit_length() - scale.bit_length() - 1) * 0.30103) - 1)  # a lower bound
+        while size >= scale * 10 ** (exponent + 1):
+            exponent += 1
+        figures = _rounded(size, scale * 10 ** (exponent - 2))
+        if figures == 1000:
+            figures, exponent = 100, exponent + 1
+        return f"{sign}{figures // 100}.{figures % 100:02d} × 10{str(exponent).translate(SUPERSCRIPTS)}"
+    whole, cents = divmod(_rounded(size * 100, scale), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
+
+
+def _rounded(numerator: int, denominator: int) -> int:
+    """numerator / denominator to the nearest integer, a half up (both nonnegative)."""
+    quotient, rest = divmod(numerator, denominator)
+    return quotient + (2 * rest >= denominator)
 
 
 def number_text(expr, style: str = "text", wide: bool = True) -> str:
@@ -216,7 +245,7 @@ def notes(network, values, extras=Extras(), given=None) -> list[str]:
     for assumption in network.assumptions:
         out.append(f"assumes {show(assumption)} (a repeat of a symbolic count, folded after its first passes)")
     out.extend(extras.notes)
-    return out
+    return [visible(note) for note in out]
 
 
 def _strided_with_half_padding(network):
@@ -261,8 +290,8 @@ def build(network, values: dict, rows, extras: Extras = Extras(), options: Optio
         out = []
         for column in columns:
             key = column.key
-            out.append(str(index) if key == "index" else row.qualified_name if key == "layer" else
-                       module_name(row) if key == "type" else row.text if key == "notation" else
+            out.append(str(index) if key == "index" else visible(row.qualified_name) if key == "layer" else
+                       module_name(row) if key == "type" else visible(row.text) if key == "notation" else
                        count(row.count) if key == "count" else shape(row.output) if key == "output" else
                        count(extra[key].figures[position]) if key in extra else count(getattr(row, key)))
         return out
@@ -272,8 +301,8 @@ def build(network, values: dict, rows, extras: Extras = Extras(), options: Optio
         for column in columns:
             key = column.key
             figures = [extra[key].figures[i] for i in head.rows] if key in extra else []
-            out.append("" if key == "index" else row.name if key == "layer" else
-                       row.text if key in ("type", "notation") else shape(row.output) if key == "output" else
+            out.append("" if key == "index" else visible(row.name) if key == "layer" else
+                       visible(row.text) if key in ("type", "notation") else shape(row.output) if key == "output" else
                        count(row.count) if key == "count" else count(getattr(row, key)) if key in QUANTITIES else
                        count(al.Add(*figures)) if figures and all(al.is_value(f) for f in figures)
                        else "")
@@ -302,7 +331,7 @@ def build(network, values: dict, rows, extras: Extras = Extras(), options: Optio
                 for label, key in (("params", "params"), ("biases", "biases"), ("MACs", "macs"))]
     headline += list(extras.headline)
     return Table(columns, body, total, notes(network, values, extras, given), sizes, totals, headline,
-                 extras.memory, options.caption, options.label)
+                 extras.memory, None if options.caption is None else visible(options.caption), options.label)
 
 
 def headline(table: Table) -> list[str]:
@@ -325,5 +354,5 @@ def headline(table: Table) -> list[str]:
         parts.append(f"{int(expr):,} {label}" + (f" ({'; '.join(detail)})" if detail else ""))
     if whole(figures.get("params")):
         size = 4 * int(figures["params"])
-        parts.append(f"weights {size / 10**6:,.2f} MB in float32 ({size / 2**20:,.2f} MiB)")
+        parts.append(f"weights {scaled(size, 10**6)} MB in float32 ({scaled(size, 2**20)} MiB)")
     return parts

@@ -1,11 +1,15 @@
-"""Render integrality checks and solutions as text or JSON."""
+"""Render integrality checks and solutions as text or JSON (and HTML and LaTeX for Jupyter).
+
+The text of a layer (its notation, a label in its name) is shown through
+symcount.errors.visible, as in a table: no control character reaches the terminal."""
 from __future__ import annotations
 
-import html
 import json
 
 from symcount import algebra as al
 
+from symcount.errors import visible
+from symcount.render.formula import escape
 from symcount.rows import format_shape
 
 MAX_SHOWN = 50  # solutions listed in a notebook
@@ -108,7 +112,7 @@ def check_text(network, result) -> str:
         lines.append("totals under exact arithmetic, where the conditions hold:")
         for quantity, value in result.exact_totals.items():
             lines.append(f"  {quantity} = {value}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(visible(line) for line in lines) + "\n"
 
 
 def _tightening(conditions):
@@ -152,7 +156,7 @@ def check_json(network, result) -> str:
 
 def solve_text(network, result) -> str:
     bounds = ", ".join(f"{name} in {span}" for name, span in result.bounds.items())
-    return f"searched {result.searched:,} combinations ({bounds})\n{describe(result)}\n"
+    return visible(f"searched {result.searched:,} combinations ({bounds})\n{describe(result)}\n", "\n")
 
 
 def solve_json(network, result) -> str:
@@ -163,11 +167,11 @@ def solve_json(network, result) -> str:
 
 # --------------------------------------------------------------------------- Jupyter
 def _cell(value) -> str:
-    return html.escape(_number(value) if al.is_value(value) else str(value))
+    return escape(_number(value) if al.is_value(value) else str(value))
 
 
 def _html_table(headings, rows) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headings)
+    head = "".join(f"<th>{escape(h)}</th>" for h in headings)
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -181,7 +185,7 @@ def check_html(result) -> str:
             ["layer", "notation", "axis", "input", "exact", "floor", "ceil", "rounded", "padding that fixes it"],
             [[_cell(f.name), _cell(f.text), _cell(f.axis), _cell(f.input), _cell(f.exact), _cell(f.floor),
               _cell(f.ceil), _cell(f.rounded),
-              "" if f.padding is None else html.escape(f"total {f.padding.total} ({f.padding.before} before, "
+              "" if f.padding is None else escape(f"total {f.padding.total} ({f.padding.before} before, "
                                                        f"{f.padding.after} after)")]
              for f in result.findings]))
     conditions = _tightening(result.conditions)
@@ -191,7 +195,7 @@ def check_html(result) -> str:
     items = [f"{r.symbol} ≡ {r.residue} (mod {r.modulus}) and {r.symbol} ≥ {r.minimum}" if r.solvable
              else f"{r.symbol}: {r.note}" for r in result.symbols]
     if items:
-        parts.append("<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in items) + "</ul>")
+        parts.append("<ul>" + "".join(f"<li>{escape(item)}</li>" for item in items) + "</ul>")
     if result.exact_totals and (result.symbolic_input or result.findings):
         parts.append(_html_table(["total (exact arithmetic)", "value"],
                                  [[_cell(q), _cell(v)] for q, v in result.exact_totals.items()]))
@@ -200,10 +204,13 @@ def check_html(result) -> str:
 
 def check_latex(result) -> str:
     """The conditions on the input symbols and the exact totals, as formulas."""
+    from symcount.render.latex import latex_escape
+    from symcount.render.model import HEADINGS
     lines = [rf"{r.symbol} &\equiv {r.residue} \pmod{{{r.modulus}}},\quad {r.symbol} \geq {r.minimum}"
              for r in result.symbols if r.solvable]
     if result.exact_totals and (result.symbolic_input or result.findings):
-        lines += [rf"\text{{{q}}} &= {al.sympy().latex(v)}" for q, v in result.exact_totals.items()]
+        lines += [rf"\text{{{latex_escape(HEADINGS.get(q, q))}}} &= {al.sympy().latex(v)}"
+                  for q, v in result.exact_totals.items()]
     if not lines:
         lines = [r"&\text{every layer is integral}" if result.integral else r"&\text{not integral}"]
     return "$\\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}$"
@@ -212,7 +219,7 @@ def check_latex(result) -> str:
 def solve_html(result) -> str:
     shown = result.solutions[:MAX_SHOWN]
     parts = [f"<p><b>symcount solve</b>: searched {result.searched:,} combinations; "
-             f"{html.escape(describe(result))}</p>"]
+             f"{escape(describe(result))}</p>"]
     if shown:
         parts.append(_html_table(list(result.unknowns), [[str(s[n]) for n in result.unknowns] for s in shown]))
         if len(result.solutions) > MAX_SHOWN:

@@ -11,10 +11,12 @@ network, written in the named sizes defined above the table.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import textwrap
 
 from symcount import algebra as al
+from symcount.errors import visible
 
 from symcount.render.formula import show, show_shape
 from symcount.render.model import Moved, Pair, Table, headline, number_text
@@ -278,25 +280,41 @@ def text(table: Table, width: int | None = None, wide: bool = False, chosen: boo
     return "\n".join(out) + "\n"
 
 
+# Markdown's specials: HTML as entities (a label is never markup), the rest backslash-escaped
+# (emphasis, code, strikethrough, math, and the pipe that ends a table cell).  A bracket is
+# escaped only where it would close a link's text, ](url) or ][ref], so options read as written.
+MARKDOWN = {"&": "&amp;", "<": "&lt;", ">": "&gt;", **{c: "\\" + c for c in "\\`*_|~$"}}
+LINK = re.compile(r"\](?=[(\[])")
+
+
+def markdown_escape(text: str) -> str:
+    """Text that reads as itself in GitHub Markdown, a table cell included."""
+    return LINK.sub(r"\\]", "".join(MARKDOWN.get(char, char) for char in visible(text)))
+
+
 def markdown(table: Table) -> str:
-    """A GitHub Markdown table: full numbers, formulas up to 40 characters in the cells."""
+    """A GitHub Markdown table: full numbers, formulas up to 40 characters in the cells.
+    Every text goes through markdown_escape; only the table's own pipes and bold are markup."""
     cells = Cells(table, True)
     cells.limit = 40
     header, rows, columns = _grid(table, cells)
     align = ["---:" if c.kind == "count" else "---" for c in columns]
 
     def line(values):
-        return "| " + " | ".join(v.replace("|", "\\|") for v in values) + " |"
+        return "| " + " | ".join(values) + " |"
 
+    header, rows = [markdown_escape(v) for v in header], [[markdown_escape(v) for v in r] for r in rows]
     rows[-1] = [f"**{v}**" if v else v for v in rows[-1]]
-    out = [f"- {note}" for note in table.notes]
+    out = [f"- {markdown_escape(note)}" for note in table.notes]
     if table.sizes:
-        out.append("- sizes: " + ", ".join(f"{show(n)} = {show(v)}" for n, v in table.sizes.items()))
+        out.append("- " + markdown_escape("sizes: " + ", ".join(f"{show(n)} = {show(v)}"
+                                                                 for n, v in table.sizes.items())))
     out += ["", line(header), line(align)] + [line(r) for r in rows]
-    extra = [f"- {' · '.join(headline(table))}"] if headline(table) else []
-    extra += [f"- {heading} = {show(expr)}" for heading, expr in table.totals if not expr.is_number]
-    extra += [f"- {marker} {where}: {formula}" for marker, where, formula in cells.moved]
+    extra = [f"{' · '.join(headline(table))}"] if headline(table) else []
+    extra += [f"{heading} = {show(expr)}" for heading, expr in table.totals if not expr.is_number]
+    extra += [f"{marker} {where}: {formula}" for marker, where, formula in cells.moved]
     if table.memory is not None:
-        extra += [f"- {line.strip()}" for line in
+        extra += [line.strip() for line in
                   table.memory.lines(wide=True, shown=lambda e: show(table.sizes.named(e)))]
+    extra = [f"- {markdown_escape(text)}" for text in extra]
     return "\n".join(out + ([""] + extra if extra else [])) + "\n"

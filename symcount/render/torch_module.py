@@ -15,7 +15,7 @@ import re
 import sympy
 
 from symcount.fragments import layer_params, projection_layers, split_part, split_shares, squeeze_excitation, substitute
-from symcount.errors import ExportError
+from symcount.errors import ExportError, visible
 from symcount.joins import MATCHING, ends_in_bare_crop
 from symcount.layers import arithmetic as ar
 from symcount.layers.kinds import evaluate
@@ -366,7 +366,10 @@ class _Writer:
 
 
 def _short(text: str, longest: int = 60) -> str:
-    text = " ".join(text.split())
+    """Text for a comment or the docstring: one line, its whitespace runs as one space, every
+    other control character as a visible escape (symcount.errors.visible), at most `longest`
+    characters.  Python refuses a source with a NUL in it, and a line break would end the comment."""
+    text = visible(" ".join(text.split()))
     return text if len(text) <= longest else text[:longest - 1] + "…"
 
 
@@ -388,7 +391,7 @@ def to_torch(network, name: str = "Net", title: str | None = None) -> str:
     lines, output, _ = writer.items(network.spec.items, network.input_shape, 3)
     shape = format_shape(network.input_shape)
     written = [line.split("#")[0].strip() for line in network.spec.source.splitlines()]
-    first = title or "Notation: " + _short(" ".join(line for line in written if line), 70)
+    first = _short(title, 200) if title else "Notation: " + _short(" ".join(line for line in written if line), 70)
     first = first.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')  # the text as it is, inside the docstring
     source = ['"""PyTorch module written by symcount (symcount export --to torch).', "",
               first,

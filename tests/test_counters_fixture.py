@@ -91,6 +91,25 @@ def test_modules_and_functional_calls_as_each_tool_counts_them(case):
     assert {preset: net.ops(preset) for preset in FIGURES} == {preset: read(tools) for preset, read in FIGURES.items()}
 
 
+@pytest.mark.parametrize("case", ["mean_tensor", "mean_tensor_keepdim", "mean_torch"])
+def test_a_mean_written_as_a_tensor_method_costs_what_each_tool_gives(case):
+    """x.mean([2, 3]) (and keepdim, and torch.mean) after the convolution: no tool charges it."""
+    net = symcount.parse("input 3x16x16 conv3-8 gap[mean]")
+    tools = FIXTURE["small"][case]
+    assert {preset: net.ops(preset) for preset in FIGURES} == {preset: read(tools) for preset, read in FIGURES.items()}
+
+
+def test_shufflenet_as_torchvision_runs_it_gives_each_tools_figure():
+    """torchvision's ShuffleNet v2 pools with x.mean([2, 3]) in forward(): the zoo entry, as written
+    (gap[mean]), gives what each tool gives on that forward; with functional=none, on the module."""
+    tools = FIXTURE["zoo"]["shufflenet_v2_x1_0"]["torchvision_forward"]
+    net = zoo.load("shufflenet_v2_x1_0")
+    assert net.params == tools["params_torch"]
+    assert {preset: net.ops(preset) for preset in FIGURES} == {preset: read(tools) for preset, read in FIGURES.items()}
+    module = FIXTURE["zoo"]["shufflenet_v2_x1_0"]
+    assert net.ops("fvcore", functional="none") == module["fvcore"]["eval_total"] != tools["fvcore"]["eval_total"]
+
+
 def test_the_functional_switch_overrides_the_notation():
     tools = FIXTURE["small"]
     net = symcount.parse("input 3x16x16 conv3-8 relu")

@@ -330,7 +330,8 @@ KINDS = {nn.Flatten: "flatten", nn.Conv2d: "conv", nn.BatchNorm2d: "bn", nn.ReLU
 NAMED_KINDS = {"LayerNorm2d": "layernorm", "LayerScale": "scale", "Crop": "crop", "CenterCrop": "crop",
                "PatchEmbedding": "patch", "ClassToken": "cls", "PositionEmbedding": "pos",
                "FixedPositionEmbedding": "pos", "SegmentEmbedding": "segment", "SelfAttention": "attn",
-               "ClassPool": "clspool", "TokenMean": "gap", "TiedLinear": "fc"}
+               "ClassPool": "clspool", "TokenMean": "gap", "TiedLinear": "fc", "TensorMean": "adaptiveavgpool",
+               "Mean": "adaptiveavgpool"}
 
 
 def _kind(module):

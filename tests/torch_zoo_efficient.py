@@ -56,11 +56,22 @@ class ShuffleUnit(nn.Module):
         return self.shuffle(torch.cat((self.branch1(x), self.branch2(x)), dim=1))
 
 
-def shufflenet_v2_x1_0(shape):
+class Mean(nn.Module):
+    """torchvision's ShuffleNetV2._forward_impl pools with x.mean([2, 3]) in forward(), no module: a
+    leaf here only so that a trace lists it."""
+
+    def forward(self, x):
+        return x.mean([2, 3])
+
+
+def shufflenet_v2_x1_0(shape, pool="mean"):
+    """pool="mean" pools as torchvision's forward does; pool="module" with nn.AdaptiveAvgPool2d(1), every
+    layer a module (what the counting tools' zoo record measured)."""
     layers = [conv(3, 24, 3, 2, 1, bias=False), nn.BatchNorm2d(24), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
     cin = 24
     for repeats, cout in [(4, 116), (8, 232), (4, 464)]:  # stages_repeats, stages_out_channels
         layers += [ShuffleUnit(cin, cout, 2)] + [ShuffleUnit(cout, cout, 1) for _ in range(repeats - 1)]
         cin = cout
-    layers += [conv(464, 1024, 1, bias=False), nn.BatchNorm2d(1024), nn.ReLU(), nn.AdaptiveAvgPool2d(1)]
+    layers += [conv(464, 1024, 1, bias=False), nn.BatchNorm2d(1024), nn.ReLU(),
+               Mean() if pool == "mean" else nn.AdaptiveAvgPool2d(1)]
     return Net(S(*layers), lambda n: nn.Linear(n, 1000), shape)

@@ -36,6 +36,9 @@ NEAREST = frozenset({"Upsample", "Upsample(size)"})
 BILINEAR = frozenset({"Upsample(bilinear)", "Upsample(size, bilinear)"})
 SIZED = frozenset({"Upsample(size)", "Upsample(size, bilinear)"})
 INSTANCE = frozenset({"instancenorm"})
+# Layers the model computes with a tensor method (x.mean([2, 3])): no hook sees them and no traced
+# operator of any tool measured is charged for them (fvcore lists aten::mean as unsupported).
+UNSEEN = frozenset({"TensorMean"})
 CALLABLE = ACTIVATIONS | POOLING  # kinds a model may call as a function (F.relu) or as a module (nn.ReLU)
 
 
@@ -267,7 +270,9 @@ def _rule_cost(rule: Rule, row, chosen: Convention) -> sympy.Expr:
     if rule.side == "thop_softmax":  # exp, sum and divide over the n channels at each position: 3n - 1
         return factor * (3 * row.input[0] - 1) * (_positions(row.input) if len(row.input) >= 2 else 1) * row.count
     # thop's count_adap_avgpool: kernel = input size / output size per axis, (prod(kernel) + 1) × output
-    kernel = sympy.Mul(*[i / o for i, o in zip(row.input[1:], row.output[1:])])
+    # (an output without its spatial axes, gap[mean]'s C, is C×1×1 to the module)
+    outputs = tuple(row.output[1:]) + (1,) * (len(row.input) - len(row.output))
+    kernel = sympy.Mul(*[i / o for i, o in zip(row.input[1:], outputs)])
     return factor * (kernel + 1) * row.activations
 
 
@@ -322,6 +327,8 @@ def row_ops(row, chosen: Convention, folded_bias: bool = False) -> sympy.Expr:
     if row.kind in NORMALISATION and chosen.bn_params:
         cost += row.params
     names = {row.kind, row.module or (KINDS[row.kind].module if row.kind in KINDS else "")}
+    if row.module in UNSEEN and chosen.functional is None:  # the switch functional decides instead
+        return cost
     for rule in chosen.rules:
         if names & rule.kinds:
             cost += _rule_cost(rule, row, chosen)

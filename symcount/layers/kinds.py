@@ -219,6 +219,8 @@ def _gap(params, shape, defaults, needs):
     if layout(shape) == "tokens":
         return tk.token_mean(shape)
     c, *sizes = spatial(shape, "global average pooling")
+    if params.get("mean"):  # x.mean([2, 3]): the spatial axes gone, no module
+        return LayerResult((c,), ZERO, ZERO, ZERO, ZERO, module="TensorMean")
     return LayerResult((c,) + (ONE,) * len(sizes), ZERO, ZERO, ZERO, ZERO)
 
 
@@ -289,7 +291,7 @@ KINDS = {kind.name: kind for kind in (
          "2-D transposed convolution", "ConvTranspose2d"),
     Kind("maxpool", ("pad", "stride", "dilation", "ceil", "round", "functional"), _pool, "max pooling", "MaxPool2d"),
     Kind("avgpool", ("pad", "stride", "ceil", "round", "functional"), _avgpool, "average pooling", "AvgPool2d"),
-    Kind("gap", ("functional",), _gap, "global average pooling to C×1×1", "AdaptiveAvgPool2d", inputs=ANY),
+    Kind("gap", ("functional", "mean"), _gap, "global average pooling to C×1×1", "AdaptiveAvgPool2d", inputs=ANY),
     Kind("adaptiveavgpool", ("functional",), _adaptive, "adaptive average pooling to C×h×w", "AdaptiveAvgPool2d"),
     Kind("adaptivemaxpool", ("functional",), _adaptive, "adaptive max pooling to C×h×w", "AdaptiveMaxPool2d"),
     Kind("flatten", (), _flatten, "flatten C×H×W to C·H·W", "Flatten", inputs=ANY),

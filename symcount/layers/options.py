@@ -136,6 +136,9 @@ OPTIONS = {spec.name: spec for spec in (
                "what the padding holds: zeros, reflect, replicate or circular (no count changes)"),
     OptionSpec("functional", (), _flag, "the model calls it as a function (F.relu, F.adaptive_avg_pool2d), "
                                         "not a module: thop and ptflops count such calls otherwise"),
+    OptionSpec("mean", (), _flag, "the model averages with a tensor method, x.mean([2, 3]) (torchvision's "
+                                  "ShuffleNet v2), not a module or a functional call: the output is C, and no "
+                                  "counting tool sees it"),
     OptionSpec("channelwise", ("channels",), _flag, "a PReLU slope per channel (C parameters), not one shared"),
     OptionSpec("scale", ("factor", "scale_factor"), _axes, "upsampling factor: n or one per axis, whole numbers"),
     OptionSpec("size", (), _axes, "output size of an upsampling or a crop: n or one per axis"),

@@ -216,6 +216,16 @@ HELPERS = {
     def forward(self, x):
         return x[:, 0]
 ''',
+    "TensorMean": '''class TensorMean(nn.Module):
+    """gap[mean]: the average over the spatial axes as the model computes it, x.mean([2, 3])."""
+
+    def __init__(self, dims):
+        super().__init__()
+        self.dims = list(dims)
+
+    def forward(self, x):
+        return x.mean(self.dims)
+''',
     "TokenMean": '''class TokenMean(nn.Module):
     """gap on tokens: their average, (B, N, D) to (B, D)."""
 

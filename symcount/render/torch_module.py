@@ -219,6 +219,9 @@ class _Writer:
             return [f"Crop({how}=({', '.join(str(_int(v, 'the ' + how, layer)) for v in values)},))"]
         if kind == "shuffle":
             return [f"nn.ChannelShuffle({_int(params['groups'], 'the groups', layer)})"]
+        if kind == "gap" and params.get("mean"):
+            self.helpers.add("TensorMean")
+            return [f"TensorMean({tuple(range(2, len(shape) + 1))})"]
         if kind == "gap":
             return [f"{dimensional('nn.AdaptiveAvgPool2d', shape)}(1)"]
         if kind in ("adaptiveavgpool", "adaptivemaxpool"):

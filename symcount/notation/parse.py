@@ -97,9 +97,9 @@ def _check_bracketed_group(text: str) -> None:
                         source=text, line=line, column=column)
 
 
-def _check_nesting(text: str) -> None:
-    """Parentheses and braces nested deeper than MAX_NESTING, outside comments and stage labels."""
-    depth, line, column = 0, 1, 0
+def brackets(text: str):
+    """Each parenthesis and brace outside comments and stage labels: (char, line, column)."""
+    line, column = 1, 0
     in_comment = in_label = False
     for char in text:
         column += 1
@@ -113,12 +113,20 @@ def _check_nesting(text: str) -> None:
             continue
         elif char == "#":
             in_comment = True
-        elif char in "({":
+        elif char in "(){}":
+            yield char, line, column
+
+
+def _check_nesting(text: str) -> None:
+    """Parentheses and braces nested deeper than MAX_NESTING, outside comments and stage labels."""
+    depth = 0
+    for char, line, column in brackets(text):
+        if char in "({":
             depth += 1
             if depth > MAX_NESTING:
                 raise LimitError(f"nesting deeper than {MAX_NESTING} levels of ( and {{",
                                  source=text, line=line, column=column)
-        elif char in ")}":
+        else:
             depth = max(0, depth - 1)
 
 

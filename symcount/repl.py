@@ -10,7 +10,6 @@ completion of keywords, zoo names, blocks, symbols and commands.  docs/repl.md d
 """
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
@@ -21,6 +20,7 @@ from symcount.layers.kinds import KEYWORDS
 from symcount.network import parse
 from symcount.notation.functions import FUNCTIONS
 from symcount.notation.parse import brackets
+from symcount.notation.suggest import near
 from symcount.notation.transformer import BRANCH_KINDS
 from symcount.repl_commands import ALIASES, COMMANDS, Quit
 
@@ -57,8 +57,8 @@ class Session:
             name, _, rest = text[1:].partition(" ")
             command = COMMANDS.get(name.lower()) or COMMANDS.get(ALIASES.get(name.lower(), ""))
             if command is None:
-                close = difflib.get_close_matches(name.lower(), list(COMMANDS) + list(ALIASES), n=1)
-                hint = f"; did you mean :{close[0]}?" if close else ""
+                close = near(name.lower(), list(COMMANDS) + list(ALIASES), n=2)
+                hint = f"; did you mean {' or '.join(':' + c for c in close)}?" if close else ""
                 raise SymcountError(f"unknown command :{name}{hint} (:help lists them)")
             return command.run(self, rest.strip())
         if DECLARATION.fullmatch(text):

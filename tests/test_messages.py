@@ -1,0 +1,50 @@
+"""Hints and suggestions say only what can help: a suggested word is one the user plausibly
+meant, a well-known layer symcount does not count is named as such, and a fix is offered
+only where it fixes the network."""
+import pytest
+
+import symcount
+
+
+def message(text: str) -> str:
+    with pytest.raises(symcount.SymcountError) as caught:
+        symcount.parse(text)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("word", ["rmsnorm", "RMSNorm", "swiglu", "geglu", "rope", "alibi", "moe", "gqa", "mqa",
+                                  "lstm", "selu"])
+def test_a_well_known_layer_symcount_does_not_count_is_named_plainly(word):
+    said = message(f"input 8x64 tokens {word}")
+    assert "not a layer symcount knows" in said
+    assert "did you mean" not in said  # rmsnorm is not inorm, swiglu not silu, rope not crop, gqa not gap
+
+
+@pytest.mark.parametrize("text,meant", [
+    ("input 3x8x8 sofmax", "softmax"), ("input 3x8x8 conv3-4 rleu", "relu"), ("input 3x8x8 flattn", "flatten"),
+    ("input 3x8x8 conv3-4 batchnrom", "batchnorm"), ("input 3x8x8 mxpool2", "maxpool"),
+    ("def expert(d) = (fc{d}) input 8 expertt(4)", "expert"),
+])
+def test_a_typo_gets_the_word_it_was_meant_to_be(text, meant):
+    assert f"did you mean {meant!r}" in message(text)
+
+
+@pytest.mark.parametrize("text,unrelated", [
+    ("input 3x8x8 regnet", "segment"), ("input 3x8x8 conv3-4 bnorm", "inorm"), ("input 3x8x8 dwconv3", "deconv"),
+    ("input 3x8x8 flashattn", "flatten"),
+])
+def test_a_word_that_merely_looks_alike_is_not_suggested(text, unrelated):
+    assert unrelated not in message(text)
+
+
+def test_a_depthwise_convolution_by_its_common_name_is_answered_with_symcounts():
+    said = message("input 3x8x8 dwconv3")
+    assert "dw3" in said and "did you mean" not in said
+
+
+def test_near_is_a_typo_or_a_beginning_not_a_likeness():
+    from symcount.notation.suggest import edits, near
+    assert edits("rleu", "relu") == 1 and edits("kitten", "sitting") == 3
+    assert near("sett", ["set", "sweep", "solve"]) == ["set"]
+    assert near("flat", ["flatten", "fc"]) == ["flatten"]
+    assert near("rmsnorm", ["inorm", "layernorm"]) == [] and near("rope", ["crop"]) == []

@@ -48,3 +48,18 @@ def test_near_is_a_typo_or_a_beginning_not_a_likeness():
     assert near("sett", ["set", "sweep", "solve"]) == ["set"]
     assert near("flat", ["flatten", "fc"]) == ["flatten"]
     assert near("rmsnorm", ["inorm", "layernorm"]) == [] and near("rope", ["crop"]) == []
+
+
+def test_a_bare_name_as_a_block_argument_gets_the_braces_hint():
+    said = message("def expert(d, f) = (fc{f} relu fc{d}) input 8 expert(d, f)")
+    assert "expert({d}, {f})" in said
+    assert "e({2*d})" in message("def e(d) = (fc{d}) input 8 e(2*d)")
+    assert "expert(64, {f})" in message("def expert(d, f) = (fc{f} relu fc{d}) input 8 expert(64, f)")
+    net = symcount.parse("def expert(d, f) = (fc{f} relu fc{d}) input 8 expert({d}, {f})")
+    assert {"d", "f"} <= set(net.symbols)  # the hint's form is the network meant
+
+
+@pytest.mark.parametrize("text", ["input 3x8x8 conv3-4[pad=(1 2 a)]", "def e(d) = (fc{d}) input 8 e(conv3)",
+                                  "input 8 fc10 d"])
+def test_the_braces_hint_is_given_only_for_a_blocks_arguments(text):
+    assert "in braces" not in message(text)

@@ -63,3 +63,15 @@ def test_a_bare_name_as_a_block_argument_gets_the_braces_hint():
                                   "input 8 fc10 d"])
 def test_the_braces_hint_is_given_only_for_a_blocks_arguments(text):
     assert "in braces" not in message(text)
+
+
+@pytest.mark.parametrize("text", ["input 3x8x8 res(gap fc10)", "input 3x8x8 res(flatten)",
+                                  "input 3x32x32 res(patch8-64)", "input 8x64 tokens res(gap)"])
+def test_a_residual_body_that_changes_the_kind_of_shape_is_not_told_to_write_a_shortcut(text):
+    said = message(text)
+    assert "write the shortcut" not in said and "close res( )" in said
+
+
+def test_a_residual_body_that_keeps_the_kind_of_shape_is_told_to_write_the_shortcut_which_fixes_it():
+    assert "write the shortcut" in message("input 8x64 tokens res(fc128)")
+    assert symcount.parse("input 8x64 tokens res(fc128 | fc128)").layers[-1].output == (8, 128)

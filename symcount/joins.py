@@ -162,8 +162,12 @@ class Joins:
             if output == shape:
                 return None
             raise self.error(ShapeError, f"res: the body changes {format_shape(shape)} to {format_shape(output)}; "
-                             f"an automatic projection needs {SPATIAL_SHAPES} shapes of one rank: write the "
-                             "shortcut, res(body | shortcut)", node)
+                             + (f"an automatic projection needs {SPATIAL_SHAPES} shapes of one rank: write the "
+                                "shortcut, res(body | shortcut)" if type(shape) is type(output) and
+                                len(shape) == len(output) else
+                                "a residual adds its input to the body's output, and the automatic shortcut (the "
+                                "identity or a 1×1 projection) keeps the kind of shape: close res( ) before the "
+                                "layer that changes the kind (fc, flatten, patch, embed, ...)"), node)
         if any(row.kind == "deconv" for row in body_rows):
             raise self.error(ShapeError, "res: the body holds a transposed convolution, so no strided 1×1 projection "
                              "can match its shape; write the shortcut: res(body | shortcut)", node)

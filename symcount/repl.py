@@ -3,22 +3,24 @@
 A session keeps what the user has said between lines: block definitions, the input shape,
 symbol values, rounding and padding defaults, the table's format, depth and convention.
 Every line is either a `:command`, a `def`, a zoo name, or notation; the answer is printed
-and any error is shown without leaving.  With a terminal there are line editing, history
-(~/.symcount_history, or $SYMCOUNT_HISTORY) and tab completion of keywords, zoo names,
-blocks, symbols and commands.  docs/repl.md describes it.
+and any error is shown without leaving.  An entry goes on while a bracket is open, until a
+`:command`, a blank line or the end of the input ends it as an error.  With a terminal
+there are line editing, history (~/.symcount_history, or $SYMCOUNT_HISTORY) and tab
+completion of keywords, zoo names, blocks, symbols and commands.  docs/repl.md describes it.
 """
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
 
 from symcount import zoo
-from symcount.errors import SymcountError, visible
+from symcount.errors import NotationError, SymcountError, visible
 from symcount.layers.kinds import KEYWORDS
 from symcount.network import parse
 from symcount.notation.functions import FUNCTIONS
+from symcount.notation.parse import brackets
+from symcount.notation.suggest import near
 from symcount.notation.transformer import BRANCH_KINDS
 from symcount.repl_commands import ALIASES, COMMANDS, Quit
 
@@ -55,8 +57,8 @@ class Session:
             name, _, rest = text[1:].partition(" ")
             command = COMMANDS.get(name.lower()) or COMMANDS.get(ALIASES.get(name.lower(), ""))
             if command is None:
-                close = difflib.get_close_matches(name.lower(), list(COMMANDS) + list(ALIASES), n=1)
-                hint = f"; did you mean :{close[0]}?" if close else ""
+                close = near(name.lower(), list(COMMANDS) + list(ALIASES), n=2)
+                hint = f"; did you mean {' or '.join(':' + c for c in close)}?" if close else ""
                 raise SymcountError(f"unknown command :{name}{hint} (:help lists them)")
             return command.run(self, rest.strip())
         if DECLARATION.fullmatch(text):
@@ -132,9 +134,47 @@ def _only_definitions(text: str) -> bool:
 
 
 # ---------------------------------------------------------------- the loop
-def _balanced(text: str) -> bool:
-    code = "\n".join(line.split("#")[0] for line in text.splitlines())
-    return code.count("(") <= code.count(")") and code.count("{") <= code.count("}")
+def open_brackets(entry: str) -> list:
+    """The '(' and '{' an entry leaves open, outermost first, as (char, line, column): none
+    when every one is closed (or a closer has nothing to close: the parser reports that)."""
+    opened = []
+    for char, line, column in brackets(entry):
+        if char in "({":
+            opened.append((char, line, column))
+        elif not opened or "({".index(opened[-1][0]) != ")}".index(char):
+            return []
+        else:
+            opened.pop()
+    return opened
+
+
+def _continued(entry: str, read):
+    """An entry and its continuation lines, read while a bracket is open.  Returns the entry,
+    the error when it was left open (else None), and a :command that ended it (run next).
+    A line that starts with ':' is always a command, and a blank line ends an open entry."""
+    if entry.lstrip().startswith(":"):
+        return entry, None, None
+    while opened := open_brackets(entry):
+        try:
+            line = read(MORE)
+        except EOFError:
+            return entry, _left_open(entry, opened, "the end of the input", "it is not evaluated"), None
+        if not line.strip():
+            return entry, _left_open(entry, opened, "a blank line", "a blank line ends an entry, and this one is "
+                                     "not evaluated"), None
+        if line.lstrip().startswith(":"):
+            return entry, _left_open(entry, opened, line.split()[0], "a line that starts with ':' is a command, "
+                                     "and runs; the entry is not evaluated"), line
+        entry += "\n" + line
+    return entry, None, None
+
+
+def _left_open(entry: str, opened: list, where: str, then: str) -> NotationError:
+    """The error of an entry ended with brackets open, at the innermost one."""
+    char, line, column = opened[-1]
+    before = f", nor the {' and '.join(repr(c) for c, _, _ in opened[:-1])} before it" if len(opened) > 1 else ""
+    return NotationError(f"entry left open at {where}: its {char!r} is not closed{before}; {then}",
+                         source=entry, line=line, column=column)
 
 
 def history_path() -> str:
@@ -176,7 +216,8 @@ def _line_editing(session):
 def run(stdin=None, stdout=None, stderr=None) -> int:
     """The prompt; with a terminal, line editing, history and completion.  Returns 0, or,
     reading entries that are not typed at a terminal, 2 if any entry failed (after all of
-    them), so a replayed session fails as a script would."""
+    them; an entry left open at the end of the input is one), so a replayed session fails
+    as a script would."""
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     interactive = stdin.isatty() and stdout.isatty()
     session = Session()
@@ -187,33 +228,42 @@ def run(stdin=None, stdout=None, stderr=None) -> int:
 
     def read(prompt):
         if interactive:
-            return input(prompt)
+            try:
+                return input(prompt)
+            except EOFError:
+                stdout.write("\n")
+                raise
         line = stdin.readline()
         if not line:
             raise EOFError
         return line.rstrip("\n")
 
+    def report(error):
+        nonlocal failed
+        stderr.write(f"error: {error}\n")
+        stderr.flush()
+        failed = True
+
+    pending = None  # a :command that ended an open entry
     try:
         while True:
             try:
-                entry = read(PROMPT)
-                while not _balanced(entry):
-                    entry += "\n" + read(MORE)
+                entry, left_open, pending = _continued(pending if pending is not None else read(PROMPT), read)
             except KeyboardInterrupt:
                 stdout.write("\n")
+                pending = None
                 continue
             except EOFError:
-                if interactive:
-                    stdout.write("\n")
                 return 2 if failed and not interactive else 0
+            if left_open is not None:  # at a terminal, Ctrl-D there abandons the entry, as Ctrl-C does
+                report(left_open)
+                continue
             try:
                 answer = session.handle(entry)
             except Quit:
                 return 2 if failed and not interactive else 0
             except SymcountError as error:
-                stderr.write(f"error: {error}\n")
-                stderr.flush()
-                failed = True
+                report(error)
                 continue
             except KeyboardInterrupt:
                 stderr.write("interrupted\n")

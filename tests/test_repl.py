@@ -87,6 +87,30 @@ def test_an_entry_may_span_lines_until_its_parentheses_close():
     assert stdout.getvalue().startswith("defined R\n") and "conv3-1" not in stdout.getvalue()
 
 
+def test_a_command_line_ends_an_entry_left_open_and_runs():
+    stdin = io.StringIO("input 1x5x7 (relu\n:help\ninput 3x8x8 conv3-4\n")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert run(stdin, stdout, stderr) == 2  # the open entry failed
+    assert "left open" in stderr.getvalue() and "'('" in stderr.getvalue() and "column 13" in stderr.getvalue()
+    assert ":quit" in stdout.getvalue()  # :help ran, as a command, not as part of the entry
+    assert "4×8×8" in stdout.getvalue()  # and the lines after it were read as entries
+
+
+def test_a_blank_line_ends_an_entry_left_open():
+    stdin = io.StringIO("input 1x5x7 (relu\n\ninput 3x8x8 conv3-4\n")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert run(stdin, stdout, stderr) == 2
+    assert "left open" in stderr.getvalue() and "4×8×8" in stdout.getvalue()
+
+
+def test_an_entry_left_open_at_the_end_of_the_input_is_an_error_and_the_exit_status_says_so():
+    done = subprocess.run([sys.executable, "-m", "symcount", "repl"], capture_output=True, text=True, timeout=120,
+                          input="input 3x8x8 conv3-4\ninput 1x5x7 (relu\n  conv3-{k\n")
+    assert done.returncode == 2 and "4×8×8" in done.stdout
+    assert "left open" in done.stderr and "end of the input" in done.stderr
+    assert "'{'" in done.stderr and "line 2, column 9" in done.stderr  # where the innermost open bracket is
+
+
 def test_the_command_line_starts_it_and_history_is_kept(tmp_path):
     readline = pytest.importorskip("readline")
     done = subprocess.run([sys.executable, "-m", "symcount", "repl"], input="input 3x8x8 conv3-4\n:quit\n",
@@ -108,45 +132,76 @@ def test_the_command_line_starts_it_and_history_is_kept(tmp_path):
         del os.environ["SYMCOUNT_HISTORY"]
 
 
+class Terminal:
+    """`symcount repl` on a pseudo-terminal: what it prints, and keys typed into it."""
+
+    def __init__(self, history):
+        pty = pytest.importorskip("pty")
+        pytest.importorskip("readline")
+        import os
+        self.controller, terminal = pty.openpty()
+        env = {**os.environ, "SYMCOUNT_HISTORY": str(history), "TERM": "dumb"}
+        self.process = subprocess.Popen([sys.executable, "-m", "symcount", "repl"], stdin=terminal, stdout=terminal,
+                                        stderr=terminal, env=env, close_fds=True)
+        os.close(terminal)
+        self.received = b""
+
+    def read_until(self, marker, seconds=60):
+        import os
+        import select
+        import time
+        deadline = time.monotonic() + seconds
+        while marker not in self.received and time.monotonic() < deadline:
+            ready, _, _ = select.select([self.controller], [], [], 0.5)
+            if ready:
+                try:
+                    self.received += os.read(self.controller, 65536)
+                except OSError:
+                    break
+        return marker in self.received
+
+    def type(self, keys: bytes):
+        import os
+        os.write(self.controller, keys)
+
+    def close(self):
+        import os
+        self.process.kill()
+        os.close(self.controller)
+
+
 def test_on_a_terminal_tab_completes_and_history_is_written(tmp_path):
     """The prompt as a user meets it: on a pseudo-terminal, `lenet<TAB>` completes to the
     zoo name, and leaving writes the history file."""
-    pty = pytest.importorskip("pty")
-    pytest.importorskip("readline")
-    import os
-    import select
-    import time
-    controller, terminal = pty.openpty()
     history = tmp_path / "history"
-    env = {**os.environ, "SYMCOUNT_HISTORY": str(history), "TERM": "dumb"}
-    process = subprocess.Popen([sys.executable, "-m", "symcount", "repl"], stdin=terminal, stdout=terminal,
-                               stderr=terminal, env=env, close_fds=True)
-    os.close(terminal)
-    received = b""
-
-    def read_until(marker, seconds=60):
-        nonlocal received
-        deadline = time.monotonic() + seconds
-        while marker not in received and time.monotonic() < deadline:
-            ready, _, _ = select.select([controller], [], [], 0.5)
-            if ready:
-                try:
-                    received += os.read(controller, 65536)
-                except OSError:
-                    break
-        return marker in received
-
+    terminal = Terminal(history)
     try:
-        assert read_until(b"symcount> ")
-        os.write(controller, b"lenet\t\n")
-        assert read_until(b"fc2"), received.decode(errors="replace")[-2000:]
-        os.write(controller, b":quit\n")
-        process.wait(timeout=60)
+        assert terminal.read_until(b"symcount> ")
+        terminal.type(b"lenet\t\n")
+        assert terminal.read_until(b"fc2"), terminal.received.decode(errors="replace")[-2000:]
+        terminal.type(b":quit\n")
+        terminal.process.wait(timeout=60)
     finally:
-        process.kill()
-        os.close(controller)
-    assert process.returncode == 0
+        terminal.close()
+    assert terminal.process.returncode == 0
     assert history.read_text().splitlines()[-2:] == ["lenet5", ":quit"]
+
+
+def test_on_a_terminal_ctrl_d_abandons_an_open_entry_and_the_prompt_goes_on(tmp_path):
+    terminal = Terminal(tmp_path / "history")
+    try:
+        assert terminal.read_until(b"symcount> ")
+        terminal.type(b"input 1x5x7 (relu\n")
+        assert terminal.read_until(b"...> ")
+        terminal.type(b"\x04")  # Ctrl-D
+        assert terminal.read_until(b"left open"), terminal.received.decode(errors="replace")[-2000:]
+        terminal.type(b"input 3x8x8 conv3-4\n")
+        assert terminal.read_until("4×8×8".encode()), terminal.received.decode(errors="replace")[-2000:]
+        terminal.type(b":quit\n")
+        terminal.process.wait(timeout=60)
+    finally:
+        terminal.close()
+    assert terminal.process.returncode == 0
 
 
 def test_a_huge_sweep_is_refused_not_run():

@@ -7,7 +7,6 @@ conv3-{c}/{s}.  A filled value is read by the grammar's own expression rule, nev
 """
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import replace
 
@@ -19,6 +18,7 @@ from symcount.layers.kinds import KEYWORDS
 from symcount.notation.grammar import parser
 from symcount.notation.names import fill, is_unknown, too_large
 from symcount.notation.spec import Branches, Call, Layer, Repeat, symbol
+from symcount.notation.suggest import known_otherwise, near
 
 MAX_DIGITS = 40  # a longer literal is a typo, not a network
 MAX_CALL_DEPTH = 32  # blocks calling blocks; deeper is a runaway (or a block calling itself)
@@ -121,9 +121,8 @@ class BlockExpansion:
                                       "allowed", call.span, len(call.name))
             return (replace(call, name=prefix, args=(al.Integer(int(number)),)),
                     None if count is None else al.Integer(int(count)))
-        close = difflib.get_close_matches(call.name.lower(), list(KEYWORDS) + list(definitions), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        if match:
+        hint = _unknown_hint(call.name, definitions)
+        if match and not known_otherwise(match.group(1)):
             hint += (f"; to write {call.name} for {match.group(1)}({match.group(2)}), define a block of one "
                      f"parameter: def {match.group(1)}(k) = (...)")
         blocks = f"the defined blocks are {', '.join(definitions)}" if definitions else "no block is defined"
@@ -132,8 +131,8 @@ class BlockExpansion:
     def _call(self, call, definitions, stack, depth):
         if call.name not in definitions:
             known = ", ".join(definitions) or "none"
-            raise self._error(NotationError, f"unknown block {call.name!r}; defined blocks: {known}",
-                              call.span, len(call.name))
+            raise self._error(NotationError, f"unknown block {call.name!r}; defined blocks: {known}"
+                              f"{_unknown_hint(call.name, definitions)}", call.span, len(call.name))
         if call.name in stack or len(stack) >= MAX_CALL_DEPTH:
             raise self._error(LimitError, f"block {call.name!r} calls itself (through {' → '.join(stack)})",
                               call.span, len(call.name))
@@ -145,3 +144,17 @@ class BlockExpansion:
         mapping = dict(zip(definition.params, call.args))
         body = self._expand(self._substitute(definition.body, mapping), definitions, stack + (call.name,), depth)
         return Repeat(body, al.Integer(1), call.text, call.span, call.name)
+
+
+def _unknown_hint(name: str, definitions) -> str:
+    """What an unknown layer or block name was meant to be, read whole and without a number
+    after it (mxpool2, dwconv3): a well-known layer symcount writes otherwise or does not
+    count, a near keyword or block, or nothing."""
+    match = SUFFIX_CALL.fullmatch(name)
+    stem = match.group(1) if match else name
+    said = known_otherwise(name) or known_otherwise(stem)
+    if said:
+        return f"; {said}"
+    known = list(KEYWORDS) + list(definitions)
+    close = near(name, known) or near(stem, known)
+    return f"; did you mean {close[0]!r}?" if close else ""

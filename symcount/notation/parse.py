@@ -13,6 +13,7 @@ from symcount.notation.runtime import UnexpectedCharacters, UnexpectedEOF, Unexp
 
 from symcount.collector import paused
 from symcount.errors import LimitError, NotationError, SymcountError
+from symcount.layers.kinds import KEYWORDS
 from symcount.notation.grammar import parser
 from symcount.notation.spec import NetworkSpec
 from symcount.notation.names import fill
@@ -97,9 +98,9 @@ def _check_bracketed_group(text: str) -> None:
                         source=text, line=line, column=column)
 
 
-def _check_nesting(text: str) -> None:
-    """Parentheses and braces nested deeper than MAX_NESTING, outside comments and stage labels."""
-    depth, line, column = 0, 1, 0
+def brackets(text: str):
+    """Each parenthesis and brace outside comments and stage labels: (char, line, column)."""
+    line, column = 1, 0
     in_comment = in_label = False
     for char in text:
         column += 1
@@ -113,12 +114,20 @@ def _check_nesting(text: str) -> None:
             continue
         elif char == "#":
             in_comment = True
-        elif char in "({":
+        elif char in "(){}":
+            yield char, line, column
+
+
+def _check_nesting(text: str) -> None:
+    """Parentheses and braces nested deeper than MAX_NESTING, outside comments and stage labels."""
+    depth = 0
+    for char, line, column in brackets(text):
+        if char in "({":
             depth += 1
             if depth > MAX_NESTING:
                 raise LimitError(f"nesting deeper than {MAX_NESTING} levels of ( and {{",
                                  source=text, line=line, column=column)
-        elif char in ")}":
+        else:
             depth = max(0, depth - 1)
 
 
@@ -152,6 +161,37 @@ def _dash_hint(error: UnexpectedInput, text: str) -> str | None:
             "(conv3-64), an fc layer (fc-10) or a block's argument (C-64)")
 
 
+# A block call's arguments so far: its name, '(' and what follows, up to the unexpected token.
+CALL_OPENED = re.compile(r"([A-Za-z_]\w*)\s*\(([^()]*)$")
+WRITTEN_ARGUMENT = re.compile(r"[^\s,]+")
+NUMBER_OR_BRACED = re.compile(r"[0-9]+|\{[^{}]*\}")
+UNBRACED = re.compile(r"\w(?:[\w*/+-]*\w)?")  # a symbol or an expression, as it would go in braces
+ARGUMENT_TOKENS = ("NAME", "BARE_NAME", "BLOCK_NAME", "STAR", "SLASH", "PLUS", "MINUS", "_DASH")
+
+
+def _argument_hint(error: UnexpectedInput, text: str, expected) -> str | None:
+    """A bare symbol or expression among a block call's arguments, expert(d, f) or e(2*d):
+    each is written in braces, expert({d}, {f})."""
+    token = getattr(error, "token", None)
+    if token is None or token.type not in ARGUMENT_TOKENS or set(expected) != {"INT", "LBRACE", "RPAR"}:
+        return None
+    call = CALL_OPENED.search(text[:token.start_pos])
+    if call is None:  # the tuple of an option, conv3-64[pad=(1 2 a)], takes the same tokens
+        return None
+    close = text.find(")", token.start_pos)
+    written = text[call.start(2):len(text) if close < 0 else close].split("\n")[0].strip()
+    arguments = WRITTEN_ARGUMENT.findall(written)
+    if not all(NUMBER_OR_BRACED.fullmatch(a) or UNBRACED.fullmatch(a) and not _names_a_layer(a) for a in arguments):
+        return None  # 2 * d, or a layer (conv3): no braces make it an argument
+    braced = WRITTEN_ARGUMENT.sub(lambda a: a[0] if NUMBER_OR_BRACED.fullmatch(a[0]) else "{" + a[0] + "}", written)
+    return f"a block's arguments are numbers, or symbols and expressions in braces: {call.group(1)}({braced})"
+
+
+def _names_a_layer(argument: str) -> bool:
+    word = re.match(r"[A-Za-z_]*", argument).group(0).lower()
+    return word in KEYWORDS
+
+
 def _hint(error: UnexpectedInput) -> str | None:
     """The label of the first example that fails in the same parser state on the same
     kind of token (Lark's match_examples also accepts a state-only match, which
@@ -183,7 +223,7 @@ def _translate(error: UnexpectedInput, text: str, start: str) -> NotationError:
     hint = None
     at_end = isinstance(error, UnexpectedEOF) or getattr(getattr(error, "token", None), "type", "") == "$END"
     if start == "start" and not isinstance(error, UnexpectedCharacters):
-        hint = _dash_hint(error, text) or _hint(error)
+        hint = _argument_hint(error, text, expected) or _dash_hint(error, text) or _hint(error)
     token = getattr(error, "token", None)
     if token is not None and token.type in ("NAME", "BARE_NAME") and set(expected) & _LAYER_TERMINALS:
         word = re.match(r"\w+", text[token.start_pos:]).group(0)

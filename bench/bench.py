@@ -199,10 +199,10 @@ def main() -> None:
         torchinfo_run = None
     with tempfile.TemporaryDirectory(prefix="symcount-bench-") as scratch:
         package = installed(Path(scratch))
-        for name in ("vgg16", "resnet50"):
+        for name in ("vgg16", "resnet50", "gpt2", "llama2_7b"):
             ours = fresh([python, "-m", "symcount", name], repeat, package)
             row(f"`symcount {name}`, fresh process", ours, "`python -c \"import torch\"`", import_torch, 0.1)
-            if torchinfo_run is not None:
+            if torchinfo_run is not None and name in ("vgg16", "resnet50"):
                 row("", ours, "torchinfo on ResNet-50, fresh process", torchinfo_run)
 
     # 2. the table in one process, caches cleared, against one meta-device count

@@ -16,7 +16,7 @@ from symcount.render.torch_module import class_name
 from torch_reference import run, torch
 from torch_zoo import trace
 from test_torch_crosscheck import random_network
-from test_zoo import load_standard, standard_input
+from test_zoo import CHECKED_HERE, load_standard, standard_input
 
 nn = torch.nn
 
@@ -34,7 +34,7 @@ def kinds_and_shapes(rows):
     return [(kind.get(row.kind, row.kind), tuple(int(d) for d in row.output)) for row in rows if row.kind != "flatten"]
 
 
-@pytest.mark.parametrize("name", zoo.names())
+@pytest.mark.parametrize("name", CHECKED_HERE)  # the Llama family: tests/test_llama_family.py
 def test_every_zoo_entry_exports_to_a_module_with_its_shapes_and_counts(name):
     net = load_standard(name)
     source = net.to_torch(name)

@@ -33,7 +33,11 @@ OTHER_SIZE = {"lenet5": 40, "pix2pix_unet": 512, "inception_v3": 342, "unet": 58
 SYMBOLIC_INPUT = {"pix2pix_unet": ("3x{256*a}x{256*b}", "a", "b", 256)}
 SETTINGS = {"mobilenet_v1": {"alpha": 1, "rho": 1},  # the paper's standard multipliers
             "gpt": {"L": 12, "d": 768, "h": 12, "V": 50257}}  # GPT-2 small's sizes
-BUILT_AS = {"gpt": "gpt2"}  # the PyTorch reference an entry is checked against, where it is another's
+BUILT_AS = {"gpt": "gpt2"}
+# The Llama family: its attention is one layer over four projections, which the trace here would list
+# apart; tests/test_llama_family.py checks these entries layer by layer at two lengths.
+LLAMA_ENTRIES = ("llama2_7b", "llama3_8b", "mistral_7b", "qwen2_0_5b", "llama")
+CHECKED_HERE = [name for name in zoo.names() if name not in LLAMA_ENTRIES]  # the PyTorch reference an entry is checked against, where it is another's
 
 
 def load_standard(name):
@@ -71,10 +75,10 @@ def test_the_zoo_has_every_entry_the_issue_names():
         "shufflenet_v2_x1_0", "mobilenet_v3_large", "mobilenet_v3_small", "regnety_400mf", "convnext_tiny",
         "resnext50_32x4d", "wide_resnet50_2", "vgg16_bn", "inception_v3", "inception_v3_noaux", "unet", "yolov3",
         "c3d", "r3d_18", "r2plus1d_18", "m5", "wavenet_stack", "vit_b_16", "vit_b_32", "vit_l_16", "gpt2", "gpt",
-        "bert_base"}
+        "bert_base", *LLAMA_ENTRIES}
 
 
-@pytest.mark.parametrize("name", zoo.names())
+@pytest.mark.parametrize("name", CHECKED_HERE)
 def test_entry_matches_pytorch_at_its_standard_input(name):
     net = load_standard(name)
     shape = standard_input(name)
@@ -101,7 +105,7 @@ def test_1d_and_3d_entry_on_a_symbolic_input_matches_pytorch_at_another_size(nam
     assert 2 * net.macs.xreplace(values) == flops
 
 
-@pytest.mark.parametrize("name", [name for name in zoo.names() if name not in OTHER_SHAPE and name not in TOKEN_ENTRIES])
+@pytest.mark.parametrize("name", [name for name in CHECKED_HERE if name not in OTHER_SHAPE and name not in TOKEN_ENTRIES])
 def test_entry_on_a_symbolic_input_matches_pytorch_at_another_size(name):
     channels = standard_input(name)[0]
     shape, h, w, unit = SYMBOLIC_INPUT.get(name, (f"{channels}xHxW", "H", "W", 1))

@@ -26,10 +26,11 @@ from symcount.layers.options import OPTIONS
 from symcount.layers.requirements import LayerProblem, Needs
 
 Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
-from symcount.layers.norms import batchnorm, groupnorm, instancenorm, layernorm, layer_scale
+from symcount.layers.norms import batchnorm, groupnorm, instancenorm, layernorm, layer_scale, rmsnorm
 from symcount.layers.resampling import channel_shuffle, crop, pixel_shuffle, upsample
 from symcount.layers.result import ONE, ZERO, LayerResult, dimensional, layout, spatial
 from symcount.layers import tokens as tk
+from symcount.layers.attention import attention
 
 @dataclass(frozen=True)
 class Defaults:
@@ -314,7 +315,9 @@ KINDS = {kind.name: kind for kind in (
     Kind("mish", (), _same_shape, "Mish", "Mish", inputs=ANY),
     Kind("prelu", ("channelwise",), _prelu, "PReLU: a learned slope, shared or per channel", "PReLU", inputs=ANY),
     Kind("groupnorm", ("groups", "affine"), groupnorm, "group normalisation", "GroupNorm"),
-    Kind("layernorm", ("trailing", "affine", "channels_last"), layernorm, "layer normalisation over the channels at each "
+    Kind("rmsnorm", ("affine",), rmsnorm, "RMSNorm over each token's features (Llama, T5): a weight per feature",
+         "RMSNorm", inputs=frozenset({"tokens", "flat"})),
+    Kind("layernorm", ("trailing", "affine", "channels_last", "bias"), layernorm, "layer normalisation over the channels at each "
          "position (ConvNeXt), or over the trailing dimension", "LayerNorm2d", inputs=ANY),
     Kind("upsample", ("scale", "size", "mode"), upsample, "upsampling (nearest or bilinear), by whole factors "
          "or to a size", "Upsample"),
@@ -336,8 +339,9 @@ KINDS = {kind.name: kind for kind in (
          inputs=TOKENS),
     Kind("clspool", (), tk.class_pool, "the first token (the class token) as the output: N×D to D", "ClassPool",
          inputs=TOKENS),
-    Kind("attn", ("causal", "memory", "kdim", "bias"), tk.attention, "multi-head attention: h heads, the Q, K, V "
-         "and output projections and the N×N scores", "MultiheadAttention", inputs=TOKENS),
+    Kind("attn", ("causal", "memory", "kdim", "bias", "kv_heads", "head_dim", "rope", "window"), attention,
+         "multi-head attention: h heads (g key/value heads), the Q, K, V and output projections and the N×N "
+         "scores", "MultiheadAttention", inputs=TOKENS),
 )}
 
 # How a keyword of the grammar names a kind (keywords are case-insensitive).
@@ -351,7 +355,7 @@ KEYWORDS = {"conv": "conv", "deconv": "deconv", "convt": "deconv", "tconv": "dec
             "silu": "silu", "swish": "silu", "hardswish": "hardswish", "hswish": "hardswish",
             "hardsigmoid": "hardsigmoid", "hsigmoid": "hardsigmoid", "gelu": "gelu", "elu": "elu", "mish": "mish",
             "prelu": "prelu", "groupnorm": "groupnorm", "gn": "groupnorm", "layernorm": "layernorm",
-            "ln": "layernorm", "scale": "scale", "layerscale": "scale", "upsample": "upsample",
+            "ln": "layernorm", "rmsnorm": "rmsnorm", "scale": "scale", "layerscale": "scale", "upsample": "upsample",
             "pixelshuffle": "pixelshuffle", "shuffle": "shuffle", "channelshuffle": "shuffle", "se": "se",
             "crop": "crop", "patch": "patch", "embed": "embed", "embedding": "embed", "pos": "pos",
             "segment": "segment", "cls": "cls", "clspool": "clspool", "attn": "attn", "attention": "attn",
@@ -372,7 +376,11 @@ def option_name(kind: str, written: str) -> str:
 
 def parse_option(kind: str, written: str, value) -> tuple:
     name = option_name(kind, written)
-    return name, OPTIONS[name].parse(value, name)
+    parsed = OPTIONS[name].parse(value, name)
+    if name == "bias" and not isinstance(parsed, bool) and kind != "attn":
+        raise LayerProblem(f"bias={parsed} names attention's projections; {kind} takes bias=true or false",
+                           OptionError)
+    return name, parsed
 
 
 def _wrong_input(kind: str, given: str) -> str:

@@ -50,8 +50,14 @@ def layernorm(params, shape, defaults, needs):
                            "on another input write layernorm[trailing] (nn.LayerNorm over the last axis)", OptionError)
     size = shape[-1] if trailing else shape[0]
     trainable = size if params.get("affine", True) else ZERO
-    return LayerResult(shape, trainable, trainable, ZERO, ZERO,
+    return LayerResult(shape, trainable, trainable if params.get("bias", True) else ZERO, ZERO, ZERO,
                        module="LayerNorm" if trailing or params.get("channels_last") else "LayerNorm2d")
+
+
+def rmsnorm(params, shape, defaults, needs):
+    """RMSNorm over each token's D (Zhang & Sennrich 2019; Llama, T5's layer norm): x / rms(x) · γ,
+    a weight per feature and no bias or mean (PyTorch's nn.RMSNorm(D))."""
+    return LayerResult(shape, shape[-1] if params.get("affine", True) else ZERO, ZERO, ZERO, ZERO)
 
 
 def layer_scale(params, shape, defaults, needs):

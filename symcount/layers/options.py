@@ -63,6 +63,18 @@ def _flag(value, what):
     raise LayerProblem(f"{what} takes true or false", OptionError)
 
 
+def _bias(value, what):
+    """true or false; on attention, the projections that have one: bias=qkv (Qwen2: not the output)."""
+    form, v = value
+    if form == "word" and truth(v) is None and v and set(v.lower()) <= set("qkvo") and len(set(v)) == len(v):
+        return "".join(p for p in "qkvo" if p in v.lower())
+    try:
+        return _flag(value, what)
+    except LayerProblem:
+        raise LayerProblem("bias takes true or false (on attention also the projections that have one, from q, k, "
+                           "v and o: bias=qkv)", OptionError) from None
+
+
 def _rule(value, what):
     form, v = value
     if form == "word" and v in ar.RULES:
@@ -125,7 +137,7 @@ OPTIONS = {spec.name: spec for spec in (
     OptionSpec("stride", ("s",), _axes, "stride: n, (h, w) or (d, h, w)"),
     OptionSpec("dilation", ("d",), _axes, "dilation: n, (h, w) or (d, h, w)"),
     OptionSpec("groups", ("g",), _single, "groups: must divide the input and output channels"),
-    OptionSpec("bias", ("b",), _flag, "whether the layer has biases"),
+    OptionSpec("bias", ("b",), _bias, "whether the layer has biases (attention: or which projections, bias=qkv)"),
     OptionSpec("ceil", ("ceil_mode",), _flag, "round the output size up (PyTorch ceil_mode)"),
     OptionSpec("round", ("rounding",), _rule, "rounding rule of the output size: floor, exact, ceil or caffe"),
     OptionSpec("affine", (), _flag, "whether the normalisation has trainable γ and β (bn: yes by default, "
@@ -159,6 +171,14 @@ OPTIONS = {spec.name: spec for spec in (
     OptionSpec("memory", ("kv",), _single, "cross-attention: the number of tokens keys and values come from"),
     OptionSpec("kdim", ("memory_width",), _single, "cross-attention: the width of the tokens keys and values come "
                                                    "from (the token width by default)"),
+    OptionSpec("kv_heads", ("kvheads", "num_key_value_heads"), _single, "grouped-query attention: the key/value "
+               "heads, which divide the heads (1: multi-query)"),
+    OptionSpec("head_dim", ("head_size",), _single, "attention: the size of each head (the token width over the "
+                                                    "heads by default)"),
+    OptionSpec("rope", ("rotary",), _flag, "attention with rotary positions on its queries and keys (no parameters, "
+                                           "no MACs)"),
+    OptionSpec("window", ("sliding_window",), _single, "attention to the last w tokens only (Mistral); PyTorch "
+               "computes the whole product under a mask, so no count changes"),
     OptionSpec("fixed", ("sinusoidal",), _flag, "a fixed (sinusoidal) position embedding, with no parameters"),
     OptionSpec("tied", ("shared",), _flag, "the weights are the embedding's (GPT-2's output layer), counted once "
                                            "there"),

@@ -1,4 +1,4 @@
-"""Layers on tokens: the step from an image or from token ids to N×D tokens, and attention.
+"""Layers on tokens: the step from an image or from token ids to N×D tokens, and per-token layers.
 
 Counting rules (docs/conventions.md, "Tokens and attention"), for N tokens of width D:
   patch  a convolution with kernel and stride p (torchvision's ViT conv_proj): weights
@@ -6,11 +6,7 @@ Counting rules (docs/conventions.md, "Tokens and attention"), for N tokens of wi
   embed  a table of V rows of width D: V·D weights, no MACs (a lookup)
   pos    a learned position embedding added to the tokens: N·D weights (one row per token,
          ViT), P·D for a table of P positions (GPT-2, BERT; needs N <= P), none when fixed
-  attn   h heads (h divides D), keys and values from M tokens of width E (M = N, E = D for
-         self-attention): weights D·D (Q) + 2·E·D (K, V) + D·D (out), biases 4D; MACs
-         N·D² + 2·M·E·D + N·D² for the projections and N·M·D for the scores Q·Kᵀ plus N·M·D
-         for their weighted sum of V, as FlopCounterMode counts scaled_dot_product_attention.
-A causal mask changes no count: PyTorch computes and counts the whole N×N product.
+Attention has a module of its own (symcount.layers.attention).
 """
 from __future__ import annotations
 
@@ -81,25 +77,6 @@ def class_token(params, shape, defaults, needs):
 def class_pool(params, shape, defaults, needs):
     """The first token (the class token) as the sequence's output: torchvision's x[:, 0]."""
     return LayerResult((shape[1],), ZERO, ZERO, ZERO, ZERO)
-
-
-def attention(params, shape, defaults, needs):
-    """Multi-head attention with its four projections (nn.MultiheadAttention's parameters)."""
-    tokens, width = shape
-    heads = params["heads"]
-    needs.whole(heads, "the heads", 1)
-    needs.divides(heads, width, lambda: f"{heads} heads must divide the token width {width}")
-    memory, key_width = params.get("memory", tokens), params.get("kdim", width)
-    if "kdim" in params and "memory" not in params:
-        raise LayerProblem("kdim is the width of the tokens keys and values come from; give their number too: "
-                           "attn8[memory=77, kdim=768]", OptionError)
-    for value, what in ((memory, "the memory tokens"), (key_width, "the key width")):
-        needs.whole(value, what, 1)
-    weights = 2 * width * width + 2 * key_width * width
-    biases = 4 * width if params.get("bias", True) else ZERO
-    projections = 2 * tokens * width * width + 2 * memory * key_width * width
-    scores = 2 * tokens * memory * width  # Q·Kᵀ, then the scores' weighted sum of V
-    return LayerResult(shape, weights, biases, ZERO, projections + scores)
 
 
 def token_mean(shape) -> LayerResult:

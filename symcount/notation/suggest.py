@@ -14,16 +14,18 @@ import difflib
 
 # Well-known layers symcount does not count (yet), by the names they are written with.
 NOT_YET = {
-    "rmsnorm": "RMSNorm", "swiglu": "SwiGLU", "geglu": "GEGLU", "reglu": "ReGLU", "glu": "GLU",
-    "rope": "a rotary position embedding (RoPE)", "rotary": "a rotary position embedding (RoPE)",
-    "alibi": "ALiBi", "moe": "a mixture of experts (MoE)", "gqa": "grouped-query attention (GQA)",
-    "mqa": "multi-query attention (MQA)", "lstm": "an LSTM", "gru": "a GRU", "rnn": "a recurrent layer (RNN)",
+    "glu": "GLU", "alibi": "ALiBi", "moe": "a mixture of experts (MoE)", "lstm": "an LSTM", "gru": "a GRU", "rnn": "a recurrent layer (RNN)",
     "mamba": "Mamba", "selu": "SELU", "celu": "CELU", "softplus": "Softplus",
 }
 # Well-known names of layers symcount writes another way.
 WRITTEN_AS = {
     "dwconv": "a depthwise convolution is written dw3 (dw3/2 with a stride)",
     "depthwise": "a depthwise convolution is written dw3 (dw3/2 with a stride)",
+    **dict.fromkeys(("swiglu", "geglu", "reglu"), "a gated MLP is written with mul, token by token: "
+                    "mul(fc11008 silu | fc11008) fc4096 (SwiGLU; gelu for GEGLU, relu for ReGLU)"),
+    **dict.fromkeys(("rope", "rotary"), "rotary positions are an option of attention: attn32[rope]"),
+    "gqa": "grouped-query attention is written attn32[kv_heads=8]",
+    "mqa": "multi-query attention is written attn32[kv_heads=1]",
 }
 
 

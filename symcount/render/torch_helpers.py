@@ -210,6 +210,38 @@ HELPERS = {
         y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
         return nn.functional.linear(y.transpose(1, 2).reshape(b, n, d), self.out_proj_weight, self.out_proj_bias)
 ''',
+    "Attention": '''class Attention(nn.Module):
+    """attn with key/value heads, a head size or biases of its own (Llama, Mistral, Qwen2): the q, k, v
+    and output projections as nn.Linear, the key/value heads repeated to the heads (grouped-query
+    attention), rotary positions on q and k (elementwise, no parameters), scaled_dot_product_attention."""
+
+    def __init__(self, width, heads, kv_heads=None, head_dim=None, bias="qkvo", causal=False, rope=False):
+        super().__init__()
+        self.heads, self.kv_heads = heads, kv_heads or heads
+        self.head_dim, self.causal, self.rope = head_dim or width // heads, causal, rope
+        self.q = nn.Linear(width, heads * self.head_dim, bias="q" in bias)
+        self.k = nn.Linear(width, self.kv_heads * self.head_dim, bias="k" in bias)
+        self.v = nn.Linear(width, self.kv_heads * self.head_dim, bias="v" in bias)
+        self.o = nn.Linear(heads * self.head_dim, width, bias="o" in bias)
+
+    def rotate(self, t):
+        half = (self.head_dim + 1) // 2
+        angles = torch.arange(t.shape[-2]).unsqueeze(-1) * 10000.0 ** (-torch.arange(half) / max(half, 1))
+        cos, sin = angles.cos().repeat(1, 2)[:, :self.head_dim], angles.sin().repeat(1, 2)[:, :self.head_dim]
+        rotated = torch.cat([-t[..., half:], t[..., :half]], dim=-1)
+        return t * cos + rotated * sin
+
+    def forward(self, x):
+        b, n, _ = x.shape
+        q = self.q(x).reshape(b, n, self.heads, self.head_dim).transpose(1, 2)
+        k, v = (p(x).reshape(b, n, self.kv_heads, self.head_dim).transpose(1, 2) for p in (self.k, self.v))
+        if self.rope:
+            q, k = self.rotate(q), self.rotate(k)
+        group = self.heads // self.kv_heads
+        k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
+        y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
+        return self.o(y.transpose(1, 2).reshape(b, n, self.heads * self.head_dim))
+''',
     "ClassPool": '''class ClassPool(nn.Module):
     """clspool: the first token's output (the class token), x[:, 0]."""
 

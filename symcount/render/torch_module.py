@@ -205,7 +205,7 @@ class _Writer:
                 return [f"{name}({channels}" + ("" if params.get("affine", True) else ", affine=False") + ")"]
             affine = ", affine=True" if params.get("affine") else ""
             return [f"{dimensional('nn.InstanceNorm2d', shape)}({channels}{affine})"]
-        if kind in ("groupnorm", "layernorm", "scale"):
+        if kind in ("groupnorm", "layernorm", "scale", "rmsnorm"):
             return [self.norm(layer, params, shape, result)]
         if kind == "upsample":
             how = f"size={_axes(params['size'], 'the size', layer)}" if "size" in params else \
@@ -241,8 +241,12 @@ class _Writer:
 
     def norm(self, layer, params, shape, result) -> str:
         """GroupNorm, LayerNorm (over the channels: the LayerNorm2d helper) and the layer scale."""
-        affine = "" if params.get("affine", True) else (", elementwise_affine=False" if layer.kind == "layernorm"
-                                                       else ", affine=False")
+        affine = "" if params.get("affine", True) else (", elementwise_affine=False" if layer.kind in ("layernorm",
+                                                       "rmsnorm") else ", affine=False")
+        if layer.kind == "rmsnorm":
+            return f"nn.RMSNorm({_int(shape[-1], 'the width', layer)}{affine})"
+        if layer.kind == "layernorm" and not params.get("bias", True):
+            affine += ", bias=False"
         if layer.kind == "groupnorm":
             return f"nn.GroupNorm({_int(params['groups'], 'the groups', layer)}, " \
                    f"{_int(shape[0], 'the channels', layer)}{affine})"

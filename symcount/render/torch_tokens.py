@@ -3,6 +3,7 @@ token and its pooling, attention, and nn.Linear on each token (GPT-2's tied outp
 from __future__ import annotations
 
 from symcount.errors import ExportError
+from symcount.layers.attention import biased
 
 HELPER = {"patch": "PatchEmbedding", "pos": "PositionEmbedding", "segment": "SegmentEmbedding", "cls": "ClassToken",
           "clspool": "ClassPool", "gap": "TokenMean", "attn": "SelfAttention"}
@@ -24,7 +25,8 @@ def token_modules(layer, params, shape, result, helpers: set, whole) -> list:
             helpers.add("TiedLinear")
         return [f"{name}({width}, {out}" + ("" if params.get("bias", True) else ", bias=False") + ")"]
     helper = result.module if kind == "pos" and result.module else HELPER[kind]
-    helpers.add(helper)
+    if kind != "attn":
+        helpers.add(helper)
     width = whole(result.output[-1], "the token width", layer)
     if kind == "patch":
         patch = tuple(whole(p, "the patch", layer) for p in params["kernel"])
@@ -34,8 +36,18 @@ def token_modules(layer, params, shape, result, helpers: set, whole) -> list:
         if "memory" in params:
             raise ExportError(f"{layer.text}: cross-attention takes its keys and values from a second input, "
                               "and an exported module takes one; export writes self-attention only")
+        heads = whole(params["heads"], "the heads", layer)
+        if any(name in params for name in ("kv_heads", "head_dim", "rope")) or params.get("bias") not in (None, True,
+                                                                                                      False):
+            helpers.add("Attention")
+            options = "".join(f", {name}={whole(params[name], 'the ' + name, layer)}" for name in ("kv_heads", "head_dim")
+                              if name in params)
+            options += f", bias={biased(params)!r}" + (", causal=True" if params.get("causal") else "") + \
+                (", rope=True" if params.get("rope") else "")
+            return [f"Attention({width}, {heads}{options})"]
+        helpers.add("SelfAttention")
         options = (", causal=True" if params.get("causal") else "") + ("" if params.get("bias", True) else ", bias=False")
-        return [f"SelfAttention({width}, {whole(params['heads'], 'the heads', layer)}{options})"]
+        return [f"SelfAttention({width}, {heads}{options})"]
     if helper == "PositionEmbedding":
         return [f"PositionEmbedding({whole(params.get('positions', shape[0]), 'the positions', layer)}, {width})"]
     if kind == "segment":

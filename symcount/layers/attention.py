@@ -1,0 +1,63 @@
+"""Attention on N×D tokens: multi-head, grouped-query and multi-query, any head size, biases on
+some projections only, keys and values from other tokens (cross-attention).
+
+For h heads of size d_h (D/h unless given), g key/value heads (h unless given; g divides h),
+keys and values from M tokens of width E (M = N, E = D for self-attention):
+  weights  D·h·d_h (Q) + 2·E·g·d_h (K, V) + h·d_h·D (output)
+  biases   h·d_h, g·d_h, g·d_h and D, on the projections that have one
+  MACs     N·D·h·d_h + 2·M·E·g·d_h + N·h·d_h·D for the projections, and 2·N·M·h·d_h for the
+           scores Q·Kᵀ and their weighted sum of V, as FlopCounterMode counts
+           scaled_dot_product_attention after the key/value heads are repeated to h
+           (Hugging Face's repeat_kv; Ainslie et al. 2023, grouped-query attention).
+A causal mask, a sliding window (Mistral) and rotary positions (Su et al. 2021; Llama) change
+no count: PyTorch computes the whole N×M product under a mask, and a rotation is elementwise
+(no MACs; it has no parameters).  With g = h and d_h = D/h these are nn.MultiheadAttention's.
+"""
+from __future__ import annotations
+
+from symcount.errors import OptionError
+from symcount.layers.requirements import LayerProblem
+from symcount.layers.result import ZERO, LayerResult
+
+PROJECTIONS = "qkvo"  # the query, key, value and output projections, as bias=qkv names them
+
+
+def biased(params) -> str:
+    """The projections with a bias: every one (bias=true, the default), none, or those named."""
+    bias = params.get("bias", True)
+    return PROJECTIONS if bias is True else "" if bias is False else bias
+
+
+def attention(params, shape, defaults, needs):
+    tokens, width = shape
+    heads = params["heads"]
+    needs.whole(heads, "the heads", 1)
+    kv_heads = params.get("kv_heads", heads)
+    needs.whole(kv_heads, "the key/value heads", 1)
+    needs.divides(kv_heads, heads, lambda: f"{kv_heads} key/value heads must divide the {heads} heads (each "
+                  "serves an equal group of query heads)")
+    if "head_dim" in params:
+        head_dim = params["head_dim"]
+        needs.whole(head_dim, "the head size", 1)
+    else:
+        needs.divides(heads, width, lambda: f"{heads} heads must divide the token width {width} (or give the head "
+                      "size: head_dim=64)")
+        head_dim = width / heads
+    if params.get("rope"):
+        needs.divides(2, head_dim, lambda: f"rotary positions turn pairs of a head's features: the head size "
+                      f"{head_dim} must be even")
+    memory, key_width = params.get("memory", tokens), params.get("kdim", width)
+    if "kdim" in params and "memory" not in params:
+        raise LayerProblem("kdim is the width of the tokens keys and values come from; give their number too: "
+                           "attn8[memory=77, kdim=768]", OptionError)
+    for value, what in ((memory, "the memory tokens"), (key_width, "the key width")):
+        needs.whole(value, what, 1)
+    if "window" in params:
+        needs.whole(params["window"], "the window", 1)
+    inner, kv_inner = heads * head_dim, kv_heads * head_dim
+    sizes = {"q": inner, "k": kv_inner, "v": kv_inner, "o": width}
+    weights = width * inner + 2 * key_width * kv_inner + inner * width
+    biases = sum((sizes[p] for p in biased(params)), ZERO)
+    projections = 2 * tokens * width * inner + 2 * memory * key_width * kv_inner
+    scores = 2 * tokens * memory * inner  # Q·Kᵀ, then the scores' weighted sum of V
+    return LayerResult(shape, weights, biases, ZERO, projections + scores)

@@ -16,6 +16,8 @@ import operator
 import sys
 from fractions import Fraction
 
+from symcount.errors import LimitError
+
 NUMBERS = (int, Fraction)
 
 
@@ -267,8 +269,55 @@ def Piecewise(*pieces):  # noqa: N802
     raise ValueError("no piece of the Piecewise holds")
 
 
+MAX_TERMS = 1_000  # terms of an expanded closed form: a product of sums in braces multiplies them
+
+
 def expand(value):
-    return value if isinstance(value, NUMBERS) else sympy().expand(value)
+    """SymPy's expand, refused (LimitError) where it could give more than MAX_TERMS terms:
+    {(a+b+c+d+e+f+g+h)^8} is 6,435 terms, and expanding it takes seconds."""
+    if isinstance(value, NUMBERS):
+        return value
+    if expanded_terms(value, MAX_TERMS) > MAX_TERMS:
+        raise LimitError(f"a closed form that would expand to more than {MAX_TERMS:,} terms (a product of sums "
+                         "of symbols multiplies their terms); give the symbols values")
+    return sympy().expand(value)
+
+
+def expanded_terms(value, limit: int) -> int:
+    """An upper bound on the terms of expand(value) (or of any argument inside it), counted no
+    further than limit + 1; each shared part of the expression is visited once."""
+    known, inner = {}, [1]
+
+    def terms(node):
+        if node not in known:
+            if node.is_Add:
+                count = sum(terms(a) for a in node.args)
+            elif node.is_Mul:
+                count = 1
+                for a in node.args:
+                    count = min(count * terms(a), limit + 1)
+            elif node.is_Pow and node.exp.is_Integer and node.exp > 1:
+                base = terms(node.base)
+                power = min(int(node.exp), limit + 1)  # the monomials of degree `power` in `base` terms
+                count = 1 if base == 1 else min(math.comb(base + power - 1, power), limit + 1)
+            else:  # a symbol, a number, or a function expanded inside (floor, Max ...)
+                inner[0] = max([inner[0]] + [terms(a) for a in node.args])
+                count = 1
+            known[node] = min(count, limit + 1)
+        return known[node]
+
+    return max(terms(value), inner[0])
+
+
+def longer_than(value, limit: int) -> bool:
+    """Whether an expression's tree has more than `limit` nodes, found in at most that many
+    steps (a tree that shares its parts can be far larger than its memory)."""
+    if not is_expr(value):
+        return False
+    for count, _ in enumerate(sympy().preorder_traversal(value)):
+        if count >= limit:
+            return True
+    return False
 
 
 def to_sympy(value):

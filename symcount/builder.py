@@ -15,7 +15,7 @@ from symcount import algebra as al
 from symcount.analyses import receptive as rf
 from symcount.errors import LimitError, ShapeError
 from symcount.layers.kinds import Defaults, evaluate
-from symcount.layers.requirements import LayerProblem, Needs, Requirement
+from symcount.layers.requirements import LayerProblem, Needs, Requirement, degree
 from symcount.fragments import layer_params, squeeze_excitation, substitute
 from symcount.joins import Joins
 from symcount.notation.spec import Branches, Layer, NetworkSpec, Repeat
@@ -30,6 +30,7 @@ EXPAND_ROWS = 1_000      # ... while the table stays this short; beyond, it is o
 MAX_PEEL = 1_000                # passes of one repeat that still change a numeric shape: a runaway
 MAX_PEEL_SYMBOLIC_SHAPE = 64    # the same for a symbolic shape (floor(H/2^64) is already absurd)
 MAX_PEEL_SYMBOLIC_COUNT = 16    # passes a repeat x{n} may take before its block must keep the shape
+MAX_SIZE_DEGREE = 8     # a size p·(p·(…) + 1) + 2 after transposed convolutions of stride {p}: each adds a degree
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Builder(Joins):
         self.mapping = mapping
         self.rows: list[Row] = []
         self.assumptions: list = []
+        self.folds: list = []  # count > passes peeled, for each symbolic count folded (symcount.analyses.points)
         self.requirements: list[Requirement] = []  # what the symbols must meet (layers.requirements)
         self.scopes: list[_Scope] = []
         self.calls: list = []  # the Spans of the defined blocks' calls being walked, outermost first
@@ -111,6 +113,10 @@ class Builder(Joins):
         except ZeroDivisionError as problem:  # e.g. a divisor in {C/g} substituted by 0
             raise self.error(ShapeError, f"{layer.text}: cannot be evaluated ({problem}); "
                              f"its input is {format_shape(shape)}", layer) from None
+        if any(al.is_expr(dim) and degree(dim) > MAX_SIZE_DEGREE for dim in result.output):
+            raise self.error(LimitError, f"{layer.text}: a size of degree more than {MAX_SIZE_DEGREE} in the "
+                             f"symbols (output {format_shape(result.output)}); SymPy takes minutes over such "
+                             "closed forms: give a symbol a value", layer)
         needs = Needs()
         try:
             for position, dim in enumerate(result.output):
@@ -174,7 +180,9 @@ class Builder(Joins):
             if not count.is_number and done >= MAX_PEEL_SYMBOLIC_COUNT:
                 raise self.error(ShapeError, f"the repeat count {count} is a symbol, so the repeated block must "
                                  f"come to keep its shape; after {done} passes it still changes it "
-                                 f"(now {format_shape(shape)})", repeat)
+                                 f"(now {format_shape(shape)}); a number of passes is counted pass by pass: "
+                                 f"write one, or give {', '.join(sorted(map(str, count.free_symbols)))} a value",
+                                 repeat)
         return shape
 
     def one_pass(self, repeat: Repeat, shape):
@@ -220,6 +228,8 @@ class Builder(Joins):
         else:
             self.rows[first:] = [replace(row.times(remaining), field=growth.advance(row.field, remaining - 1))
                                  for row in one_pass]
+            if not remaining.is_number:  # where count <= peeled, the folded pass is not there, nor its needs
+                self.folds.append(al.sympy().Gt(repeat.count, peeled))
             if not remaining.is_number and peeled:
                 self.assumptions.append(al.sympy().Ge(repeat.count, peeled))
                 self.requirements.append(Requirement(repeat.count - peeled, "nonnegative",

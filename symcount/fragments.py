@@ -8,7 +8,7 @@ from symcount.layers.meeting import feature_axis
 from symcount.layers.options import for_axes
 from symcount.layers.result import has_spatial_axes, layout, like
 from symcount.layers.requirements import LayerProblem
-from symcount.notation.spec import INPUT_CHANNELS, Branches, Layer, symbol
+from symcount.notation.spec import INPUT_CHANNELS, Branches, Layer, symbol, symbols_in
 
 
 def written(value) -> str:
@@ -32,7 +32,8 @@ def layer_params(params, mapping, shape):
     width on tokens), and
     its per-axis values (kernel, stride, …) spread over the input's spatial axes."""
     params = substitute(params, mapping)
-    if any(al.is_expr(value) and value.has(channels := symbol(INPUT_CHANNELS)) for _, value in params):
+    written = symbols_in(params)  # per-axis values too: size=({in/2}, 4); none without SymPy, which stays unloaded
+    if written and (channels := symbol(INPUT_CHANNELS)) in written:
         params = substitute(params, {channels: shape[-1] if layout(shape) == "tokens" else shape[0]})
     if has_spatial_axes(shape):
         spread = for_axes(dict(params), len(shape) - 1)
@@ -61,7 +62,11 @@ def squeeze_excitation(layer: Layer, channels) -> Branches:
     if ("squeeze" in params) == ("reduction" in params):
         raise LayerProblem("se takes the channels it squeezes to or a reduction, one of them: se[squeeze=16] "
                            "or se[reduction=4]", OptionError)
-    squeeze = params["squeeze"] if "squeeze" in params else channels / params["reduction"]
+    reduction = params.get("reduction")
+    if reduction is not None and reduction.is_number and reduction <= 0:  # C/0: no width to squeeze to
+        raise LayerProblem(f"se's reduction r squeezes to C/r channels, so it is more than 0; got {reduction}",
+                           OptionError)
+    squeeze = params["squeeze"] if "squeeze" in params else channels / reduction
 
     def conv1(out):
         return Layer("conv", (("kernel", (al.Integer(1),)), ("out", out)), f"conv1-{written(out)}", layer.span)

@@ -66,12 +66,14 @@ def _as_shape(value):
     return like(value, (_as_expr(v, "input dimension") for v in value))
 
 
-def _free_symbols(spec: NetworkSpec, shape) -> set:
-    found = symbols_in(tuple(shape), set(spec.free_symbols))
+def _free_symbols(spec: NetworkSpec, shape, defaults: Defaults) -> set:
+    """The network's symbols: the text's, the input's and a default padding's (--padding {p})."""
+    found = symbols_in((tuple(shape), defaults.padding), set(spec.free_symbols))
     return found - {symbol(INPUT_CHANNELS)} if found else found  # {in} is each layer's own input, not the network's symbol
 
 
 DEFAULT_INPUT = "CxHxW"
+MAX_SYMBOLS = 100  # distinct symbols of the layers (the input has its own); papers use a handful
 
 
 class Network:
@@ -95,20 +97,26 @@ class Network:
         self.input_shape = like(input_shape, (al.exact(d)
                                               for d in substitute(input_shape, mapping)))
         self._mapping = mapping
-        builder = Builder(spec, defaults, mapping)
+        self.symbols = {s.name: s for s in sorted(_free_symbols(spec, input_shape, defaults), key=lambda s: s.name)
+                        if s not in mapping}
+        written = set(self.symbols.values()) - symbols_in(tuple(self.input_shape))  # the input's may be check's own
+        if len(written) > MAX_SYMBOLS:
+            raise LimitError(f"{len(written):,} symbols in the layers; at most {MAX_SYMBOLS} (each new symbol is "
+                             "slow for SymPy, and every analysis takes a value for each)")
+        padding = defaults.padding if isinstance(defaults.padding, str) else substitute(defaults.padding, mapping)
+        builder = Builder(spec, replace(defaults, padding=padding), mapping)
         builder.requirements.extend(self._check_input())
         builder.field = rf.start(self.input_shape)
         self.output_shape = builder.items(spec.items, self.input_shape)
         self.layers, self.blocks = named(builder.rows, builder.shapes)
         self.heads = side_heads(builder.rows, self.layers)  # side(...): each head's rows and subtotal
         self.assumptions = tuple(substitute(a, mapping) for a in builder.assumptions)
+        self.folds = tuple(fold for fold in (substitute(f, mapping) for f in builder.folds) if fold.is_Relational)
         kept = {}  # one requirement per (expression, test): the first layer to need it says why
         for requirement in builder.requirements:
             requirement = replace(requirement, expression=substitute(requirement.expression, mapping))
             kept.setdefault((requirement.expression, requirement.test), requirement)
         self.requirements = tuple(kept.values())
-        self.symbols = {s.name: s for s in sorted(_free_symbols(spec, input_shape), key=lambda s: s.name)
-                        if s not in mapping}
 
     def _check_input(self) -> list:
         """The input's own requirements: C×L, C×H×W, C×D×H×W or N, each a whole number >= 1."""
@@ -394,4 +402,4 @@ def _as_padding(padding):
         raise problem from None
     if value.is_integer is False or value.is_negative:
         raise problem
-    return (value, value)
+    return (value,)  # one value for every spatial axis, as conv3-8[pad=1] writes it

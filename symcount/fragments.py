@@ -53,7 +53,11 @@ def squeeze_excitation(layer: Layer, channels) -> Branches:
     if ("squeeze" in params) == ("reduction" in params):
         raise LayerProblem("se takes the channels it squeezes to or a reduction, one of them: se[squeeze=16] "
                            "or se[reduction=4]", OptionError)
-    squeeze = params["squeeze"] if "squeeze" in params else channels / params["reduction"]
+    reduction = params.get("reduction")
+    if reduction is not None and reduction.is_number and reduction <= 0:  # C/0: no width to squeeze to
+        raise LayerProblem(f"se's reduction r squeezes to C/r channels, so it is more than 0; got {reduction}",
+                           OptionError)
+    squeeze = params["squeeze"] if "squeeze" in params else channels / reduction
 
     def conv1(out):
         return Layer("conv", (("kernel", (al.Integer(1),)), ("out", out)), f"conv1-{written(out)}", layer.span)

@@ -1,0 +1,52 @@
+"""Crashes and unbounded work: bad input gets a SymcountError (exit 2), never a traceback; each
+input is answered within a few seconds and a few hundred MB, or refused with the limit named.
+
+The hostile inputs run in a child process under an address-space limit (RLIMIT_AS) and a
+timeout, so a regression fails the test instead of taking the machine: each once took from
+15 s to minutes, or gigabytes.
+"""
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import pytest
+
+import symcount
+
+SECONDS, MEGABYTES = 5, 600  # the child's whole run, Python's start and SymPy's import included
+
+
+def bounded(*args, code=None, stdin=""):
+    """The symcount command with `args`, or Python running `code`, under the budget: (result, seconds)."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (MEGABYTES * 2**20, MEGABYTES * 2**20))
+    command = [sys.executable, "-c", code] if code is not None else [sys.executable, "-m", "symcount", *args]
+    start = time.monotonic()
+    done = subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=60, preexec_fn=limit)
+    elapsed = time.monotonic() - start
+    assert "Traceback" not in done.stderr and "MemoryError" not in done.stderr, done.stderr[-2000:]
+    assert elapsed < SECONDS, f"{elapsed:.1f} s"
+    return done, elapsed
+
+
+def api(code):
+    """Run `code` (which sets `result`) in the bounded child; its result, through JSON."""
+    done, _ = bounded(code="import json, symcount\nresult = None\n" + code + "\nprint(json.dumps(result))")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------ A. se[reduction=0]
+def test_se_with_a_reduction_of_zero_is_an_option_error():
+    done, _ = bounded("input 8x8x8 se[reduction=0]")
+    assert done.returncode == 2 and "reduction" in done.stderr and "column 13" in done.stderr
+    with pytest.raises(symcount.OptionError):
+        symcount.parse("input 8x8x8 se[reduction=0]")
+    net = symcount.parse("input 8x8x8 se[reduction={r}]")
+    assert net.sweep(r=[0, 2])["valid"] == [False, True]
+    with pytest.raises(symcount.OptionError):
+        net.subs(r=0)

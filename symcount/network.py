@@ -66,8 +66,9 @@ def _as_shape(value):
     return like(value, (_as_expr(v, "input dimension") for v in value))
 
 
-def _free_symbols(spec: NetworkSpec, shape) -> set:
-    found = symbols_in(tuple(shape), set(spec.free_symbols))
+def _free_symbols(spec: NetworkSpec, shape, defaults: Defaults) -> set:
+    """The network's symbols: the text's, the input's and a default padding's (--padding {p})."""
+    found = symbols_in((tuple(shape), defaults.padding), set(spec.free_symbols))
     return found - {symbol(INPUT_CHANNELS)} if found else found  # {in} is each layer's own input, not the network's symbol
 
 
@@ -95,7 +96,8 @@ class Network:
         self.input_shape = like(input_shape, (al.exact(d)
                                               for d in substitute(input_shape, mapping)))
         self._mapping = mapping
-        builder = Builder(spec, defaults, mapping)
+        padding = defaults.padding if isinstance(defaults.padding, str) else substitute(defaults.padding, mapping)
+        builder = Builder(spec, replace(defaults, padding=padding), mapping)
         builder.requirements.extend(self._check_input())
         builder.field = rf.start(self.input_shape)
         self.output_shape = builder.items(spec.items, self.input_shape)
@@ -107,7 +109,7 @@ class Network:
             requirement = replace(requirement, expression=substitute(requirement.expression, mapping))
             kept.setdefault((requirement.expression, requirement.test), requirement)
         self.requirements = tuple(kept.values())
-        self.symbols = {s.name: s for s in sorted(_free_symbols(spec, input_shape), key=lambda s: s.name)
+        self.symbols = {s.name: s for s in sorted(_free_symbols(spec, input_shape, defaults), key=lambda s: s.name)
                         if s not in mapping}
 
     def _check_input(self) -> list:
@@ -392,4 +394,4 @@ def _as_padding(padding):
         raise problem from None
     if value.is_integer is False or value.is_negative:
         raise problem
-    return (value, value)
+    return (value,)  # one value for every spatial axis, as conv3-8[pad=1] writes it

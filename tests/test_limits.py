@@ -50,3 +50,29 @@ def test_se_with_a_reduction_of_zero_is_an_option_error():
     assert net.sweep(r=[0, 2])["valid"] == [False, True]
     with pytest.raises(symcount.OptionError):
         net.subs(r=0)
+
+
+# ------------------------------------------------------------------ B. --padding n on C×D×H×W
+def test_a_numeric_default_padding_is_spread_over_every_spatial_axis():
+    done, _ = bounded("conv3-8", "--padding", "1", "--input", "1x8x8x8", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    # PyTorch: Conv3d(1, 8, 3, padding=1) keeps 8×8×8; 8·27 weights, 8 biases, 8·512·27 MACs
+    row = json.loads(done.stdout)["layers"][0]
+    assert row["output"] == [8, 8, 8, 8] and row["params"] == 224 and row["macs"] == 110_592
+    assert symcount.parse("input 2x9 conv3-4", padding=1).layers[0].output == (4, 9)
+
+
+# ------------------------------------------------------------------ C. --padding {p}
+def test_a_padding_symbol_is_a_symbol_of_the_network():
+    net = symcount.parse("input 3x8x8 conv3-8", padding="{p}")
+    assert list(net.symbols) == ["p"]
+    assert net.subs(p=1).layers[0].output == (8, 8, 8) and net.subs(p=0).layers[0].output == (8, 6, 6)
+    assert net.sweep(p=[0, 1])["macs"] == [8 * 6 * 6 * 27, 8 * 8 * 8 * 27]
+    assert [s["p"] for s in net.solve(["conv1=8x8"], {"p": range(0, 5)}).solutions] == [1]
+    done, _ = bounded("input 3x8x8 conv3-8", "--padding", "{p}", "--set", "p=1")
+    assert done.returncode == 0 and "13,824 MACs" in done.stdout
+    done, _ = bounded("solve", "input 3x8x8 conv3-8", "--padding", "{p}", "--fact", "conv1=8x8", "--bounds", "p=0..4")
+    assert done.returncode == 0 and "p ∈ {1}" in done.stdout
+    # the REPL: :sweep answers, and the entries after it are still read
+    done, _ = bounded("repl", stdin=":padding {p}\ninput 3x8x8 conv3-8\n:sweep p=0..1\n:set p=1\ninput 3x8x8 conv3-8\n")
+    assert "7,776" in done.stdout and "13,824" in done.stdout and "error" not in done.stderr

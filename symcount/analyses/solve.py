@@ -20,7 +20,7 @@ from symcount.analyses.sweep import count_values
 from symcount.errors import LimitError, SymbolError, SymcountError
 from symcount.notation.parse import parse_expr, parse_shape
 from symcount.progress import steps
-from symcount.notation.spec import Layer, walk
+from symcount.notation.spec import Layer, symbols_in, walk
 
 TOTALS = ("params", "weights", "biases", "non_trainable", "activations", "macs")
 DEFAULT_BOUNDS = range(0, 1025)
@@ -95,10 +95,12 @@ def _equations(network, fact):
     return list(zip(shape, stated))
 
 
-def _padding_symbols(spec):
-    """The symbols written in some layer's pad= option."""
+def _padding_symbols(network):
+    """The symbols written in some layer's pad= option, or in the default padding (--padding {p})."""
     found = set()
-    for item in walk(spec.items):
+    if isinstance(network.defaults.padding, tuple):
+        found.update(symbols_in(network.defaults.padding))
+    for item in walk(network.spec.items):
         pad = item.get("pad") if isinstance(item, Layer) else None
         if isinstance(pad, tuple):
             for p in pad:
@@ -122,7 +124,7 @@ def _explain(network, facts, unknown):
         return "no value of " + unknown + " meets every fact, even with fractional sizes"
     value = values[0]
     text = f"under exact arithmetic the facts need {unknown} = {value}, which is not an integer"
-    if x in _padding_symbols(network.spec) and (2 * value).is_Integer:
+    if x in _padding_symbols(network) and (2 * value).is_Integer:
         total = int(2 * value)
         text += (f": a total padding of 2·{unknown} = {total}, which no equal integer padding per side gives; "
                  f"split asymmetrically, {total // 2} before and {total - total // 2} after "

@@ -28,7 +28,7 @@ from symcount.layers.requirements import LayerProblem, Needs
 Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
 from symcount.layers.norms import batchnorm, groupnorm, instancenorm, layernorm, layer_scale
 from symcount.layers.resampling import channel_shuffle, crop, pixel_shuffle, upsample
-from symcount.layers.result import ONE, ZERO, LayerResult, dimensional, layout, spatial
+from symcount.layers.result import ONE, ZERO, LayerResult, dimensional, layout, per_axis, spatial
 from symcount.layers import tokens as tk
 
 @dataclass(frozen=True)
@@ -91,6 +91,8 @@ def _conv(params, shape, defaults, needs):
     needs.whole(groups, "groups", 1)
     _check_groups(cin, cout, groups, needs)
     mode = params.get("pad", defaults.padding)
+    if isinstance(mode, tuple):  # the network's default, one value for every axis, is spread here
+        mode = per_axis(mode, len(sizes), "the padding")
     outputs, exact, windows = _windows(params, sizes, kernel, (ONE,) * len(sizes), mode,
                                        defaults.rule(params, defaults.conv), needs)
     per_position = al.Mul(*kernel) * cin / groups

@@ -7,7 +7,7 @@ from symcount.errors import OptionError
 from symcount.layers.options import for_axes
 from symcount.layers.result import has_spatial_axes, layout, like
 from symcount.layers.requirements import LayerProblem
-from symcount.notation.spec import INPUT_CHANNELS, Branches, Layer, symbol
+from symcount.notation.spec import INPUT_CHANNELS, Branches, Layer, symbol, symbols_in
 
 
 def written(value) -> str:
@@ -31,7 +31,8 @@ def layer_params(params, mapping, shape):
     width on tokens), and
     its per-axis values (kernel, stride, …) spread over the input's spatial axes."""
     params = substitute(params, mapping)
-    if any(al.is_expr(value) and value.has(channels := symbol(INPUT_CHANNELS)) for _, value in params):
+    found = symbols_in(params)  # per-axis values too: size=({in/2}, 4); none on a numeric path (no SymPy)
+    if found and (channels := symbol(INPUT_CHANNELS)) in found:
         params = substitute(params, {channels: shape[-1] if layout(shape) == "tokens" else shape[0]})
     if has_spatial_axes(shape):
         spread = for_axes(dict(params), len(shape) - 1)

@@ -76,3 +76,11 @@ def test_a_padding_symbol_is_a_symbol_of_the_network():
     # the REPL: :sweep answers, and the entries after it are still read
     done, _ = bounded("repl", stdin=":padding {p}\ninput 3x8x8 conv3-8\n:sweep p=0..1\n:set p=1\ninput 3x8x8 conv3-8\n")
     assert "7,776" in done.stdout and "13,824" in done.stdout and "error" not in done.stderr
+
+
+# ------------------------------------------------------------------ symbols the fuzz test found unnamed
+def test_symbols_in_split_shares_and_in_per_axis_values_are_the_networks():
+    shares = symcount.parse("input 8x5x5 split({c}: relu | {c}: )")
+    assert list(shares.symbols) == ["c"] and shares.sweep(c=[4, 3])["valid"] == [True, False]
+    half = symcount.parse("input 8x6x6 upsample[size=({in/2}, 4)] conv3-{k}")  # {in}: the layer's own 8 channels
+    assert half.layers[0].output == (8, 4, 4) and list(half.symbols) == ["k"] and half.sweep(k=[2])["valid"] == [True]

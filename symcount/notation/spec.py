@@ -128,10 +128,11 @@ class NetworkSpec:
 
     @cached_property
     def free_symbols(self) -> frozenset:
-        """The SymPy symbols its layers' parameters and repeat counts hold (found once: a
-        spec is immutable, and every `subs` rebuilds on it)."""
+        """The SymPy symbols its layers' parameters, repeat counts and split shares hold (found
+        once: a spec is immutable, and every `subs` rebuilds on it)."""
         return frozenset(symbols_in(tuple(item.params if isinstance(item, Layer) else item.count
-                                          if isinstance(item, Repeat) else () for item in walk(self.items))))
+                                          if isinstance(item, Repeat) else item.shares or ()
+                                          for item in walk(self.items))))
 
 
 def symbols_in(value, found: set | None = None) -> set:

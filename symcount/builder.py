@@ -48,6 +48,7 @@ class Builder(Joins):
         self.mapping = mapping
         self.rows: list[Row] = []
         self.assumptions: list = []
+        self.folds: list = []  # count > passes peeled, for each symbolic count folded (symcount.analyses.points)
         self.requirements: list[Requirement] = []  # what the symbols must meet (layers.requirements)
         self.scopes: list[_Scope] = []
         self.calls: list = []  # the Spans of the defined blocks' calls being walked, outermost first
@@ -173,7 +174,9 @@ class Builder(Joins):
             if not count.is_number and done >= MAX_PEEL_SYMBOLIC_COUNT:
                 raise self.error(ShapeError, f"the repeat count {count} is a symbol, so the repeated block must "
                                  f"come to keep its shape; after {done} passes it still changes it "
-                                 f"(now {format_shape(shape)})", repeat)
+                                 f"(now {format_shape(shape)}); a number of passes is counted pass by pass: "
+                                 f"write one, or give {', '.join(sorted(map(str, count.free_symbols)))} a value",
+                                 repeat)
         return shape
 
     def one_pass(self, repeat: Repeat, shape):
@@ -218,6 +221,8 @@ class Builder(Joins):
         else:
             self.rows[first:] = [replace(row.times(remaining), field=growth.advance(row.field, remaining - 1))
                                  for row in one_pass]
+            if not remaining.is_number:  # where count <= peeled, the folded pass is not there, nor its needs
+                self.folds.append(al.sympy().Gt(repeat.count, peeled))
             if not remaining.is_number and peeled:
                 self.assumptions.append(al.sympy().Ge(repeat.count, peeled))
                 self.requirements.append(Requirement(repeat.count - peeled, "nonnegative",

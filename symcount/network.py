@@ -104,6 +104,7 @@ class Network:
         self.layers, self.blocks = named(builder.rows, builder.shapes)
         self.heads = side_heads(builder.rows, self.layers)  # side(...): each head's rows and subtotal
         self.assumptions = tuple(substitute(a, mapping) for a in builder.assumptions)
+        self.folds = tuple(fold for fold in (substitute(f, mapping) for f in builder.folds) if fold.is_Relational)
         kept = {}  # one requirement per (expression, test): the first layer to need it says why
         for requirement in builder.requirements:
             requirement = replace(requirement, expression=substitute(requirement.expression, mapping))

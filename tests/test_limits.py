@@ -16,6 +16,7 @@ import time
 import pytest
 
 import symcount
+from symcount.analyses.compiled import MAX_WORK, most_points
 
 SECONDS, MEGABYTES = 5, 600  # the child's whole run, Python's start and SymPy's import included
 
@@ -84,3 +85,56 @@ def test_symbols_in_split_shares_and_in_per_axis_values_are_the_networks():
     assert list(shares.symbols) == ["c"] and shares.sweep(c=[4, 3])["valid"] == [True, False]
     half = symcount.parse("input 8x6x6 upsample[size=({in/2}, 4)] conv3-{k}")  # {in}: the layer's own 8 channels
     assert half.layers[0].output == (8, 4, 4) and list(half.symbols) == ["k"] and half.sweep(k=[2])["valid"] == [True]
+
+
+# ------------------------------------------------------------------ D. one meaning of a symbolic repeat count
+def test_sweep_and_solve_count_a_symbolic_repeat_as_subs_does():
+    net = symcount.parse("input 16x8x8 (dw3/2)x{n}")  # 8 → 4 → 2 → 1, then 1×1 kept: folded after 3 passes
+    counts = range(0, 8)
+    by_subs = [(net.subs(n=n).params, net.subs(n=n).macs) for n in counts]
+    assert by_subs[2][0] == 320  # PyTorch: two Conv2d(16, 16, 3, stride 2, padding 1, groups 16), 160 each
+    swept = net.sweep(n=list(counts))
+    assert swept["valid"] == [True] * len(counts) and list(zip(swept["params"], swept["macs"])) == by_subs
+    assert [s["n"] for s in net.solve(["params=320"], {"n": range(0, 10)}).solutions] == [2]
+    assert [s["n"] for s in net.solve(["conv4=1x1"], {"n": range(0, 10)}).solutions] == list(range(4, 10))
+    done, _ = bounded("solve", "input 16x8x8 (dw3/2)x{n}", "--fact", "params=320", "--bounds", "n=0..9")
+    assert done.returncode == 0 and "n ∈ {2}" in done.stdout
+    # nested counts, and a count folded at once whose layer needs what n = 0 does not
+    nested = symcount.parse("input 16x8x8 ((dw3/2)x{n} conv1-16)x{m}")
+    points = [(n, m) for n in range(5) for m in (0, 1, 2, 5)]
+    swept = nested.sweep(n=[n for n, _ in points], m=[m for _, m in points])
+    assert swept["params"] == [nested.subs(n=n, m=m).params for n, m in points]
+    grouped = symcount.parse("input 3x8x8 groupnorm[groups={g}]x{n}")  # folded at once: n > 0 assumed
+    assert grouped.sweep(g=[2, 2, 3], n=[0, 1, 1])["valid"] == [True, False, True]  # no layer at n = 0
+
+
+def test_check_says_why_a_symbolic_repeat_has_no_exact_closed_form():
+    net = symcount.parse("input 16x8x8 (dw3/2)x{n}")  # keeps the shape at 1×1 only by rounding
+    with pytest.raises(symcount.ShapeError, match="check and valid_sizes evaluate every size exactly.*give n a value"):
+        net.check()
+    assert net.subs(n=2).check().findings  # 8 + 2 - 3 = 7 is odd: a fractional 4.5
+    with pytest.raises(symcount.SymbolError, match="give the other symbols values first"):
+        symcount.parse("input 16xSxS conv3-16x{n} pool").valid_sizes(S=range(1, 20))
+
+
+def test_the_work_limit_bounds_sweep_solve_and_valid_sizes():
+    net = symcount.parse("conv3-64x2 pool conv3-128x2 pool fc10", input="3xSxS")
+    allowed = most_points(net.__dict__.get("_sweep_totals") or _totals(net))
+    assert 100_000 < allowed < MAX_WORK
+    with pytest.raises(symcount.LimitError, match="at most"):
+        net.sweep(S=range(1, allowed + 2))
+    with pytest.raises(symcount.LimitError, match="combinations"):
+        symcount.parse("conv{k}-8 pool", input="3xSxS").solve(["params=1"], {"S": range(1, 4001), "k": range(1, 1001)})
+    with pytest.raises(symcount.LimitError, match="sizes of S"):
+        symcount.parse("conv11-96/4[pad=0] pool", input="3xSxS").valid_sizes(S=range(1, 10**9))
+    # the allowed maximum itself, measured in the child: about a second, a few hundred MB
+    found = api(f"net = symcount.parse('conv3-64x2 pool conv3-128x2 pool fc10', input='3xSxS')\n"
+                f"result = sum(net.sweep(S=range(1, {allowed} + 1))['valid'])")
+    assert found == allowed - 3  # S = 1, 2, 3 pool to a size below 1
+    assert api("net = symcount.parse('conv11-96/4[pad=0] pool', input='3xSxS')\n"
+               "result = len(net.valid_sizes(S=range(1, 10**6)))") > 0
+
+
+def _totals(net):
+    from symcount.analyses.sweep import _compiled
+    return _compiled(net)

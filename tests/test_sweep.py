@@ -68,7 +68,7 @@ def test_subs_accepts_expressions_as_text():
     assert half.subs(W=16).params == net.subs(H=32, W=16).params
 
 
-def test_folded_symbolic_repeat_against_pytorch_and_its_assumption():
+def test_folded_symbolic_repeat_against_pytorch_below_its_assumption_too():
     from torch_reference import nn, torch
 
     def torch_params(n):  # n convolutions 3→8→8..., then fc2 over 8×8×8 (3×3 convs keep 8×8)
@@ -79,7 +79,8 @@ def test_folded_symbolic_repeat_against_pytorch_and_its_assumption():
 
     net = symcount.parse("input 3x8x8 conv3-8x{n} fc2")
     result = net.sweep(n=[0, 1, 2, 3, 7])
-    # n = 0 is outside the folded formula's assumption n >= 1: reported invalid, never a wrong number
-    assert result["valid"] == [False, True, True, True, True] and result["params"][0] is None
-    assert result["params"][1:] == [torch_params(n) for n in (1, 2, 3, 7)]
+    # n = 0 is outside the folded formula's assumption n >= 1: counted as subs counts it, built at n = 0
+    assert result["valid"] == [True] * 5
+    assert result["params"] == [torch_params(n) for n in (0, 1, 2, 3, 7)] == [net.subs(n=n).params for n in (0, 1, 2, 3, 7)]
     assert [s["n"] for s in net.solve([f"params={torch_params(5)}"], {"n": range(0, 50)}).solutions] == [5]
+    assert [s["n"] for s in net.solve([f"params={torch_params(0)}"], {"n": range(0, 50)}).solutions] == [0]

@@ -15,6 +15,7 @@ from fractions import Fraction
 
 import sympy
 
+from symcount.errors import LimitError
 from symcount.layers.requirements import TESTS
 
 RELATIONS = {"==": "==", "!=": "!=", ">=": ">=", ">": ">", "<=": "<=", "<": "<"}
@@ -79,11 +80,34 @@ def compile_exact(symbols, exprs):
         body = ", ".join(_code(expr, names) for expr in exprs)
     except _Unknown:
         function = sympy.lambdify(symbols, exprs, modules=[{"Fraction": Fraction}], dummify=True)
-        return lambda *point: function(*[Fraction(v) for v in point])
+        compiled = lambda *point: function(*[Fraction(v) for v in point])  # noqa: E731
+        compiled.size = len(str(exprs))
+        return compiled
     source = f"def compiled({', '.join(names.values())}):\n    return ({body}{',' if len(exprs) == 1 else ''})\n"
     namespace = {"Fraction": Fraction}
     exec(compile(source, "<symcount: compiled closed forms>", "exec"), namespace)  # our own code, no user text
-    return namespace["compiled"]
+    compiled = namespace["compiled"]
+    compiled.size = len(body)  # what one call costs, for the limit on work (most_points)
+    return compiled
+
+
+MAX_WORK = 500_000_000  # steps one sweep, solve or valid_sizes may take: about a second (VGG-16: 304,506 points)
+POINT_STEPS = 1_000     # what one point costs besides its compiled code (a step per character of it)
+
+
+def most_points(*functions) -> int:
+    """How many points (or combinations) the work limit allows, each a call of every function."""
+    return MAX_WORK // (POINT_STEPS + sum(function.size for function in functions))
+
+
+def limit_points(points: int, functions, what: str) -> None:
+    """Refuse `points` calls of `functions` beyond the work limit, before any is made."""
+    allowed = most_points(*functions)
+    if points > allowed:
+        size = sum(function.size for function in functions)
+        raise LimitError(f"{what}: this network allows at most {allowed:,} (a limit of {MAX_WORK:,} steps of work, "
+                         f"each point {POINT_STEPS:,} steps and one per character of the compiled closed forms, "
+                         f"{size:,} here)")
 
 
 def plain(value):
@@ -107,5 +131,6 @@ def validity(network):
                 return all(test(value) for test, value in zip(tests, values(*point)))
             except ZeroDivisionError:
                 return False
+        cached.size = values.size
         network.__dict__["_validity"] = cached
     return cached

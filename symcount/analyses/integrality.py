@@ -15,8 +15,9 @@ from dataclasses import dataclass, replace
 import sympy
 from sympy.ntheory.modular import solve_congruence
 
-from symcount.analyses.compiled import validity
-from symcount.errors import SymbolError
+from symcount.analyses.compiled import limit_points, most_points, validity
+from symcount.analyses.sweep import count_values
+from symcount.errors import SymbolError, SymcountError
 from symcount.layers.result import AXIS_NAMES, AXIS_SYMBOLS, has_spatial_axes
 from symcount.notation.spec import symbol
 
@@ -168,7 +169,18 @@ def _twin(network, only=None):
             else:
                 names.append(None)
         shape = (shape[0],) + tuple(symbol(n) if n else d for n, d in zip(names, shape[1:]))
-    return network.exactly(shape), given
+    return _exactly(network, shape), given
+
+
+def _exactly(network, shape=None):
+    """network.exactly(shape), or an error that says it is the exact evaluation that failed (a
+    repeat x{n} whose block keeps the shape only by rounding, as (dw3/2)x{n} does at 1×1)."""
+    try:
+        return network.exactly(shape)
+    except SymcountError as error:
+        raise type(error)(f"check and valid_sizes evaluate every size exactly (fractions kept, no rounding), "
+                          f"and so: {error.message}", source=error.source, line=error.line, column=error.column,
+                          width=error.width, expected=error.expected) from None
 
 
 def _padding_fix(size, window):
@@ -286,7 +298,7 @@ def check(network) -> CheckResult:
     reports = tuple(_report(twin, name, conditions, given.get(name)) for name in names)
     totals = {q: getattr(twin, q) for q in ("params", "macs", "activations")}
     return CheckResult(_findings(network), conditions, reports, totals, symbolic_input=not given,
-                       undecided=_undecided(network.exactly()) if given else ())
+                       undecided=_undecided(_exactly(network)) if given else ())
 
 
 def valid_sizes(network, /, **ranges) -> list:
@@ -295,7 +307,12 @@ def valid_sizes(network, /, **ranges) -> list:
     if len(ranges) != 1:
         raise SymbolError("valid_sizes takes one symbol, e.g. valid_sizes(S=range(100, 400))")
     (name, values), = ranges.items()
+    count_values(name, values)  # a sized collection: a range or a list
     report, valid = _symbol_report(network, name)
+    if isinstance(values, range) and values.step == 1 and len(values):  # only the values of the congruence
+        values = range(report.smallest_at_least(values.start), values.stop, report.modulus)
+    limit_points(count_values(name, values), [valid], f"valid_sizes: {count_values(name, values):,} sizes of "
+                 f"{name} to try")
     return [v for v in values if report.admits(v) and valid(v)]
 
 
@@ -307,13 +324,16 @@ def smallest_valid(network, /, **at_least) -> int:
     if len(at_least) != 1:
         raise SymbolError("smallest_valid takes one symbol, e.g. smallest_valid(S=224)")
     (name, value), = at_least.items()
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise SymbolError(f"smallest_valid takes a whole number, e.g. smallest_valid(S=224); got {value!r}")
     report, valid = _symbol_report(network, name)
-    candidate = report.smallest_at_least(int(value))
-    for _ in range(MAX_STEPS):
+    candidate = report.smallest_at_least(value)
+    tries = min(MAX_STEPS, most_points(valid))  # the work limit, where the requirements are long
+    for _ in range(tries):
         if valid(candidate):
             return candidate
         candidate += report.modulus
-    raise SymbolError(f"no size of {name} from {value} on meets every requirement within {MAX_STEPS:,} steps")
+    raise SymbolError(f"no size of {name} from {value} on meets every requirement within {tries:,} steps")
 
 
 def _symbol_report(network, name):
@@ -328,7 +348,6 @@ def _symbol_report(network, name):
             if set(twin.symbols) != {name}:
                 others = ", ".join(sorted(set(twin.symbols) - {name}))
                 raise SymbolError(f"give the other symbols values first ({others}): net.subs(...)")
-            test = validity(twin)
-            return report, lambda value: test(value)
+            return report, validity(twin)
     known = ", ".join(r.symbol for r in result.symbols) or "none"
     raise SymbolError(f"{name} is not a spatial input symbol of this network; its spatial symbols: {known}")

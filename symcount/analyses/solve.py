@@ -15,16 +15,16 @@ from dataclasses import dataclass
 
 import sympy
 
-from symcount.analyses.compiled import compile_exact, validity
+from symcount.analyses.compiled import compile_exact, limit_points, validity
+from symcount.analyses.points import at_points
 from symcount.analyses.sweep import count_values
-from symcount.errors import LimitError, SymbolError, SymcountError
+from symcount.errors import SymbolError, SymcountError
 from symcount.notation.parse import parse_expr, parse_shape
 from symcount.progress import steps
 from symcount.notation.spec import Layer, symbols_in, walk
 
 TOTALS = ("params", "weights", "biases", "non_trainable", "activations", "macs")
 DEFAULT_BOUNDS = range(0, 1025)
-MAX_COMBINATIONS = 4_000_000
 _FACT = re.compile(r"^\s*(?P<target>[A-Za-z_]\w*|\d+)(?:\.(?P<where>input|output))?\s*=\s*(?P<value>.+?)\s*$")
 
 
@@ -95,6 +95,42 @@ def _equations(network, fact):
     return list(zip(shape, stated))
 
 
+_UNMET = object()  # the value of a fact whose layer a network built at other counts does not have
+
+
+def _facts_on(main, facts, spans):
+    """For at_points: the facts' expressions on a network, compiled, with its validity.  On a
+    network built at other repeat counts a fact's layer may be missing or other: never met there."""
+    def compile_for(network):
+        expressions, unmet = [], []
+        for fact, (first, last) in zip(facts, spans):
+            try:
+                pairs = _equations(network, fact)
+            except SymcountError:
+                if network is main:
+                    raise
+                pairs = []
+            if len(pairs) != last - first:
+                unmet.append((first, last))
+                pairs = [(0, None)] * (last - first)
+            expressions += [expr for expr, _ in pairs]
+        values_of, valid_at = compile_exact(network.symbols.values(), expressions), validity(network)
+
+        def at(*point):
+            try:
+                if not valid_at(*point):
+                    return None
+                values = list(values_of(*point))
+            except ZeroDivisionError:
+                return None
+            for first, last in unmet:
+                values[first:last] = [_UNMET] * (last - first)
+            return values
+        at.size = values_of.size + valid_at.size
+        return at
+    return compile_for
+
+
 def _padding_symbols(network):
     """The symbols written in some layer's pad= option, or in the default padding (--padding {p})."""
     found = set()
@@ -109,8 +145,12 @@ def _padding_symbols(network):
 
 
 def _explain(network, facts, unknown):
-    """Why no integer solution: solve the facts over the rationals under exact arithmetic."""
-    exact = network.exactly()
+    """Why no integer solution: solve the facts over the rationals under exact arithmetic (None
+    where the network has no closed form so: a repeat x{n} that keeps the shape only by rounding)."""
+    try:
+        exact = network.exactly()
+    except SymcountError:
+        return None
     x = network.symbols[unknown]
     real = sympy.Dummy(unknown, real=True)  # x is declared an integer: solve() would drop 3/2
     equations = [sympy.Eq(expr.xreplace({x: real}), value) for fact in facts
@@ -152,31 +192,23 @@ def solve(network, facts, bounds=None) -> SolveResult:
     combinations = 1
     for name, values in ranges.items():
         combinations *= count_values(name, values)
-    if combinations > MAX_COMBINATIONS:
-        raise LimitError(f"{combinations:,} combinations to try; narrow the bounds to at most "
-                         f"{MAX_COMBINATIONS:,} (e.g. --bounds H=200..300)")
+    per_fact = [_equations(network, fact) for fact in facts]
+    stated, spans = [], []
+    for equations in per_fact:  # which of the pairs belong to each fact
+        spans.append((len(stated), len(stated) + len(equations)))
+        stated += [value for _, value in equations]
+    values_at = at_points(network, _facts_on(network, facts, spans))
+    limit_points(combinations, [values_at], f"{combinations:,} combinations to try (narrow the bounds, "
+                 "e.g. --bounds H=200..300)")
     ranges = {name: list(values) for name, values in ranges.items()}  # only now, within the limit
     for name, values in ranges.items():
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
             raise SymbolError(f"the bounds of {name} must be whole numbers")
-    per_fact = [_equations(network, fact) for fact in facts]
-    pairs = [pair for equations in per_fact for pair in equations]
-    spans, start = [], 0
-    for equations in per_fact:  # which of the pairs belong to each fact
-        spans.append((start, start + len(equations)))
-        start += len(equations)
-    symbols = list(network.symbols.values())
-    expressions = compile_exact(symbols, [expr for expr, _ in pairs])
-    stated = [value for _, value in pairs]
-    valid_at = validity(network)
     solutions = []
     met_alone = [False] * len(facts)
     for point in steps(itertools.product(*ranges.values()), combinations, "solve"):
-        try:
-            if not valid_at(*point):
-                continue
-            values = list(expressions(*point))
-        except ZeroDivisionError:
+        values = values_at(*point)
+        if values is None:
             continue
         if values == stated:
             solutions.append(dict(zip(unknowns, point)))
@@ -187,7 +219,7 @@ def solve(network, facts, bounds=None) -> SolveResult:
         unmet = [fact.text for fact, met in zip(facts, met_alone) if not met]
         explanation = (f"no value within the bounds meets {', '.join(unmet)}" if unmet else
                        "each fact can be met alone, but no value within the bounds meets them all")
-        if len(unknowns) == 1:
-            explanation = _explain(network, facts, unknowns[0]) + "; " + explanation
+        why = _explain(network, facts, unknowns[0]) if len(unknowns) == 1 else None
+        explanation = why + "; " + explanation if why else explanation
     shown = {name: f"{values[0]}…{values[-1]}" if values else "none" for name, values in ranges.items()}
     return SolveResult(unknowns, shown, tuple(solutions), combinations, explanation)

@@ -4,18 +4,19 @@ The totals are compiled once into plain Python that stays exact however large th
 numbers (symcount.analyses.compiled).  A point where the network is invalid (a size
 below 1, groups that do not divide the channels, ... : the network's requirements,
 which a numeric input or ``subs`` would refuse) gets None totals and ``valid`` False.
+A point below the passes a symbolic repeat count is folded after is counted as subs
+counts it (symcount.analyses.points).
 """
 from __future__ import annotations
 
 from fractions import Fraction
 
-from symcount.analyses.compiled import compile_exact, plain, validity
+from symcount.analyses.compiled import compile_exact, limit_points, plain, validity
+from symcount.analyses.points import at_points
 from symcount.rows import QUANTITIES
 from symcount.errors import LimitError, SymbolError
 from symcount.notation.names import too_large
 from symcount.progress import steps
-
-MAX_POINTS = 10_000_000  # a sweep beyond this is a mistake: it would take minutes and gigabytes
 
 
 def count_values(name, column) -> int:
@@ -24,7 +25,7 @@ def count_values(name, column) -> int:
         return max(0, -((column.start - column.stop) // column.step)) if column.step > 0 else \
             max(0, -((column.stop - column.start) // -column.step))
     if isinstance(column, (str, bytes)) or not hasattr(column, "__len__"):
-        raise SymbolError(f"sweep: {name} takes an int or a sequence of ints (a range, a list), got {column!r}")
+        raise SymbolError(f"{name} takes an int or a sequence of ints (a range, a list), got {column!r}")
     return len(column)
 
 
@@ -38,8 +39,7 @@ def _columns(network, columns: dict) -> tuple[list, int]:
     if len(lengths) > 1:
         raise SymbolError(f"sweep columns must have one length, got {sorted(lengths)}")
     length = lengths.pop() if lengths else 1
-    if length > MAX_POINTS:
-        raise LimitError(f"a sweep of {length:,} points; at most {MAX_POINTS:,}")
+    limit_points(length, [_compiled(network)], f"a sweep of {length:,} points")
     values = []
     for name in network.symbols:
         column = columns[name]
@@ -52,25 +52,35 @@ def _columns(network, columns: dict) -> tuple[list, int]:
     return values, length
 
 
+def _totals(network):
+    """The totals at a point of this network's symbols, or None where it is invalid there."""
+    totals_of = compile_exact(network.symbols.values(), [getattr(network, q) for q in QUANTITIES])
+    valid_at = validity(network)
+
+    def at(*point):
+        return totals_of(*point) if valid_at(*point) else None
+    at.size = totals_of.size + valid_at.size
+    return at
+
+
 def _compiled(network):
     """The totals function, compiled once per network."""
     cached = network.__dict__.get("_sweep_totals")
     if cached is None:
-        symbols = list(network.symbols.values())
-        cached = network.__dict__["_sweep_totals"] = compile_exact(symbols, [getattr(network, q) for q in QUANTITIES])
+        cached = network.__dict__["_sweep_totals"] = at_points(network, _totals)
     return cached
 
 
 def sweep(network, /, **columns) -> dict:
     """{symbol: [...], 'valid': [...], 'weights': [...], ..., 'macs': [...]}."""
     values, length = _columns(network, columns)
-    totals_of, valid_at = _compiled(network), validity(network)
+    totals_at = _compiled(network)
     result = {name: column for name, column in zip(network.symbols, values)}
     result["valid"], rows, invalid = [], [], (None,) * len(QUANTITIES)
     for point in steps(zip(*values) if values else [()] * length, length, "sweep"):
-        valid = valid_at(*point)
-        result["valid"].append(valid)
-        rows.append(totals_of(*point) if valid else invalid)
+        totals = totals_at(*point)
+        result["valid"].append(totals is not None)
+        rows.append(invalid if totals is None else totals)
     for quantity, column in zip(QUANTITIES, zip(*rows) if rows else [()] * len(QUANTITIES)):
         result[quantity] = [plain(total) if type(total) is Fraction else total for total in column]
     return result

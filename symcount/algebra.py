@@ -271,6 +271,17 @@ def expand(value):
     return value if isinstance(value, NUMBERS) else sympy().expand(value)
 
 
+def longer_than(value, limit: int) -> bool:
+    """Whether an expression's tree has more than `limit` nodes, found in at most that many
+    steps (a tree that shares its parts can be far larger than its memory)."""
+    if not is_expr(value):
+        return False
+    for count, _ in enumerate(sympy().preorder_traversal(value)):
+        if count >= limit:
+            return True
+    return False
+
+
 def to_sympy(value):
     """SymPy's equal of an exact number; an expression as it is."""
     return _to_sympy(value) if isinstance(value, NUMBERS) else value

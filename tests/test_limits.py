@@ -117,6 +117,11 @@ def test_check_says_why_a_symbolic_repeat_has_no_exact_closed_form():
         symcount.parse("input 16xSxS conv3-16x{n} pool").valid_sizes(S=range(1, 20))
 
 
+def test_a_receptive_field_past_500_digits_is_not_given():
+    net = symcount.parse("input 16x8x8 (dw3/2)x99999999999")
+    assert net.receptive_field == "n/a (more than 500 digits)" and net.params == 160 * 99999999999
+
+
 def test_the_work_limit_bounds_sweep_solve_and_valid_sizes():
     net = symcount.parse("conv3-64x2 pool conv3-128x2 pool fc10", input="3xSxS")
     allowed = most_points(net.__dict__.get("_sweep_totals") or _totals(net))

@@ -18,16 +18,21 @@ which mixes every token.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from symcount import algebra as al
 
 from symcount.layers.result import Tokens, has_spatial_axes
+from symcount.notation.names import MAX_VALUE_BITS, too_large
 
 ONE, ZERO = al.Integer(1), al.Integer(0)
 GLOBAL_KINDS = frozenset({"fc", "gap", "adaptiveavgpool", "adaptivemaxpool", "flatten"})
 MIXING = frozenset({"attn"})  # on tokens: layers that see every token
 UNDEFINED = "n/a (after upsampling)"  # the field after a transposed convolution, upsample or pixel shuffle
+TOO_LARGE = "n/a (more than 500 digits)"  # a field past the limit on values ((conv3-8/2)x2000 on 1×1: stride 2²⁰⁰⁰)
+MAX_TERMS = 200  # nodes of a field's closed form where paths meet; beyond, the field is TOO_LONG
+TOO_LONG = f"n/a (a closed form of more than {MAX_TERMS:,} terms)"
 
 
 @dataclass(frozen=True)
@@ -56,27 +61,77 @@ def after(field, kind, windows, output):
             return field
     elif kind in GLOBAL_KINDS or len(output) < 2:
         return None
-    if field == UNDEFINED or kind in RESAMPLING:
+    if isinstance(field, str):
+        return field  # UNDEFINED or TOO_LARGE until a layer sees the whole input
+    if kind in RESAMPLING:
         return UNDEFINED  # an output position no longer sits on a grid of input positions
     if not windows:
         return field  # the layer keeps every position where it is (activations, BatchNorm, ...)
-    return tuple(Axis(a.size + (w.kernel - 1) * a.stride, a.stride * w.stride, a.padding + w.before * a.stride)
-                 for a, w in zip(field, windows))
+    field = tuple(Axis(a.size + (w.kernel - 1) * a.stride, a.stride * w.stride, a.padding + w.before * a.stride)
+                  for a, w in zip(field, windows))
+    # the stride is what multiplies (size and padding grow by a kernel or a padding times it); a number's
+    # check costs a bit_length, where too_large would cost a tenth of the layer
+    for a in field:
+        if type(a.stride) is al.Int and a.stride.bit_length() > MAX_VALUE_BITS:
+            return TOO_LARGE
+    return field
+
+
+def _bounded(field):
+    """The field, or TOO_LARGE where a value of it passes the limit on values, TOO_LONG where a
+    closed form of it passes MAX_TERMS."""
+    for a in field:
+        for value in (a.size, a.stride, a.padding):
+            if type(value) is al.Int:
+                if value.bit_length() > MAX_VALUE_BITS:
+                    return TOO_LARGE
+            elif al.longer_than(value, MAX_TERMS):
+                return TOO_LONG
+            elif too_large(value):
+                return TOO_LARGE
+    return field
 
 
 def widest(fields):
     """Where paths meet: the largest size, stride and padding over the paths."""
     if any(f is None for f in fields):
         return None
-    if UNDEFINED in fields:
-        return UNDEFINED
-    return tuple(Axis(*[_max([getattr(f[axis], name) for f in fields]) for name in ("size", "stride", "padding")])
-                 for axis in range(len(fields[0])))
+    for field in fields:
+        if isinstance(field, str):
+            return field
+    values = [[[getattr(f[axis], name) for f in fields] for name in ("size", "stride", "padding")]
+              for axis in range(len(fields[0]))]
+    if any(al.longer_than(v, MAX_TERMS) for axis in values for per_path in axis for v in per_path):
+        return TOO_LONG
+    return tuple(Axis(*[_max(per_path) for per_path in axis]) for axis in values)
 
 
 def _max(values):
+    """The largest value.  SymPy's Max compares every pair under the symbols' assumptions,
+    which can take minutes (a crop's offset nested pass after pass, a power of a symbol), so
+    symbolic values are compared here only by their difference: a value is dropped where
+    another exceeds it by a number, and a part every value adds is taken out (max(P + a, P)
+    = P + max(a, 0)), so that a field met pass after pass does not double."""
     distinct = list(dict.fromkeys(values))
-    return distinct[0] if len(distinct) == 1 else al.Max(*distinct)
+    if len(distinct) == 1:
+        return distinct[0]
+    if not any(al.is_expr(v) for v in distinct):
+        return al.Max(*distinct)
+    sympy = al.sympy()
+    terms = [sympy.Add.make_args(v) for v in distinct]
+    common = [t for t in terms[0] if all(t in others for others in terms[1:])]
+    if common:
+        shared = sympy.Add(*common)
+        return shared + _max([v - shared for v in distinct])
+    kept = [v for i, v in enumerate(distinct) if not any(_exceeds(w, v, j < i) for j, w in enumerate(distinct)
+                                                          if j != i)]
+    return kept[0] if len(kept) == 1 else al.Max(*kept, evaluate=False)
+
+
+def _exceeds(w, v, before: bool) -> bool:
+    """w > v by a number (or equals it and comes first)."""
+    difference = w - v
+    return difference.is_number and (difference > 0 or before and difference == 0)
 
 
 class Growth:
@@ -93,13 +148,17 @@ class Growth:
             return field
         advanced = []
         for axis, (b, a) in enumerate(zip(self.before, self.after)):
-            s = a.stride / b.stride  # SymPy cancels a common symbolic factor itself
+            s = a.stride / b.stride  # SymPy cancels a common symbolic factor itself, not 2**(n - 4)·2**(4 - n)
+            s = al.exact(al.sympy().powsimp(s)) if al.is_expr(s) else s
+            if al.exact(s).is_number and al.exact(passes).is_number and s > 1 and \
+                    passes * math.log2(s) > MAX_VALUE_BITS:
+                return TOO_LARGE  # s**passes alone would pass it (and take minutes and gigabytes)
             scale = passes if s == 1 else s * (s**passes - 1) / (s - 1)
             current = field[axis]
             advanced.append(Axis(current.size + (a.size - b.size) * scale,
                                  current.stride * s**passes,
                                  current.padding + (a.padding - b.padding) * scale))
-        return tuple(advanced)
+        return _bounded(tuple(advanced))
 
 
 def of_network(rows):
@@ -112,7 +171,7 @@ def of_network(rows):
 
 def describe(field, name):
     """One figure of a field: the expression where every axis agrees, else "d×h×w" text."""
-    if field is None or field == UNDEFINED:
+    if not isinstance(field, tuple):
         return field
     values = [getattr(axis, name) for axis in field]
     return values[0] if len(set(values)) == 1 else "×".join(str(v) for v in values)

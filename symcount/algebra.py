@@ -11,10 +11,13 @@ functions otherwise, so one rule serves a numeric input and a symbolic one alike
 """
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import sys
 from fractions import Fraction
+
+from symcount.errors import LimitError
 
 NUMBERS = (int, Fraction)
 
@@ -267,8 +270,63 @@ def Piecewise(*pieces):  # noqa: N802
     raise ValueError("no piece of the Piecewise holds")
 
 
+MAX_TERMS = 1_000  # terms of an expanded closed form: a product of sums in braces multiplies them
+
+
 def expand(value):
-    return value if isinstance(value, NUMBERS) else sympy().expand(value)
+    """SymPy's expand, refused (LimitError) where it could give more than MAX_TERMS terms:
+    {(a+b+c+d+e+f+g+h)^8} is 6,435 terms, and expanding it takes seconds."""
+    if isinstance(value, NUMBERS):
+        return value
+    if expanded_terms(value, MAX_TERMS) > MAX_TERMS:
+        raise LimitError(f"a closed form that would expand to more than {MAX_TERMS:,} terms (a product of sums "
+                         "of symbols multiplies their terms); give the symbols values")
+    return sympy().expand(value)
+
+
+def expanded_terms(value, limit: int) -> int:
+    """An upper bound on the terms of expand(value) (or of any argument inside it), counted no
+    further than limit + 1; each shared part of the expression is visited once."""
+    known, inner = {}, [1]
+
+    def terms(node):
+        if node not in known:
+            if node.is_Add:
+                count = sum(terms(a) for a in node.args)
+            elif node.is_Mul:
+                count = 1
+                for a in node.args:
+                    count = min(count * terms(a), limit + 1)
+            elif node.is_Pow and node.exp.is_Integer and node.exp > 1:
+                base = terms(node.base)
+                power = min(int(node.exp), limit + 1)  # the monomials of degree `power` in `base` terms
+                count = 1 if base == 1 else min(math.comb(base + power - 1, power), limit + 1)
+            else:  # a symbol, a number, or a function expanded inside (floor, Max ...)
+                inner[0] = max([inner[0]] + [terms(a) for a in node.args])
+                count = 1
+            known[node] = min(count, limit + 1)
+        return known[node]
+
+    return max(terms(value), inner[0])
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def measure(expression) -> tuple:
+    """(nodes, depth, degree) of a SymPy expression's tree: its size as printed or walked, its
+    nesting, and a bound on its total degree in the symbols (a division adds none: floor(floor(H/s)/s)
+    is 1; a rounding has its argument's).  Each part is measured once: a size is its input's
+    size and a few nodes more, so a layer pays for its new nodes only."""
+    if expression.is_Symbol:
+        return 1, 1, 1
+    if not expression.args:
+        return 1, 1, 0
+    parts = [measure(arg) for arg in expression.args]
+    nodes, depth = 1 + sum(part[0] for part in parts), 1 + max(part[1] for part in parts)
+    if expression.is_Mul:
+        return nodes, depth, sum(part[2] for part in parts)
+    if expression.is_Pow and expression.exp.is_Integer:
+        return nodes, depth, parts[0][2] * max(int(expression.exp), 0)
+    return nodes, depth, max(part[2] for part in parts)
 
 
 def longer_than(value, limit: int) -> bool:

@@ -73,6 +73,7 @@ def _free_symbols(spec: NetworkSpec, shape, defaults: Defaults) -> set:
 
 
 DEFAULT_INPUT = "CxHxW"
+MAX_SYMBOLS = 100  # distinct symbols of the layers (the input has its own); papers use a handful
 
 
 class Network:
@@ -96,6 +97,12 @@ class Network:
         self.input_shape = like(input_shape, (al.exact(d)
                                               for d in substitute(input_shape, mapping)))
         self._mapping = mapping
+        self.symbols = {s.name: s for s in sorted(_free_symbols(spec, input_shape, defaults), key=lambda s: s.name)
+                        if s not in mapping}
+        written = set(self.symbols.values()) - symbols_in(tuple(self.input_shape))  # the input's may be check's own
+        if len(written) > MAX_SYMBOLS:
+            raise LimitError(f"{len(written):,} symbols in the layers; at most {MAX_SYMBOLS} (each new symbol is "
+                             "slow for SymPy, and every analysis takes a value for each)")
         padding = defaults.padding if isinstance(defaults.padding, str) else substitute(defaults.padding, mapping)
         builder = Builder(spec, replace(defaults, padding=padding), mapping)
         builder.requirements.extend(self._check_input())
@@ -110,8 +117,6 @@ class Network:
             requirement = replace(requirement, expression=substitute(requirement.expression, mapping))
             kept.setdefault((requirement.expression, requirement.test), requirement)
         self.requirements = tuple(kept.values())
-        self.symbols = {s.name: s for s in sorted(_free_symbols(spec, input_shape, defaults), key=lambda s: s.name)
-                        if s not in mapping}
 
     def _check_input(self) -> list:
         """The input's own requirements: C×L, C×H×W, C×D×H×W or N, each a whole number >= 1."""

@@ -117,6 +117,24 @@ def test_check_says_why_a_symbolic_repeat_has_no_exact_closed_form():
         symcount.parse("input 16xSxS conv3-16x{n} pool").valid_sizes(S=range(1, 20))
 
 
+# ------------------------------------------------------------------ E. unbounded work
+@pytest.mark.parametrize("args", [
+    ["(cat(maxpool2 crop | conv1-4))x{n}", "--input", "3xHxW"],
+    ["(cat(maxpool2 crop | conv1-4))x64", "--input", "3xHxW", "--rf"],
+    ["(cat(maxpool2 crop | conv1-4))x{n}", "--input", "3x64x64"],
+    ["input 16x8x8 (dw3/2)x99999999999", "--rf"],
+    ["input 3x224x224 (conv3-16/2[pad=1] x1000000)x{L}", "--rf"],
+    ["input 3x224x224 conv3-16/2[pad=1] x2000", "--rf"],
+    ["input 3x32x32 " + "deconv2-2/{p} " * 200],
+    ["pool[dilation={k}, ceil=true]x65", "--input", "8x5x5", "--padding", "1", "--rounding", "caffe"],
+    ["input 3 fc{" + "*".join(["(a+b+c+d+e+f+g+h)"] * 8) + "} fc10"],
+    ["input 3x8x8 " + " ".join("conv3-{a%d}" % i for i in range(2000))],
+])
+def test_hostile_texts_are_answered_or_refused_in_budget(args):
+    done, _ = bounded(*args)
+    assert done.returncode in (0, 2)
+
+
 def test_a_receptive_field_past_500_digits_is_not_given():
     net = symcount.parse("input 16x8x8 (dw3/2)x99999999999")
     assert net.receptive_field == "n/a (more than 500 digits)" and net.params == 160 * 99999999999
@@ -143,3 +161,24 @@ def test_the_work_limit_bounds_sweep_solve_and_valid_sizes():
 def _totals(net):
     from symcount.analyses.sweep import _compiled
     return _compiled(net)
+
+
+def test_a_hundred_symbols_and_no_more():
+    text = "input 3x8x8 " + " ".join("conv3-{a%d}" % i for i in range(100))
+    assert api(f"net = symcount.parse({text!r})\nnet.table(); net.check()\nresult = len(net.symbols)") == 100
+    with pytest.raises(symcount.LimitError, match="101 symbols"):
+        symcount.parse(text + " conv3-{b}")
+
+
+def test_a_closed_form_past_its_terms_is_refused_before_it_is_expanded():
+    net = symcount.parse("input 3 fc{" + "*".join(["(a+b+c+d+e+f+g+h)"] * 8) + "} fc10")
+    with pytest.raises(symcount.LimitError, match="1,000 terms"):
+        net.params
+    four = symcount.parse("input 3 fc{" + "*".join(["(a+b+c+d+e+f+g+h)"] * 4) + "} fc10")
+    assert len(four.params.args) == 331  # C(11, 4) monomials of degree 4, one of 3, and the constant
+
+
+def test_a_size_of_high_degree_is_refused():
+    with pytest.raises(symcount.LimitError, match="degree 8"):
+        symcount.parse("input 3x32x32 " + "deconv2-2/{p} " * 9)
+    assert symcount.parse("input 3xHxW " + "conv3-8/{s} " * 20).symbols.keys() == {"H", "W", "s"}

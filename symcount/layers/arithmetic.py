@@ -26,7 +26,7 @@ from symcount.layers.requirements import LayerProblem
 
 Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
 RULES = ("floor", "exact", "ceil", "caffe")
-MAX_CLIPPED_NODES = 300  # the input size's expression tree, where the ceil/caffe rule repeats it twice
+MAX_CLIPPED_NODES = 200  # the input size's expression tree, where the ceil/caffe rule repeats it twice (at 300, 4 s)
 
 
 @dataclass(frozen=True)
@@ -105,16 +105,18 @@ def _clipped(span: Expr, i: Expr, window: Window) -> Expr:
     so with p_after <= k̂ - s no window is ever dropped.  While p_after <= k̂ - 1 (always for
     pooling) the rule is the min below; past it the last window always starts in the
     padding, so it is always dropped."""
-    s, up = window.stride, ceil_div(span, window.stride)
-    if (window.kernel - s - window.after).is_nonnegative:
-        return up + 1
+    s = window.stride
+    never = (window.kernel - s - window.after).is_nonnegative  # no window can start in the padding
     fits = window.kernel - 1 - window.after
-    if fits == 0:  # span = i + p_before - 1: min(ceil(x), floor(x)) = floor(x)
-        return floor_div(i + window.before - 1, s) + 1
-    if not i.is_number and sum(1 for _ in al.sympy().preorder_traversal(i)) > MAX_CLIPPED_NODES:
+    if not (never or fits == 0) and al.longer_than(i, MAX_CLIPPED_NODES):  # before SymPy's ceiling of it
         raise LayerProblem(f"the closed form of this size would pass {MAX_CLIPPED_NODES:,} terms: each layer "
                            "that may drop a last window in its padding doubles it; give the input a value, "
                            "or use floor rounding", LimitError)
+    up = ceil_div(span, s)
+    if never:
+        return up + 1
+    if fits == 0:  # span = i + p_before - 1: min(ceil(x), floor(x)) = floor(x)
+        return floor_div(i + window.before - 1, s) + 1
     last = floor_div(i + window.before - 1, s)
     # SymPy's own Min compares its arguments, which costs more than the rest of the layer
     within = al.Min(up, last, evaluate=up.is_number and last.is_number) + 1

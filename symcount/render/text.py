@@ -62,14 +62,16 @@ def wrap(text: str, width: int, indent: int = 0) -> list[str]:
     """Lines of at most `width` characters, broken after a +, −, · or comma outside
     brackets (never inside a term), continuation lines indented by `indent`."""
     lines, current = [], text
+    points, shift = _break_points(text), 0  # found once (a cut is outside every bracket): text[i] is current[i + shift]
     while len(current) > width:
-        fitting = [(at, mark) for at, mark in _break_points(current)
-                   if indent < at and at + len(mark.rstrip()) <= width]
+        fitting = [(at + shift, mark) for at, mark in points
+                   if indent < at + shift and at + shift + len(mark.rstrip()) <= width]
         if not fitting:
             break  # one term longer than the line: left whole
         at, mark = fitting[-1]
         lines.append(current[:at] + mark.rstrip())
         current = " " * indent + current[at + len(mark):]
+        shift -= at + len(mark) - indent
     return lines + [current]
 
 

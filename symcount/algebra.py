@@ -11,6 +11,7 @@ functions otherwise, so one rule serves a numeric input and a symbolic one alike
 """
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import sys
@@ -307,6 +308,25 @@ def expanded_terms(value, limit: int) -> int:
         return known[node]
 
     return max(terms(value), inner[0])
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def measure(expression) -> tuple:
+    """(nodes, depth, degree) of a SymPy expression's tree: its size as printed or walked, its
+    nesting, and a bound on its total degree in the symbols (a division adds none: floor(floor(H/s)/s)
+    is 1; a rounding has its argument's).  Each part is measured once: a size is its input's
+    size and a few nodes more, so a layer pays for its new nodes only."""
+    if expression.is_Symbol:
+        return 1, 1, 1
+    if not expression.args:
+        return 1, 1, 0
+    parts = [measure(arg) for arg in expression.args]
+    nodes, depth = 1 + sum(part[0] for part in parts), 1 + max(part[1] for part in parts)
+    if expression.is_Mul:
+        return nodes, depth, sum(part[2] for part in parts)
+    if expression.is_Pow and expression.exp.is_Integer:
+        return nodes, depth, parts[0][2] * max(int(expression.exp), 0)
+    return nodes, depth, max(part[2] for part in parts)
 
 
 def longer_than(value, limit: int) -> bool:

@@ -15,7 +15,7 @@ from symcount import algebra as al
 from symcount.analyses import receptive as rf
 from symcount.errors import LimitError, ShapeError
 from symcount.layers.kinds import Defaults, evaluate
-from symcount.layers.requirements import LayerProblem, Needs, Requirement, degree
+from symcount.layers.requirements import LayerProblem, Needs, Requirement
 from symcount.fragments import layer_params, squeeze_excitation, substitute
 from symcount.joins import Joins
 from symcount.notation.spec import Branches, Layer, NetworkSpec, Repeat
@@ -30,7 +30,10 @@ EXPAND_ROWS = 1_000      # ... while the table stays this short; beyond, it is o
 MAX_PEEL = 1_000                # passes of one repeat that still change a numeric shape: a runaway
 MAX_PEEL_SYMBOLIC_SHAPE = 64    # the same for a symbolic shape (floor(H/2^64) is already absurd)
 MAX_PEEL_SYMBOLIC_COUNT = 16    # passes a repeat x{n} may take before its block must keep the shape
-MAX_SIZE_DEGREE = 8     # a size p·(p·(…) + 1) + 2 after transposed convolutions of stride {p}: each adds a degree
+# A size's closed form: terms, nesting and degree (symcount.algebra.measure).  Each transposed convolution
+# of stride {p} adds a degree, p·(p·(…) + 1) + 2; each pooling with an offset {k/1000} a level,
+# floor(-k/4000 + floor(…)/4 + 1/4); the zoo's deepest is 6 levels, three caffe poolings 730 terms.
+MAX_SIZE = (2_000, 32, 8)
 
 
 @dataclass(frozen=True)
@@ -113,10 +116,7 @@ class Builder(Joins):
         except ZeroDivisionError as problem:  # e.g. a divisor in {C/g} substituted by 0
             raise self.error(ShapeError, f"{layer.text}: cannot be evaluated ({problem}); "
                              f"its input is {format_shape(shape)}", layer) from None
-        if any(al.is_expr(dim) and degree(dim) > MAX_SIZE_DEGREE for dim in result.output):
-            raise self.error(LimitError, f"{layer.text}: a size of degree more than {MAX_SIZE_DEGREE} in the "
-                             f"symbols (output {format_shape(result.output)}); SymPy takes minutes over such "
-                             "closed forms: give a symbol a value", layer)
+        self._bounded(layer, result.output)
         needs = Needs()
         try:
             for position, dim in enumerate(result.output):
@@ -140,6 +140,17 @@ class Builder(Joins):
         if len(self.rows) > MAX_ROWS:
             raise self.error(LimitError, f"the network expands to more than {MAX_ROWS:,} layers", layer)
         return result.output
+
+    def _bounded(self, layer, output):
+        """Refuse a size whose closed form passes MAX_SIZE (terms, nesting, degree): SymPy takes
+        minutes over such forms, and cannot print one nested deeper than its recursion allows."""
+        for dim in output:
+            if type(dim) is not al.Int and al.is_expr(dim) and any(value > limit for value, limit
+                                                                   in zip(al.measure(dim), MAX_SIZE)):
+                raise self.error(LimitError, f"{layer.text}: a size whose closed form has more than "
+                                 f"{MAX_SIZE[0]:,} terms, {MAX_SIZE[1]} levels of nesting or degree "
+                                 f"{MAX_SIZE[2]} in the symbols (each layer here adds to it); give a symbol "
+                                 "a value", layer)
 
     def _check_tied(self, layer, out, width):
         """fc[tied] shares the weights of an embedding of `out` rows of width `width` before it

@@ -32,8 +32,8 @@ def layer_params(params, mapping, shape):
     width on tokens), and
     its per-axis values (kernel, stride, …) spread over the input's spatial axes."""
     params = substitute(params, mapping)
-    written = symbols_in(params)  # per-axis values too: size=({in/2}, 4); none without SymPy, which stays unloaded
-    if written and (channels := symbol(INPUT_CHANNELS)) in written:
+    found = symbols_in(params)  # per-axis values too: size=({in/2}, 4); none on a numeric path (no SymPy)
+    if found and (channels := symbol(INPUT_CHANNELS)) in found:
         params = substitute(params, {channels: shape[-1] if layout(shape) == "tokens" else shape[0]})
     if has_spatial_axes(shape):
         spread = for_axes(dict(params), len(shape) - 1)

@@ -17,7 +17,7 @@ from budget import Child
 from symcount import zoo
 from symcount.layers.kinds import KINDS
 
-SECONDS, MEGABYTES = 4, 400  # each call: about a second and a few hundred MB, with room for a slow machine
+SECONDS, MEGABYTES = 6, 400  # each call: a second or two here and a few hundred MB, with room for a slow machine
 BATCH = 12                   # cases per example: the child answers a batch at once
 
 
@@ -103,8 +103,8 @@ INPUTS = [None, "3x32x32", "3xHxW", "3xSxS", "8x16", "2x8x8x8", "16", "64 tokens
 @st.composite
 def grammar_case(draw):
     body = " ".join(draw(st.lists(networks, min_size=1, max_size=3)))
-    if draw(st.booleans()):  # a defined block, called three ways
-        body = f"def B(c) = ({draw(networks)} conv3-{{c}})\n{body} B(8) B8 B(4)x{{n}}"
+    if draw(st.booleans()):  # a defined block, called three ways; it may use the network's symbols
+        body = f"symbols(C n k p s g)\ndef B(c) = ({draw(networks)} conv3-{{c}})\n{body} B(8) B8 B(4)x{{n}}"
     return {"text": body, "input": draw(st.sampled_from(INPUTS)),
             "padding": draw(st.sampled_from([None, None, "1", "{p}", "valid", "same"])),
             "rounding": draw(st.sampled_from([None, None, None, "ceil", "exact", "caffe"]))}
@@ -136,13 +136,28 @@ def check_batch(child, cases):
     assert not faults, "\n\n".join(f"{f['call']} of {f['case']!r}:\n{f['fault']}" for f in faults)
 
 
-@settings(max_examples=12)
+@settings(max_examples=25)
 @given(st.lists(grammar_case(), min_size=BATCH, max_size=BATCH))
 def test_grammar_generated_texts_are_answered_in_budget(child, cases):
     check_batch(child, cases)
 
 
-@settings(max_examples=6)
+@settings(max_examples=8)
 @given(st.lists(mutated_case(), min_size=BATCH, max_size=BATCH))
 def test_mutated_zoo_texts_are_answered_in_budget(child, cases):
     check_batch(child, cases)
+
+
+def test_the_budget_tells_a_crash_an_overrun_and_a_refusal_apart():
+    import signal
+    import time
+
+    import budget
+    previous = signal.signal(signal.SIGALRM, budget._alarm)
+    try:
+        assert budget.bounded(lambda: time.sleep(5), 0.2, 100) == ("fault", "more than 0.2 s")
+        assert budget.bounded(lambda: bytearray(2**30), 5, 100) == ("fault", "more than 100 MB")
+        assert budget.bounded(lambda: 1 / 0, 5, 100)[0] == "fault"
+        assert budget.bounded(lambda: __import__("symcount").parse("conv3"), 5, 100)[0] == "refused"
+    finally:
+        signal.signal(signal.SIGALRM, previous)

@@ -79,6 +79,14 @@ def test_a_padding_symbol_is_a_symbol_of_the_network():
     assert "7,776" in done.stdout and "13,824" in done.stdout and "error" not in done.stderr
 
 
+# ------------------------------------------------------------------ symbols the fuzz test found unnamed
+def test_symbols_in_split_shares_and_in_per_axis_values_are_the_networks():
+    shares = symcount.parse("input 8x5x5 split({c}: relu | {c}: )")
+    assert list(shares.symbols) == ["c"] and shares.sweep(c=[4, 3])["valid"] == [True, False]
+    half = symcount.parse("input 8x6x6 upsample[size=({in/2}, 4)] conv3-{k}")  # {in}: the layer's own 8 channels
+    assert half.layers[0].output == (8, 4, 4) and list(half.symbols) == ["k"] and half.sweep(k=[2])["valid"] == [True]
+
+
 # ------------------------------------------------------------------ D. one meaning of a symbolic repeat count
 def test_sweep_and_solve_count_a_symbolic_repeat_as_subs_does():
     net = symcount.parse("input 16x8x8 (dw3/2)x{n}")  # 8 → 4 → 2 → 1, then 1×1 kept: folded after 3 passes
@@ -171,6 +179,6 @@ def test_a_closed_form_past_its_terms_is_refused_before_it_is_expanded():
 
 
 def test_a_size_of_high_degree_is_refused():
-    with pytest.raises(symcount.LimitError, match="degree more than 8"):
+    with pytest.raises(symcount.LimitError, match="degree 8"):
         symcount.parse("input 3x32x32 " + "deconv2-2/{p} " * 9)
     assert symcount.parse("input 3xHxW " + "conv3-8/{s} " * 20).symbols.keys() == {"H", "W", "s"}

@@ -91,7 +91,7 @@ def compile_exact(symbols, exprs):
     return compiled
 
 
-MAX_WORK = 500_000_000  # steps one sweep, solve or valid_sizes may take: about two seconds
+MAX_WORK = 500_000_000  # steps one sweep, solve or valid_sizes may take: about a second (VGG-16: 304,506 points)
 POINT_STEPS = 1_000     # what one point costs besides its compiled code (a step per character of it)
 
 

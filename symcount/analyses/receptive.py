@@ -67,16 +67,27 @@ def after(field, kind, windows, output):
         return UNDEFINED  # an output position no longer sits on a grid of input positions
     if not windows:
         return field  # the layer keeps every position where it is (activations, BatchNorm, ...)
-    return _bounded(tuple(Axis(a.size + (w.kernel - 1) * a.stride, a.stride * w.stride, a.padding + w.before * a.stride)
-                          for a, w in zip(field, windows)))
+    field = tuple(Axis(a.size + (w.kernel - 1) * a.stride, a.stride * w.stride, a.padding + w.before * a.stride)
+                  for a, w in zip(field, windows))
+    # the stride is what multiplies (size and padding grow by a kernel or a padding times it); a number's
+    # check costs a bit_length, where too_large would cost a tenth of the layer
+    for a in field:
+        if type(a.stride) is al.Int and a.stride.bit_length() > MAX_VALUE_BITS:
+            return TOO_LARGE
+    return field
 
 
-def _bounded(field, symbolic=False):
-    """The field, or TOO_LARGE where a number of it passes the limit on values (its symbolic
-    parts are measured only where asked: a layer's step cannot grow them much)."""
-    for axis in field:
-        for value in (axis.size, axis.stride, axis.padding):
-            if (al.is_number(value) or symbolic) and too_large(value):
+def _bounded(field):
+    """The field, or TOO_LARGE where a value of it passes the limit on values, TOO_LONG where a
+    closed form of it passes MAX_TERMS."""
+    for a in field:
+        for value in (a.size, a.stride, a.padding):
+            if type(value) is al.Int:
+                if value.bit_length() > MAX_VALUE_BITS:
+                    return TOO_LARGE
+            elif al.longer_than(value, MAX_TERMS):
+                return TOO_LONG
+            elif too_large(value):
                 return TOO_LARGE
     return field
 
@@ -147,9 +158,7 @@ class Growth:
             advanced.append(Axis(current.size + (a.size - b.size) * scale,
                                  current.stride * s**passes,
                                  current.padding + (a.padding - b.padding) * scale))
-        if any(al.longer_than(v, MAX_TERMS) for axis in advanced for v in (axis.size, axis.stride, axis.padding)):
-            return TOO_LONG
-        return _bounded(tuple(advanced), symbolic=True)
+        return _bounded(tuple(advanced))
 
 
 def of_network(rows):

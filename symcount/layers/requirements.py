@@ -60,7 +60,7 @@ def decide(expression: Expr, test: str):
     """True or False where SymPy can tell from the symbols' assumptions, else None (also where
     asking would cost too much: p·(p·(p·(31p + 1) + 1) + 1) + 2 after transposed convolutions
     of stride {p}, whose sign SymPy seeks through the roots of a polynomial of that degree)."""
-    if al.is_expr(expression) and not expression.is_number and degree(expression) > MAX_DEGREE:
+    if al.is_expr(expression) and al.measure(expression)[2] > MAX_DEGREE:
         return None
     if test == "nonnegative":
         if expression.is_nonnegative:
@@ -69,28 +69,6 @@ def decide(expression: Expr, test: str):
     if test == "zero":
         return expression.is_zero
     return expression.is_integer
-
-
-def degree(expression) -> int:
-    """A bound on the total degree of an expression in its symbols, divisions left out (a
-    rounding counts as its argument's degree), each shared part visited once."""
-    known = {}
-
-    def bound(node):
-        if node not in known:
-            if node.is_Symbol:
-                known[node] = 1
-            elif node.is_Mul:
-                known[node] = sum(bound(a) for a in node.args)
-            elif node.is_Pow:  # a division (a negative power) adds no degree: floor(floor(H/s)/s) is 1
-                exponent = node.exp
-                known[node] = bound(node.base) * max(int(exponent), 0) if exponent.is_Integer else \
-                    (0 if not node.free_symbols else MAX_DEGREE + 1)
-            else:
-                known[node] = max((bound(a) for a in node.args), default=0)
-        return known[node]
-
-    return bound(expression)
 
 
 class Needs:

@@ -13,13 +13,13 @@ from dataclasses import dataclass, replace
 from symcount import algebra as al
 
 from symcount.analyses import receptive as rf
-from symcount.errors import LimitError, ShapeError
+from symcount.errors import LimitError, NotationError, ShapeError
 from symcount.layers.kinds import Defaults, evaluate
 from symcount.layers.requirements import LayerProblem, Needs, Requirement
 from symcount.fragments import layer_params, squeeze_excitation, substitute
 from symcount.joins import Joins
-from symcount.notation.spec import Branches, Layer, NetworkSpec, Repeat
-from symcount.layers.result import has_spatial_axes
+from symcount.notation.spec import Branches, Input, Layer, NetworkSpec, Repeat
+from symcount.layers.result import has_spatial_axes, layout, like
 from symcount.rows import Row, format_shape
 
 Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
@@ -61,6 +61,9 @@ class Builder(Joins):
         self.uids = 0
         self.field = None  # the receptive field so far (symcount.analyses.receptive); Network starts it
         self._params: dict = {}  # (written parameters, input shape) -> the layer's parameters there
+        self.memory = None       # the first stack's output once a second input starts (cross-attention reads it)
+        self.second = None       # that second input (spec.Input), and whether a layer has read the memory
+        self.memory_read = False
 
     def enter(self, base, numbered=True, text="") -> _Scope:
         self.uids += 1
@@ -92,6 +95,8 @@ class Builder(Joins):
                 shape = self.layer(item, shape)
             elif isinstance(item, Branches):
                 shape = self.branches(item, shape)
+            elif isinstance(item, Input):
+                shape = self.second_input(item, shape)
             else:
                 shape = self.repeat(item, shape)
         return shape
@@ -109,6 +114,8 @@ class Builder(Joins):
             params = self._params.get(key)
             if params is None:
                 params = self._params[key] = layer_params(layer.params, self.mapping, shape)
+            if layer.kind == "attn" and layer.get("cross"):
+                params = self._cross(layer, params)
             result = evaluate(layer.kind, params, shape, self.defaults)
         except LayerProblem as problem:
             raise self.error(problem.error, f"{layer.text}: {problem}; its input is {format_shape(shape)}",
@@ -129,6 +136,8 @@ class Builder(Joins):
             raise self.error(problem.error, f"{layer.text} {problem}", layer) from None
         if layer.kind == "fc" and dict(params).get("tied"):
             self._check_tied(layer, dict(params)["out"], shape[-1])
+        elif layer.kind == "embed" and dict(params).get("tied"):
+            self._check_tied(layer, dict(params)["vocabulary"], dict(params)["out"])
         self.requirements.extend(result.requires)
         self.requirements.extend(needs.open)
         one = al.Integer(1)
@@ -136,7 +145,7 @@ class Builder(Joins):
         self.rows.append(Row("", layer.kind, layer.text, shape, result.output, one, result.weights,
                              result.biases, result.non_trainable, al.Mul(*result.output), result.macs,
                              result.exact, result.windows, tuple(self.scopes), self.field, result.transposed,
-                             bool(layer.get("functional")), result.module))
+                             bool(layer.get("functional")), result.module, masked=result.masked))
         if len(self.rows) > MAX_ROWS:
             raise self.error(LimitError, f"the network expands to more than {MAX_ROWS:,} layers", layer)
         return result.output
@@ -152,9 +161,49 @@ class Builder(Joins):
                                  f"{MAX_SIZE[2]} in the symbols (each layer here adds to it); give a symbol "
                                  "a value", layer)
 
+    def second_input(self, item: Input, shape):
+        """`input T tokens` after a first stack: that stack's output becomes the memory, and the
+        layers go on from the second input (a row of its own, with no counts)."""
+        if self.scopes:
+            raise self.error(NotationError, "a second input starts a stack of its own: write it between "
+                             "top-level layers, not inside a block or a repeat", item)
+        second = like(item.shape, (al.exact(d) for d in substitute(item.shape, self.mapping)))
+        needs = Needs()
+        try:
+            for dim in second:
+                needs.whole(dim, "an input size", 1)
+        except LayerProblem as problem:
+            raise self.error(ShapeError, f"{item.text}: {problem}", item) from None
+        self.requirements.extend(needs.open)
+        self.memory, self.second = shape, item
+        zero = al.Integer(0)
+        self.rows.append(Row("", "input", item.text, shape, second, al.Integer(1), zero, zero, zero, zero, zero,
+                             path=tuple(self.scopes), field=None))
+        self.field = rf.start(second)
+        return second
+
+    def _cross(self, layer, params):
+        """attn[cross]: keys and values from the first stack's output (its M tokens of width E)."""
+        if self.memory is None:
+            raise self.error(ShapeError, f"{layer.text}: cross-attention reads the output of a first stack; write "
+                             "it after a second input: input S tokens … input T tokens … attn8[cross]", layer)
+        if layout(self.memory) != "tokens" or any(name in dict(params) for name in ("memory", "kdim")):
+            raise self.error(ShapeError, f"{layer.text}: cross attends to the first stack's output, N×D tokens, "
+                             f"here {format_shape(self.memory)}; memory= and kdim= give keys and values of "
+                             "another size instead of cross", layer)
+        self.memory_read = True
+        return tuple(sorted({**dict(params), "memory": self.memory[0], "kdim": self.memory[1]}.items()))
+
+    def finish(self):
+        """A second input whose first stack no layer reads is a mistake (its layers would count for nothing)."""
+        if self.second is not None and not self.memory_read:
+            raise self.error(ShapeError, f"the layers before {self.second.text} end in {format_shape(self.memory)}, "
+                             "which no layer reads: cross-attention (attn8[cross]) takes it as keys and values",
+                             self.second)
+
     def _check_tied(self, layer, out, width):
-        """fc[tied] shares the weights of an embedding of `out` rows of width `width` before it
-        (GPT-2's output layer and token embedding), so they are counted once, there."""
+        """fc[tied] and embed[tied] share the weights of an embedding of `out` rows of width `width`
+        before them (GPT-2's output layer, T5's decoder embedding), so they are counted once, there."""
         if not any(row.kind == "embed" and row.output[-1] == width and row.weights == out * width for row in self.rows):
             raise self.error(ShapeError, f"{layer.text}: tied shares the weights of a token embedding of the same "
                              f"shape, embed{out}-{width}, and there is none before it", layer)

@@ -7,7 +7,8 @@ from symcount import algebra as al
 
 from symcount.analyses import receptive as rf
 from symcount.errors import ShapeError
-from symcount.fragments import projection_layers, split_part, split_shares
+from symcount.fragments import layer_params, projection_layers, split_part, split_shares
+from symcount.layers.experts import Experts
 from symcount.layers.requirements import LayerProblem, Needs, Requirement
 from symcount.layers.meeting import JoinProblem, feature_axis, join, operands
 from symcount.layers.result import SPATIAL_SHAPES, has_spatial_axes, layout
@@ -32,7 +33,7 @@ class Joins:
             self.last_head = self._side(node, shape)
             self.leave(scope, shape, self.last_head)
             return shape
-        out = self._branches(node, shape)
+        out = self._experts(node, shape) if node.kind == "moe" else self._branches(node, shape)
         self.leave(scope, shape, out)
         return out
 
@@ -76,6 +77,24 @@ class Joins:
             raise self._mismatch(node, MISMATCH.get(node.kind, "branches with different shapes cannot be added"),
                                  outputs, texts)
         return output
+
+    def _experts(self, node, shape):
+        """moe: the router's row, then one expert's rows standing for all of them
+        (symcount.layers.experts); each expert gives back its input's shape."""
+        if layout(shape) != "tokens":
+            raise self.error(ShapeError, f"moe routes each token to its experts: it takes N×D tokens, not "
+                             f"{format_shape(shape)}", node)
+        if not node.branches[0]:
+            raise self.error(ShapeError, "moe needs the layers of one expert: moe8[top=2](fc14336 gelu fc4096)", node)
+        self.layer(node.router, shape)
+        experts = Experts.of(dict(layer_params(node.router.params, self.mapping, shape)))
+        first = len(self.rows)
+        out = self.items(node.branches[0], shape)
+        if out != shape:
+            raise self.error(ShapeError, f"moe: an expert gives {format_shape(out)} from {format_shape(shape)}; the "
+                             "experts' outputs are summed in place of the input, so each must keep its shape", node)
+        self.rows[first:] = [experts.scaled(row) for row in self.rows[first:]]
+        return out
 
     def _side(self, node, shape):
         """side(head): the head's rows, counted in the totals, on the trunk's current output,

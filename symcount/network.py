@@ -108,6 +108,7 @@ class Network:
         builder.requirements.extend(self._check_input())
         builder.field = rf.start(self.input_shape)
         self.output_shape = builder.items(spec.items, self.input_shape)
+        builder.finish()
         self.layers, self.blocks = named(builder.rows, builder.shapes)
         self.heads = side_heads(builder.rows, self.layers)  # side(...): each head's rows and subtotal
         self.assumptions = tuple(substitute(a, mapping) for a in builder.assumptions)
@@ -154,6 +155,12 @@ class Network:
     def params(self) -> Expr:
         """Trainable parameters: weights + biases (BatchNorm running statistics apart)."""
         return self._total("params")
+
+    @cached_property
+    def active_params(self) -> Expr:
+        """The parameters one token's forward pass touches: all of them but the experts of a
+        mixture of experts that the token is not routed to (equal to params without one)."""
+        return self._total("active_params")
 
     @cached_property
     def non_trainable(self) -> Expr:

@@ -11,7 +11,7 @@ from symcount.layers.result import layout
 
 Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
 QUANTITIES = ("weights", "biases", "params", "non_trainable", "activations", "macs")
-COUNTED = ("weights", "biases", "non_trainable", "activations", "macs")  # a Row's stored counts
+COUNTED = ("weights", "biases", "non_trainable", "activations", "macs", "idle", "masked")  # a Row's stored counts
 
 
 def dimension_text(dim) -> str:
@@ -52,6 +52,8 @@ class Row:
     transposed: object = None   # a transposed convolution's geometry (symcount.layers.kinds.Transposed)
     functional: bool = False    # written [functional]: the model calls it as a function (F.relu), not a module
     module: str = ""            # its PyTorch module where the kind alone does not say (LayerNorm2d, LayerNorm)
+    idle: Expr = al.ZERO        # of its params, those one token does not touch (a mixture's unchosen experts)
+    masked: Expr = al.ZERO      # of its MACs, those a mask discards (a causal kernel skips them)
 
     @property
     def qualified_name(self) -> str:
@@ -66,6 +68,18 @@ class Row:
     def times(self, factor: Expr) -> "Row":
         """This row standing for `factor` times as many layers."""
         return replace(self, count=self.count * factor, **{q: getattr(self, q) * factor for q in COUNTED})
+
+    @property
+    def active_params(self) -> Expr:
+        """The parameters one token's forward pass touches."""
+        return self.params - self.idle
+
+    def scaled(self, stored: Expr, used: Expr, idle: Expr) -> "Row":
+        """This row standing for copies of its layer of which `stored` are kept and `used` run
+        (a mixture of experts): parameters times `stored`, outputs and MACs times `used`."""
+        return replace(self, weights=self.weights * stored, biases=self.biases * stored,
+                       non_trainable=self.non_trainable * stored, activations=self.activations * used,
+                       macs=self.macs * used, masked=self.masked * used, idle=self.idle * stored + idle)
 
     def plus(self, other: "Row") -> "Row":
         """This row's counts with another's added (a folded block taking in a row)."""
@@ -85,7 +99,7 @@ def _renamed(row: Row, name: str, path: tuple) -> Row:
 def named(rows, shapes):
     """Name rows by kind and position (conv1, conv2, …) and blocks by name and position
     (bottleneck1, res3); returns the rows and {block path: (input, output)}."""
-    layers_seen: dict[str, int] = {}
+    layers_seen: dict[str, int] = {"input": 1}  # a second input is input2 (the first is row 0)
     blocks_seen: dict[str, int] = {}
     labels: dict[int, str] = {}
     blocks: dict[tuple, tuple] = {}
@@ -109,8 +123,9 @@ def named(rows, shapes):
 def summed(name: str, text: str, block_in, block_out, members, path=(), count=al.Integer(1)) -> Row:
     """One row standing for `members`, their counts summed: a folded block, a side head's
     subtotal.  Its receptive field is the one after the last member."""
-    row = Row(name, "block", text, block_in, block_out, count, *(al.Integer(0),) * len(COUNTED), path=path,
-              field=members[-1].field)
+    zero = al.Integer(0)
+    row = Row(name, "block", text, block_in, block_out, count, path=path, field=members[-1].field,
+              **{quantity: zero for quantity in COUNTED})
     for member in members:
         row = row.plus(member)
     return row

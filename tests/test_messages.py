@@ -12,7 +12,7 @@ def message(text: str) -> str:
     return str(caught.value)
 
 
-@pytest.mark.parametrize("word", ["alibi", "moe", "lstm", "selu"])
+@pytest.mark.parametrize("word", ["alibi", "lstm", "selu"])
 def test_a_well_known_layer_symcount_does_not_count_is_named_plainly(word):
     said = message(f"input 8x64 tokens {word}")
     assert "not a layer symcount knows" in said
@@ -25,6 +25,12 @@ def test_a_well_known_layer_symcount_does_not_count_is_named_plainly(word):
 def test_a_well_known_layer_written_otherwise_is_shown_how(word, written):
     said = message(f"input 8x64 tokens {word}")
     assert written in said and "did you mean" not in said
+
+
+@pytest.mark.parametrize("text", ["input 8x64 tokens moe", "input 8x64 tokens moe8 fc8",
+                                  "input 8x64 tokens moe8[top=2] fc8"])
+def test_a_mixture_written_without_its_expert_is_shown_how(text):
+    assert "moe8[top=2](fc14336 silu fc4096)" in message(text)
 
 
 @pytest.mark.parametrize("text,meant", [

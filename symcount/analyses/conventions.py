@@ -74,6 +74,8 @@ class Convention:
     buffers: bool = True    # whether the tool reports BatchNorm's running statistics as non-trainable
     linear: str = "positions"  # an nn.Linear applied at every position (conv1[channels_last]): its MACs at
                                # each "positions", or its "params" once (torchinfo)
+    attention: str = "full"    # attention's scores under a causal mask or window: "full" (the masked
+                               # product computed whole, as PyTorch does) or "computed" (the kept pairs only)
 
 
 CONV_FC = frozenset({"conv", "deconv", "fc"})
@@ -173,7 +175,8 @@ PRESETS = {c.name: c for c in (
                       "flop functions count 2 per multiply-accumulate, no bias, nothing else"),
 )}
 ALIASES = {"flopcountermode": "torch"}
-SWITCHES = ("unit", "bias", "activations", "pooling", "normalization", "fold_bn", "functional")
+SWITCHES = ("unit", "bias", "activations", "pooling", "normalization", "fold_bn", "functional", "attention")
+ATTENTION = ("full", "computed")
 
 
 def _flag(switch, value) -> bool:
@@ -204,7 +207,8 @@ def convention(name: str = "macs", **switches) -> Convention:
     activations, pooling, normalization = True (1 op per output / input element, 2 per
     BatchNorm element) or False (none); fold_bn=True (BatchNorm free, folded into the
     convolution before it); functional="none"|"all"|"relu,gap" (which activation and
-    pooling layers the model calls as functions, whatever the notation's [functional])."""
+    pooling layers the model calls as functions, whatever the notation's [functional]);
+    attention="full"|"computed" (a causal or windowed attention's masked scores counted or not)."""
     key = ALIASES.get(str(name).lower(), str(name).lower())
     if key not in PRESETS:
         raise SymcountError(f"unknown convention {name!r}; choose one of {', '.join(PRESETS)} "
@@ -236,6 +240,11 @@ def convention(name: str = "macs", **switches) -> Convention:
         changes["fold_bn"] = _flag("fold_bn", switches["fold_bn"])
     if "functional" in switches:
         changes["functional"] = _functional(switches["functional"])
+    if "attention" in switches:
+        if str(switches["attention"]).lower() not in ATTENTION:
+            raise SymcountError(f"the switch attention is full (the masked scores computed too, as PyTorch does) or "
+                                f"computed (a causal or banded kernel's), got {switches['attention']!r}")
+        changes["attention"] = str(switches["attention"]).lower()
     changed = replace(chosen, rules=rules, **changes)
     if changed != chosen or switches:
         described = ", ".join(f"{k}={v}" for k, v in switches.items())
@@ -319,7 +328,7 @@ def row_ops(row, chosen: Convention, folded_bias: bool = False) -> sympy.Expr:
     if row.kind == "deconv":
         cost = _transposed_ops(row, chosen, factor)
     else:
-        cost = factor * row.macs
+        cost = factor * (row.macs - row.masked if chosen.attention == "computed" else row.macs)
     if row.kind != "deconv" and kind in chosen.bias and (row.biases != 0 or folded_bias):
         cost += row.activations   # one add per output element
     if row.kind == "bn" and chosen.fold_bn:

@@ -11,11 +11,15 @@ keys and values from M tokens of width E (M = N, E = D for self-attention):
            (Hugging Face's repeat_kv; Ainslie et al. 2023, grouped-query attention).
 A causal mask, a sliding window (Mistral) and rotary positions (Su et al. 2021; Llama) change
 no count: PyTorch computes the whole N×M product under a mask, and a rotation is elementwise
-(no MACs; it has no parameters).  With g = h and d_h = D/h these are nn.MultiheadAttention's.
+(no MACs; it has no parameters).  The scores a mask discards are kept apart (`masked`): a causal
+kernel computes N(N + 1)/2 of the N² query–key pairs, a banded one Σ min(i, w), and the switch
+attention=computed counts only those.  With g = h and d_h = D/h these are nn.MultiheadAttention's.
 """
 from __future__ import annotations
 
+from symcount.algebra import Min
 from symcount.errors import OptionError
+from symcount.layers.latent import LATENT_OPTIONS, latent_attention
 from symcount.layers.requirements import LayerProblem
 from symcount.layers.result import ZERO, LayerResult
 
@@ -54,10 +58,33 @@ def attention(params, shape, defaults, needs):
         needs.whole(value, what, 1)
     if "window" in params:
         needs.whole(params["window"], "the window", 1)
-    inner, kv_inner = heads * head_dim, kv_heads * head_dim
-    sizes = {"q": inner, "k": kv_inner, "v": kv_inner, "o": width}
-    weights = width * inner + 2 * key_width * kv_inner + inner * width
-    biases = sum((sizes[p] for p in biased(params)), ZERO)
-    projections = 2 * tokens * width * inner + 2 * memory * key_width * kv_inner
-    scores = 2 * tokens * memory * inner  # Q·Kᵀ, then the scores' weighted sum of V
-    return LayerResult(shape, weights, biases, ZERO, projections + scores)
+    if "kv_rank" in params:  # DeepSeek's latent attention: its own projections, no biases
+        if params.get("bias", True) is not False:
+            raise LayerProblem("latent attention's projections have no biases (DeepSeek's attention_bias is "
+                               "false): write bias=false", OptionError)
+        weights, projections, scores = latent_attention(params, shape, heads, head_dim, needs)
+        biases, per_pair = ZERO, scores / (tokens * tokens)
+    else:
+        inner, kv_inner = heads * head_dim, kv_heads * head_dim
+        sizes = {"q": inner, "k": kv_inner, "v": kv_inner, "o": width}
+        weights = width * inner + 2 * key_width * kv_inner + inner * width
+        biases = sum((sizes[p] for p in biased(params)), ZERO)
+        projections = 2 * tokens * width * inner + 2 * memory * key_width * kv_inner
+        per_pair = 2 * inner  # Q·Kᵀ, then the scores' weighted sum of V
+        scores = tokens * memory * per_pair
+    if "relative" in params:  # a bias per head and relative position, added to the scores (no MACs)
+        needs.whole(params["relative"], "the relative positions", 1)
+        weights += params["relative"] * heads
+    masked = ZERO
+    if (params.get("causal") or "window" in params) and "memory" not in params:
+        masked = scores - seen(tokens, params.get("window")) * per_pair
+    return LayerResult(shape, weights, biases, ZERO, projections + scores, masked=masked)
+
+
+def seen(tokens, window=None):
+    """The query–key pairs a causal mask keeps among N tokens: query i sees i keys, N(N + 1)/2 in
+    all; under a sliding window of w, min(i, w), m(m + 1)/2 + (N − m)·w with m = min(N, w)."""
+    if window is None:
+        return tokens * (tokens + 1) / 2
+    m = Min(tokens, window)
+    return m * (m + 1) / 2 + (tokens - m) * window

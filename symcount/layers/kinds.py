@@ -31,6 +31,8 @@ from symcount.layers.resampling import channel_shuffle, crop, pixel_shuffle, ups
 from symcount.layers.result import ONE, ZERO, LayerResult, dimensional, layout, per_axis, spatial
 from symcount.layers import tokens as tk
 from symcount.layers.attention import attention
+from symcount.layers.latent import LATENT_OPTIONS
+from symcount.layers.experts import router
 
 @dataclass(frozen=True)
 class Defaults:
@@ -331,19 +333,24 @@ KINDS = {kind.name: kind for kind in (
     Kind("scale", (), layer_scale, "a learned scale per channel (ConvNeXt's layer scale)", "LayerScale", inputs=ANY),
     Kind("patch", ("bias",), tk.patch, "patch embedding: p×p patches of C×H×W to N×D tokens (ViT)", "PatchEmbedding",
          inputs=frozenset({"spatial"})),
-    Kind("embed", (), tk.embed, "token embedding: N token ids to N×D tokens from a V×D table", "Embedding",
+    Kind("embed", ("tied",), tk.embed, "token embedding: N token ids to N×D tokens from a V×D table", "Embedding",
          inputs=frozenset({"ids"})),
-    Kind("pos", ("fixed",), tk.position, "position embedding added to the tokens: learned, one per token or a "
+    Kind("pos", ("fixed", "frozen"), tk.position, "position embedding added to the tokens: learned, one per token or a "
          "table of P positions, or fixed", "PositionEmbedding", inputs=TOKENS),
     Kind("segment", (), tk.segment, "segment (token type) embedding added to the tokens (BERT)", "SegmentEmbedding",
          inputs=TOKENS),
+    Kind("totokens", (), tk.to_tokens, "a map's positions as tokens: C×L to L tokens of width C, C×H×W to H·W "
+         "tokens", "ToTokens", inputs=frozenset({"spatial"})),
     Kind("cls", (), tk.class_token, "a learned class token put before the tokens (ViT)", "ClassToken",
          inputs=TOKENS),
     Kind("clspool", (), tk.class_pool, "the first token (the class token) as the output: N×D to D", "ClassPool",
          inputs=TOKENS),
-    Kind("attn", ("causal", "memory", "kdim", "bias", "kv_heads", "head_dim", "rope", "window"), attention,
+    Kind("attn", ("causal", "memory", "kdim", "bias", "kv_heads", "head_dim", "rope", "window", "cross", "relative")
+         + LATENT_OPTIONS, attention,
          "multi-head attention: h heads (g key/value heads), the Q, K, V and output projections and the N×N "
          "scores", "MultiheadAttention", inputs=TOKENS),
+    Kind("router", ("top", "shared"), router, "a mixture of experts' router: each token's scores for the E experts, "
+         "of which it runs the top k", "Linear", inputs=TOKENS),
 )}
 
 # How a keyword of the grammar names a kind (keywords are case-insensitive).
@@ -361,12 +368,15 @@ KEYWORDS = {"conv": "conv", "deconv": "deconv", "convt": "deconv", "tconv": "dec
             "pixelshuffle": "pixelshuffle", "shuffle": "shuffle", "channelshuffle": "shuffle", "se": "se",
             "crop": "crop", "patch": "patch", "embed": "embed", "embedding": "embed", "pos": "pos",
             "segment": "segment", "cls": "cls", "clspool": "clspool", "attn": "attn", "attention": "attn",
-            "mha": "attn"}
+            "mha": "attn", "totokens": "totokens"}
+
+
+WRITTEN = {"router": "moe"}  # kinds whose options are written on another word: moe8[top=2](...)
 
 
 def option_name(kind: str, written: str) -> str:
     """The canonical option a written name means for this kind, or raise OptionError."""
-    accepted = KINDS[kind].options
+    accepted, kind = KINDS[kind].options, WRITTEN.get(kind, kind)
     for name in accepted:
         if written == name or written in OPTIONS[name].aliases:
             return name

@@ -180,8 +180,25 @@ OPTIONS = {spec.name: spec for spec in (
     OptionSpec("window", ("sliding_window",), _single, "attention to the last w tokens only (Mistral); PyTorch "
                "computes the whole product under a mask, so no count changes"),
     OptionSpec("fixed", ("sinusoidal",), _flag, "a fixed (sinusoidal) position embedding, with no parameters"),
-    OptionSpec("tied", ("shared",), _flag, "the weights are the embedding's (GPT-2's output layer), counted once "
-                                           "there"),
+    OptionSpec("frozen", (), _flag, "a position table stored but not trained (Whisper's encoder in Hugging Face's "
+                                    "code): its values are non-trainable"),
+    OptionSpec("cross", (), _flag, "cross-attention to the first stack's output (an encoder–decoder's): keys and "
+                                   "values from its M tokens of width E"),
+    OptionSpec("relative", ("buckets", "relative_positions"), _single, "a learned bias per head for each of R "
+               "relative positions (T5: 32 buckets; Swin: (2M − 1)² offsets): R·h weights"),
+    OptionSpec("tied", ("shared",), _flag, "the weights are an embedding's before it (GPT-2's output layer, T5's "
+                                           "decoder embedding), counted once there"),
+    OptionSpec("top", ("k", "topk", "top_k"), _single, "a mixture of experts: the experts each token is routed to"),
+    OptionSpec("shared", ("shared_experts",), _single, "a mixture of experts: experts every token passes through, "
+                                                       "besides the routed ones (0 by default)"),
+    OptionSpec("kv_rank", ("kv_lora_rank", "latent"), _single, "latent attention (DeepSeek-V2, V3): the rank d_c of "
+               "the latent keys and values are rebuilt from"),
+    OptionSpec("q_rank", ("q_lora_rank",), _single, "latent attention: the rank d_c' the queries are compressed to "
+                                                    "(none: projected directly)"),
+    OptionSpec("rope_dim", ("qk_rope_head_dim",), _single, "latent attention: the rotary features d_h^R of each "
+               "query head and of the one key all heads share"),
+    OptionSpec("v_dim", ("v_head_dim",), _single, "latent attention: the size of each head's values (head_dim "
+                                                  "by default)"),
     OptionSpec("output_padding", ("op", "outpad"), _axes,
                "extra size on one side of a transposed convolution's output: n or one per axis"),
 )}

@@ -23,6 +23,7 @@ class LayerResult:
     transposed: object = None  # a Transposed, for a transposed convolution
     requires: tuple = ()    # Requirements its symbols leave open (symcount.layers.requirements)
     module: str = ""        # the PyTorch module, where a kind builds more than one (LayerNorm2d, LayerNorm)
+    masked: Expr = ZERO     # of its MACs, those a mask discards (causal or windowed attention's hidden scores)
 
     def __post_init__(self):
         if self.exact is None:

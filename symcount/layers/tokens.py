@@ -43,7 +43,8 @@ def embed(params, shape, defaults, needs):
     vocabulary, width = params["vocabulary"], params["out"]
     needs.whole(vocabulary, "the vocabulary", 1)
     needs.whole(width, "the token width", 1)
-    return LayerResult(Tokens((shape[0], width)), vocabulary * width, ZERO, ZERO, ZERO)
+    weights = ZERO if params.get("tied") else vocabulary * width  # tied: an earlier embedding's table
+    return LayerResult(Tokens((shape[0], width)), weights, ZERO, ZERO, ZERO)
 
 
 def position(params, shape, defaults, needs):
@@ -58,7 +59,10 @@ def position(params, shape, defaults, needs):
                       "positions")
     if params.get("fixed", False):
         return LayerResult(shape, ZERO, ZERO, ZERO, ZERO, module="FixedPositionEmbedding")
-    return LayerResult(shape, (tokens if table is None else table) * width, ZERO, ZERO, ZERO)
+    values = (tokens if table is None else table) * width
+    if params.get("frozen", False):  # stored, not trained
+        return LayerResult(shape, ZERO, ZERO, values, ZERO)
+    return LayerResult(shape, values, ZERO, ZERO, ZERO)
 
 
 def segment(params, shape, defaults, needs):
@@ -92,3 +96,9 @@ def linear_per_token(params, shape, needs) -> LayerResult:
     biases = out if params.get("bias", True) else ZERO
     weights = ZERO if params.get("tied", False) else width * out
     return LayerResult(Tokens((tokens, out)), weights, biases, ZERO, tokens * width * out)
+
+
+def to_tokens(params, shape, defaults, needs):
+    """A map's positions as tokens: C×L to L tokens of width C (Whisper's convolutional front end),
+    C×H×W to H·W tokens (x.flatten(2).transpose(1, 2)); no counts."""
+    return LayerResult(Tokens((al.Mul(*shape[1:]), shape[0])), ZERO, ZERO, ZERO, ZERO)

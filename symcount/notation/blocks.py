@@ -72,7 +72,7 @@ class BlockExpansion:
         if isinstance(value, Repeat):
             return Repeat(again(value.body), again(value.count), value.text, value.span, value.label, value.stage)
         if isinstance(value, Branches):
-            return replace(value, branches=again(value.branches), shares=again(value.shares))
+            return replace(value, branches=again(value.branches), shares=again(value.shares), router=again(value.router))
         if isinstance(value, Call):
             return Call(value.name, again(value.args), value.text, value.span)
         return value

@@ -30,7 +30,7 @@ _TERMINALS = {
     "EQUAL": "'='", "PLUS": "'+'", "STAR": "'*'", "NAME": "a name", "BARE_NAME": "a symbol name",
     "DECIMAL": "a decimal number", "$END": "the end of the text", "INPUT": "'input'", "DEF": "'def'",
     "RATIONAL": "'rational'", "BLOCK_NAME": "a block's name", "BRANCH_KIND": "res(, add(, cat(, mul(, split( or side(",
-    "LABEL": "a \"stage\": label", "PIPE": "'|'", "_DASH": "'-'", "DASH_ARGUMENT": "'-' and a number",
+    "MOE": "moe8[top=2](...)", "LABEL": "a \"stage\": label", "PIPE": "'|'", "_DASH": "'-'", "DASH_ARGUMENT": "'-' and a number",
 }
 _LAYER_TERMINALS = {"CONV", "DECONV", "DEPTHWISE", "POOL_KIND", "ADAPTIVE_POOL", "FC", "PLAIN_KIND"}
 
@@ -47,6 +47,10 @@ _EXAMPLES = {
         ["conv3-{C", "fc{N", "conv3-{2*C x2"],
     "options are written in brackets after a layer: conv3-64[pad=1, groups=2]":
         ["conv3-64[", "conv3-64[pad=", "conv3-64[pad=1", "conv3-64[=1]", "conv3-64[pad=1,"],
+    "a mixture of experts is written moe<experts>[top=<k>](<one expert>), as in moe8[top=2](fc14336 silu "
+    "fc4096)":
+        ["moe", "moe relu", "moe[top=2]", "moe(fc8)", "moe8", "moe8 relu", "moe8[top=2]", "moe8[top=2] relu",
+         "moe8 fc8", "moe8[top=2] fc8", "moe8 attn2", "moe8[top=2] attn2", "moe8 conv3-8", "moe8[top=2] conv3-8"],
     "an input shape is written input 3x224x224 or input 3xHxW":
         ["input", "input conv3-64", "input 3x", "input 3xx224"],
 }

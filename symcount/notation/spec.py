@@ -88,13 +88,16 @@ class Branches:
     """Paths from one input: kind "res" (a body plus a shortcut, the identity or a
     projection), "add" (elementwise sum), "cat" (channels concatenated), "mul" (elementwise
     product), "split" (the channels cut among the branches, then concatenated) or "side"
-    (one path off the trunk that never meets it again).  An empty branch is the identity.
+    (one path off the trunk that never meets it again), or "moe" (one branch, the body of each
+    expert, and ``router``, the router layer with the experts' count and options).  An empty
+    branch is the identity.
     ``shares``: split's channels per branch as written (16: ...), or None for equal parts."""
     kind: str
     branches: tuple
     text: str
     span: Span
     shares: tuple | None = None
+    router: Layer | None = None
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,17 @@ class Definition:
     span: Span
 
 
-Item = Union[Layer, Repeat, Branches]
+@dataclass(frozen=True)
+class Input:
+    """A second input, written after the first stack: `input T tokens`.  The stack before it ends
+    in its output, the memory that cross-attention (attn8[cross]) reads; the layers after it start
+    from this shape (an encoder–decoder: input S tokens … input T tokens …)."""
+    shape: tuple
+    text: str
+    span: Span
+
+
+Item = Union[Layer, Repeat, Branches, Input]
 
 
 @dataclass(frozen=True)
@@ -131,8 +144,13 @@ class NetworkSpec:
         """The SymPy symbols its layers' parameters, repeat counts and split shares hold (found
         once: a spec is immutable, and every `subs` rebuilds on it)."""
         return frozenset(symbols_in(tuple(item.params if isinstance(item, Layer) else item.count
-                                          if isinstance(item, Repeat) else item.shares or ()
+                                          if isinstance(item, Repeat) else tuple(item.shape) if isinstance(item, Input)
+                                          else (item.shares or (), _params(item.router))
                                           for item in walk(self.items))))
+
+
+def _params(layer) -> tuple:
+    return layer.params if layer is not None else ()
 
 
 def symbols_in(value, found: set | None = None) -> set:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from types import SimpleNamespace
 from typing import NamedTuple
 
 from symcount.notation.runtime import Token, Transformer_NonRecursive, v_args
@@ -20,8 +21,8 @@ from symcount.notation.blocks import MAX_DIGITS, BlockExpansion
 from symcount.notation.grammar import parser
 from symcount.notation.functions import FUNCTIONS
 from symcount.notation.names import Formula, Name, fill, is_unknown, names, too_large
-from symcount.notation.spec import (INPUT_CHANNELS, Branches, Call, Definition, Layer, NetworkSpec, Repeat, Span,
-                                    rational_symbol, symbol)
+from symcount.notation.spec import (INPUT_CHANNELS, Branches, Call, Definition, Input, Layer, NetworkSpec, Repeat,
+                                    Span, rational_symbol, symbol)
 
 BRANCH_KINDS = {"res": "res", "residual": "res", "add": "add", "cat": "cat", "concat": "cat", "mul": "mul",
                 "multiply": "mul", "split": "split", "side": "side"}
@@ -83,7 +84,7 @@ def _symbols_in(value) -> set:
     if isinstance(value, Repeat):
         return _symbols_in(value.body) | _symbols_in(value.count)
     if isinstance(value, Branches):
-        return _symbols_in(value.branches) | _symbols_in(value.shares or ())
+        return _symbols_in(value.branches) | _symbols_in(value.shares or ()) | _symbols_in(value.router)
     if isinstance(value, Call):
         return _symbols_in(value.args or ())
     return set()
@@ -359,6 +360,22 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
         return Repeat((node,), counts[0].value, text, _span(meta)) if counts else node
 
     @v_args(meta=True)
+    def moe_item(self, meta, children):
+        """moe8[top=2](body): the body is one expert; the router is a layer of its own."""
+        keyword, experts = children[0], children[1]
+        option_lists = [c for c in children if isinstance(c, _Options)]
+        opening = next(c for c in children if isinstance(c, Token) and c.type == "LPAR")
+        end = option_lists[0].meta.start_pos if option_lists else opening.start_pos
+        head = SimpleNamespace(line=keyword.line, column=keyword.column, start_pos=keyword.start_pos,
+                               end_pos=keyword.start_pos + len(self.source[keyword.start_pos:end].rstrip()))
+        router = self._layer(_Core("router", {"experts": experts}, head), option_lists)
+        body = tuple(c for c in children if isinstance(c, (Layer, Repeat, Branches, Call)))
+        counts = [c for c in children if isinstance(c, _Count)]
+        text = self.source[meta.start_pos:meta.end_pos]
+        node = Branches("moe", (body,), text, _span(meta), router=router)
+        return Repeat((node,), counts[0].value, text, _span(meta)) if counts else node
+
+    @v_args(meta=True)
     def labeled_item(self, meta, children):
         label = str(children[0])[1:-1].strip()
         if not label:
@@ -401,13 +418,18 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
         declared = [c for c in children if isinstance(c, tuple) and c and c[0] in ("rational", "symbols")]
         rationals = {name for kind, names, _ in declared if kind == "rational" for name in names}
         children = [c for c in children if not (isinstance(c, tuple) and c and c[0] in ("rational", "symbols"))]
-        shape, span, seen_item = None, None, False
-        for child in children:
+        shape, span, seen_item, second = None, None, False, None
+        for index, child in enumerate(children):
             if isinstance(child, tuple) and child and child[0] == "input":
-                if shape is not None or seen_item:
-                    raise self._error(NotationError, "the input shape comes first and once: "
-                                      "input 3x224x224 conv3-64 ...", child[2], 5)
-                _, shape, span = child
+                if shape is not None and seen_item and second is None:  # an encoder's stack, then a decoder's
+                    second = Input(child[1], self.source[child[2].start:child[2].end], child[2])
+                    children[index] = second
+                elif shape is not None or seen_item:
+                    raise self._error(NotationError, "the input shape comes first and once, and a second input "
+                                      "(an encoder–decoder's) after the first stack's layers: input S tokens "
+                                      "… input T tokens …", child[2], 5)
+                else:
+                    _, shape, span = child
             elif not isinstance(child, Definition):
                 seen_item = True
         children = [c for c in children if not (isinstance(c, tuple) and c and c[0] == "input")]
@@ -420,7 +442,7 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
         items = tuple(c for c in children if not isinstance(c, Definition))
         if definitions:
             known = {name for _, names, _ in declared for name in names} | {INPUT_CHANNELS} | \
-                _symbols_in(items + ((shape,) if shape else ()))
+                _symbols_in(items + ((shape,) if shape else ()) + tuple(i.shape for i in items if isinstance(i, Input)))
             for definition in definitions.values():
                 self._check_symbols(definition, known)
         self.expanded = 0
@@ -430,6 +452,8 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
             items = self._substitute(items, {}, final=True)
         if shape:
             shape = type(shape)(fill(d, {}, self.make_symbol) for d in shape)
+        items = tuple(Input(type(i.shape)(fill(d, {}, self.make_symbol) for d in i.shape), i.text, i.span)
+                      if isinstance(i, Input) else i for i in items)
         return NetworkSpec(shape, items, self.source, span)
 
     def _check_symbols(self, definition, known):

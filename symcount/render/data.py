@@ -51,6 +51,10 @@ def as_json(network, values, rows, extras=Extras()) -> str:
                 "values": {str(k): _plain(v) for k, v in values.items()},
                 "assumptions": [str(a) for a in network.assumptions],
                 "layers": layers, "totals": _record(network, values, QUANTITIES)}
+    if network.active_params != network.params:  # a mixture of experts: what one token uses
+        for layer, row in zip(layers, rows):
+            layer["active_params"] = plain(row.active_params)
+        document["totals"]["active_params"] = plain(network.active_params)
     if network.heads:  # side(...): each head's output and subtotal (the totals include them)
         document["heads"] = [{"name": head.name, "output": dims(head.subtotal.output),
                               "layers": [i + 1 for i in head.rows], **_record(head.subtotal, values, QUANTITIES)}

@@ -329,6 +329,10 @@ def build(network, values: dict, rows, extras: Extras = Extras(), options: Optio
                if c.total is not None and not isinstance(c.total, str)]
     headline = [(label, getattr(network, key).xreplace(values) if values else named_totals[key])
                 for label, key in (("params", "params"), ("biases", "biases"), ("MACs", "macs"))]
+    if network.active_params != network.params:  # a mixture of experts: what one token uses
+        active = network.active_params
+        headline.insert(1, ("active params", active.xreplace(values) if values and not active.is_number else active))
+        totals.insert(1, ("active params", sizes.named(active)))
     headline += list(extras.headline)
     return Table(columns, body, total, notes(network, values, extras, given), sizes, totals, headline,
                  extras.memory, None if options.caption is None else visible(options.caption), options.label)

@@ -191,6 +191,27 @@ HELPERS = {
     def forward(self, x):
         return x + self.weight[0]
 ''',
+    "MixtureOfExperts": '''class MixtureOfExperts(nn.Module):
+    """moe{E}[top=k, shared=s](expert): a router (nn.Linear, no bias) scores each token for the E
+    experts; the token runs through its k best (their softmax weights renormalised, as Mixtral's), each
+    expert only on the tokens routed to it, and through the s shared experts; the outputs are summed."""
+
+    def __init__(self, width, experts, top, shared=()):
+        super().__init__()
+        self.router = nn.Linear(width, len(experts), bias=False)
+        self.experts, self.shared, self.top = nn.ModuleList(experts), nn.ModuleList(shared), top
+
+    def forward(self, x):
+        tokens = x.reshape(-1, x.shape[-1])
+        weights, chosen = torch.topk(torch.softmax(self.router(tokens), dim=-1), self.top, dim=-1)
+        weights = weights / weights.sum(dim=-1, keepdim=True)
+        out = sum((expert(tokens) for expert in self.shared), torch.zeros_like(tokens))
+        for index, expert in enumerate(self.experts):
+            rows, slot = torch.where(chosen == index)
+            if len(rows):
+                out = out.index_add(0, rows, expert(tokens[rows]) * weights[rows, slot, None])
+        return out.reshape(x.shape)
+''',
     "SelfAttention": '''class SelfAttention(nn.Module):
     """attn: multi-head self-attention with nn.MultiheadAttention's parameters (in_proj_*, out_proj_*),
     computed with scaled_dot_product_attention (whose N×N products FlopCounterMode counts)."""
@@ -241,6 +262,12 @@ HELPERS = {
         k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
         y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
         return self.o(y.transpose(1, 2).reshape(b, n, self.heads * self.head_dim))
+''',
+    "ToTokens": '''class ToTokens(nn.Module):
+    """totokens: a map's positions as tokens, (B, C, *spatial) to (B, positions, C)."""
+
+    def forward(self, x):
+        return x.flatten(2).transpose(1, 2)
 ''',
     "ClassPool": '''class ClassPool(nn.Module):
     """clspool: the first token's output (the class token), x[:, 0]."""

@@ -22,7 +22,7 @@ from symcount.layers.kinds import evaluate
 from symcount.layers import meeting
 from symcount.layers.result import dimensional, layout
 from symcount.layers.requirements import LayerProblem
-from symcount.notation.spec import Branches, Layer
+from symcount.notation.spec import Branches, Input, Layer
 from symcount.render.torch_helpers import HELPERS
 from symcount.render.torch_tokens import token_modules
 from symcount.rows import format_shape
@@ -31,7 +31,7 @@ MAX_MODULES = 100_000  # modules written out; a longer network is a runaway repe
 INDENT = "    "
 
 
-TOKEN_LAYERS = frozenset({"patch", "embed", "pos", "segment", "cls", "clspool", "attn"})
+TOKEN_LAYERS = frozenset({"patch", "embed", "pos", "segment", "cls", "clspool", "attn", "totokens"})
 ON_TOKENS = frozenset({"fc", "softmax", "gap"})  # kinds whose module is another on tokens (per token, over D)
 JOINS = {"res": "Residual", "add": "Add", "cat": "Concat", "mul": "Multiply", "split": "Split"}
 ACTIVATIONS = {"relu": "nn.ReLU()", "relu6": "nn.ReLU6()", "tanh": "nn.Tanh()", "sigmoid": "nn.Sigmoid()",
@@ -82,6 +82,9 @@ class _Writer:
                 more, shape, used = self.layer(item, shape, depth)
             elif isinstance(item, Branches):
                 more, shape, used = self.branches(item, shape, depth)
+            elif isinstance(item, Input):
+                raise ExportError(f"{item.text}: an exported module takes one input; a network of two (an "
+                                  "encoder–decoder) is counted, not exported")
             else:
                 more, shape, used = self.repeat(item, shape, depth)
             lines += more
@@ -106,6 +109,8 @@ class _Writer:
     def branches(self, node, shape, depth):
         if node.kind == "side":
             return self.side(node, shape, depth)
+        if node.kind == "moe":
+            return self.experts(node, shape, depth)
         pad = INDENT * depth
         cropped = [i for i, branch in enumerate(node.branches) if node.kind in MATCHING and ends_in_bare_crop(branch)]
         join = "CroppedJoin" if cropped else JOINS[node.kind]
@@ -164,6 +169,24 @@ class _Writer:
         lines, _, _ = self.items(node.branches[0], shape, depth + 2)
         return [f"{pad}Side(  # {_short(node.text)}", f"{inner}nn.Sequential("] + lines + \
             [f"{inner}),", f"{pad}),"], shape, []
+
+    def experts(self, node, shape, depth):
+        """moe(...): a MixtureOfExperts module holding a list of the routed experts and one of the shared."""
+        self.helpers.add("MixtureOfExperts")
+        params = dict(layer_params(node.router.params, self.mapping, shape))
+        experts, top = (_int(params[key], what, node) for key, what in (("experts", "the experts"), ("top", "top")))
+        shared = _int(params.get("shared", 0), "the shared experts", node)
+        pad, inner = INDENT * depth, INDENT * (depth + 1)
+        lines, _, _ = self.items(node.branches[0], shape, depth + 2)
+        self.modules += (experts + shared - 1) * len(lines)
+        if self.modules > MAX_MODULES:
+            raise ExportError(f"the network has more than {MAX_MODULES:,} modules; export writes every one")
+        written = [f"{pad}MixtureOfExperts(  # {_short(node.text)}",
+                   f"{inner}{_int(shape[-1], 'the width', node)}, top={top},",
+                   f"{inner}experts=[nn.Sequential("] + lines + [f"{inner}) for _ in range({experts})],"]
+        if shared:
+            written += [f"{inner}shared=[nn.Sequential("] + lines + [f"{inner}) for _ in range({shared})],"]
+        return written + [f"{pad}),"], shape, []
 
     def repeat(self, repeat, shape, depth):
         count = substitute(repeat.count, self.mapping)

@@ -6,13 +6,18 @@ from symcount.errors import ExportError
 from symcount.layers.attention import biased
 
 HELPER = {"patch": "PatchEmbedding", "pos": "PositionEmbedding", "segment": "SegmentEmbedding", "cls": "ClassToken",
-          "clspool": "ClassPool", "gap": "TokenMean", "attn": "SelfAttention"}
+          "clspool": "ClassPool", "gap": "TokenMean", "attn": "SelfAttention", "totokens": "ToTokens"}
+UNEXPORTED = {"relative": "a relative-position bias table", "frozen": "a frozen position table",
+              "tied": "an embedding tied to another"}  # counted, not yet written as modules
 
 
 def token_modules(layer, params, shape, result, helpers: set, whole) -> list:
     """The module source for one token layer; `helpers` collects the helper classes it uses and
     `whole(value, what, layer)` gives a value as an int (or an ExportError)."""
     kind = layer.kind
+    for option, what in UNEXPORTED.items():
+        if params.get(option) and not (kind == "fc" and option == "tied"):
+            raise ExportError(f"{layer.text}: {what} is counted, but export does not write it")
     if kind == "softmax":
         return ["nn.Softmax(dim=-1)"]
     if kind == "embed":

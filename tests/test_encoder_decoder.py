@@ -1,0 +1,86 @@
+"""Encoder–decoder models in one notation: a second input, cross-attention to the first stack's
+output, embeddings tied across the stacks, T5's relative-position bias tables and Whisper's
+convolutional front end (a map's positions as tokens).
+
+tests/torch_zoo_seq2seq.py builds T5-small, Whisper tiny and the Transformer base and big by hand
+from Hugging Face's modeling files and the paper (checked once against transformers itself); on the
+meta device PyTorch gives every leaf layer's output shape and the parameters it first uses (a tied
+weight once, where it is first used), and FlopCounterMode's count at two sizes of each input.
+"""
+from __future__ import annotations
+
+import pytest
+
+import symcount
+from symcount import zoo
+from torch_reference import torch  # noqa: F401  (skips the module without torch)
+import torch_zoo_seq2seq as ref
+
+# What symcount calls the kinds the reference hooks; rows the reference has no module for (the
+# second input, the map's positions as tokens, fixed sinusoids) are left out of the comparison.
+KIND = {"layernorm": "ln", "conv": "conv1d", "pos": "embed"}
+NO_MODULE = {"input", "totokens"}
+SIZES = {"t5_small": [(5, 3), (17, 1)], "whisper_tiny": [(3000, 1), (3000, 9)],
+         "transformer_base": [(4, 6), (1, 1)], "transformer_big": [(7, 2), (1, 3)]}
+PUBLISHED = {"t5_small": 60_506_624, "whisper_tiny": 37_760_640}  # Hugging Face's num_parameters
+
+
+def rows_at(net, S, T):
+    values = {net.symbols[name]: value for name, value in (("S", S), ("T", T)) if name in net.symbols}
+    whole = lambda v: int(symcount.algebra.replaced(v, values))  # noqa: E731
+    return [(KIND.get(row.kind, row.kind), tuple(whole(d) for d in row.output), whole(row.params + row.non_trainable))
+            for row in net.layers if row.kind not in NO_MODULE and row.module != "FixedPositionEmbedding"]
+
+
+@pytest.mark.parametrize("name", sorted(SIZES))
+def test_the_zoos_encoder_decoders_are_pytorchs_at_two_sizes(name):
+    """Every leaf layer's kind, output shape and parameters in forward order, encoder then decoder,
+    and FlopCounterMode's FLOPs from the closed form in S and T."""
+    net = zoo.load(name)
+    model = ref.BUILDERS[name]()
+    for S, T in SIZES[name]:
+        seen, flops = ref.trace_s2s(model, S, T)
+        assert rows_at(net, S, T) == [row[:3] for row in seen]
+        values = {net.symbols[n]: v for n, v in (("S", S), ("T", T)) if n in net.symbols}
+        assert 2 * net.macs.xreplace(values) == flops
+    assert net.params + net.non_trainable == ref.params(model) == PUBLISHED.get(name, ref.params(model))
+
+
+def test_the_transformers_count_meets_the_papers_table_within_three_percent():
+    """Table 3 prints 65 M and 213 M; the paper's stated design (one 37000-token embedding for both
+    stacks and the output) gives 63.08 M and 214.25 M (tests/torch_zoo_seq2seq.py's docstring)."""
+    for name, printed in (("transformer_base", 65e6), ("transformer_big", 213e6)):
+        assert abs(int(zoo.load(name).params) - printed) / printed < 0.03
+
+
+def test_t5_keeps_one_bias_table_per_stack():
+    """The 32 × 8 relative-position table sits in each stack's first self-attention only."""
+    net = zoo.load("t5_small")
+    tables = ref.relative_bias_params(ref.BUILDERS["t5_small"]())
+    attention = [row for row in net.layers if row.kind == "attn"]
+    with_table = [row for row in attention if "relative" in row.text]
+    assert len(with_table) == len(tables) == 2
+    assert all(row.params - 4 * 512 * 512 == tables["encoder"] for row in with_table)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("input S tokens embed10-8 input T tokens embed10-8", "which no layer reads"),
+    ("input T tokens embed10-8 attn2[cross]", "cross-attention reads the output of a first stack"),
+    ("input 3x8x8 conv3-8 input T tokens embed10-8 attn2[cross]", "cross attends to the first stack's output"),
+    ("input T tokens embed10-8[tied]", "there is none before it"),
+    ("input S tokens embed10-8 input T tokens embed10-8 attn2[cross] input U tokens", "a second input"),
+    ("input S tokens embed10-8 input T tokens embed10-8 attn2[cross, memory=3]", "memory= and kdim="),
+])
+def test_a_second_input_is_used_or_refused_with_a_reason(text, message):
+    with pytest.raises(symcount.SymcountError, match=message):
+        symcount.parse(text)
+
+
+def test_a_tiny_encoder_decoder_from_one_token_is_exact_by_hand():
+    """S = T = 1, width 2, one head: the cross-attention's keys come from the encoder's one token
+    of width 4, so K and V are 4×2 each (nn.MultiheadAttention(2, 1, kdim=4, vdim=4) holds 2·2·2 +
+    2·4·2 + 3·2 + 2 = 32 parameters)."""
+    net = symcount.parse("input S tokens embed3-4 input T tokens embed5-2 attn1[cross]")
+    cross = torch.nn.MultiheadAttention(2, 1, kdim=4, vdim=4)
+    assert net.layers[-1].params == sum(p.numel() for p in cross.parameters())
+    assert net.subs(S=1, T=1).output_shape == (1, 2)

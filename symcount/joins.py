@@ -190,6 +190,9 @@ class Joins:
         if any(row.kind == "deconv" for row in body_rows):
             raise self.error(ShapeError, "res: the body holds a transposed convolution, so no strided 1×1 projection "
                              "can match its shape; write the shortcut: res(body | shortcut)", node)
+        if isinstance(entry, tuple) and body_field is None and \
+                not any(row.kind in rf.GLOBAL_KINDS for row in body_rows):
+            entry = None  # a layer mixed windows of positions (wattn): the strides are its layers'
         if isinstance(entry, tuple) and not isinstance(body_field, tuple):
             raise self.error(ShapeError, "res: the body sees its whole input (fc, gap or adaptive pooling), so no "
                              "1×1 projection can match its shape; write the shortcut: res(body | shortcut)", node)

@@ -29,6 +29,7 @@ from symcount.notation.names import MAX_VALUE_BITS, too_large
 ONE, ZERO = al.Integer(1), al.Integer(0)
 GLOBAL_KINDS = frozenset({"fc", "gap", "adaptiveavgpool", "adaptivemaxpool", "flatten"})
 MIXING = frozenset({"attn"})  # on tokens: layers that see every token
+WINDOWED = frozenset({"wattn"})  # on a map: layers that mix the positions of (shifted) windows
 UNDEFINED = "n/a (after upsampling)"  # the field after a transposed convolution, upsample or pixel shuffle
 TOO_LARGE = "n/a (more than 500 digits)"  # a field past the limit on values ((conv3-8/2)x2000 on 1×1: stride 2²⁰⁰⁰)
 MAX_TERMS = 200  # nodes of a field's closed form where paths meet; beyond, the field is TOO_LONG
@@ -59,7 +60,7 @@ def after(field, kind, windows, output):
             return None
         if kind != "patch":
             return field
-    elif kind in GLOBAL_KINDS or len(output) < 2:
+    elif kind in GLOBAL_KINDS or kind in WINDOWED or len(output) < 2:
         return None
     if isinstance(field, str):
         return field  # UNDEFINED or TOO_LARGE until a layer sees the whole input

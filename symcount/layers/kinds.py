@@ -33,6 +33,7 @@ from symcount.layers import tokens as tk
 from symcount.layers.attention import attention
 from symcount.layers.latent import LATENT_OPTIONS
 from symcount.layers.experts import router
+from symcount.layers.windowed import patch_merging, window_attention
 
 @dataclass(frozen=True)
 class Defaults:
@@ -349,6 +350,11 @@ KINDS = {kind.name: kind for kind in (
          + LATENT_OPTIONS, attention,
          "multi-head attention: h heads (g key/value heads), the Q, K, V and output projections and the N×N "
          "scores", "MultiheadAttention", inputs=TOKENS),
+    Kind("wattn", ("window", "shift"), window_attention, "attention within M×M windows of a C×H×W map, shifted "
+         "or not, with a relative-position bias table (Swin Transformer)", "ShiftedWindowAttention",
+         inputs=frozenset({"spatial"})),
+    Kind("merge", (), patch_merging, "patch merging: 2×2 neighbours concatenated, normed and projected, C×H×W "
+         "to 2C×H/2×W/2 (Swin Transformer)", "PatchMerging", inputs=frozenset({"spatial"})),
     Kind("router", ("top", "shared"), router, "a mixture of experts' router: each token's scores for the E experts, "
          "of which it runs the top k", "Linear", inputs=TOKENS),
 )}
@@ -368,7 +374,7 @@ KEYWORDS = {"conv": "conv", "deconv": "deconv", "convt": "deconv", "tconv": "dec
             "pixelshuffle": "pixelshuffle", "shuffle": "shuffle", "channelshuffle": "shuffle", "se": "se",
             "crop": "crop", "patch": "patch", "embed": "embed", "embedding": "embed", "pos": "pos",
             "segment": "segment", "cls": "cls", "clspool": "clspool", "attn": "attn", "attention": "attn",
-            "mha": "attn", "totokens": "totokens"}
+            "mha": "attn", "totokens": "totokens", "wattn": "wattn", "merge": "merge"}
 
 
 WRITTEN = {"router": "moe"}  # kinds whose options are written on another word: moe8[top=2](...)

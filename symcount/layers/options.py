@@ -199,6 +199,8 @@ OPTIONS = {spec.name: spec for spec in (
                "query head and of the one key all heads share"),
     OptionSpec("v_dim", ("v_head_dim",), _single, "latent attention: the size of each head's values (head_dim "
                                                   "by default)"),
+    OptionSpec("shift", ("shifted",), _flag, "window attention on windows shifted by half a window (Swin's odd "
+                                             "blocks): the map is rolled and the scores masked, no count changes"),
     OptionSpec("output_padding", ("op", "outpad"), _axes,
                "extra size on one side of a transposed convolution's output: n or one per axis"),
 )}

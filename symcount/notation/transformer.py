@@ -252,6 +252,10 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
         return _Core("attn", {"heads": children[1]}, meta)
 
     @v_args(meta=True)
+    def window_attention(self, meta, children):
+        return _Core("wattn", {"heads": children[1]}, meta)
+
+    @v_args(meta=True)
     def position(self, meta, children):
         return _Core("pos", {"positions": children[1]} if len(children) > 1 else {}, meta)
 

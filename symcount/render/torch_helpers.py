@@ -263,6 +263,59 @@ HELPERS = {
         y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
         return self.o(y.transpose(1, 2).reshape(b, n, self.heads * self.head_dim))
 ''',
+    "WindowAttention": '''class WindowAttention(nn.Module):
+    """wattn: attention within window x window windows of a (B, C, H, W) map padded at the bottom and right
+    to whole windows, the windows shifted by half a window where asked (on an axis longer than one window),
+    with a learned bias per head for each of the (2M - 1)^2 relative offsets (Swin; torchvision's
+    shifted_window_attention, whose -100 mask keeps a shifted window's regions apart)."""
+
+    def __init__(self, channels, heads, window=7, shift=False):
+        super().__init__()
+        self.heads, self.window, self.shift = heads, window, shift
+        self.qkv, self.proj = nn.Linear(channels, 3 * channels), nn.Linear(channels, channels)
+        self.table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, heads))
+        places = torch.stack(torch.meshgrid(torch.arange(window), torch.arange(window), indexing="ij")).flatten(1)
+        offsets = places[:, :, None] - places[:, None, :] + window - 1
+        self.register_buffer("index", offsets[0] * (2 * window - 1) + offsets[1], persistent=False)
+
+    def _mask(self, height, width, shift, device):
+        labels, m = torch.zeros(height, width, device=device), self.window
+        cuts = [[(0, size - m), (size - m, size - s), (size - s, size)] for size, s in zip((height, width), shift)]
+        for number, ((top, bottom), (left, right)) in enumerate((r, c) for r in cuts[0] for c in cuts[1]):
+            labels[top:bottom, left:right] = number
+        labels = labels.reshape(height // m, m, width // m, m).transpose(1, 2).reshape(-1, m * m)
+        return (labels[:, :, None] != labels[:, None, :]) * -100.0
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        m, heads = self.window, self.heads
+        x = nn.functional.pad(x.permute(0, 2, 3, 1), (0, 0, 0, (-w) % m, 0, (-h) % m))
+        hp, wp = x.shape[1], x.shape[2]
+        shift = [m // 2 if self.shift and size > m else 0 for size in (hp, wp)]
+        x = torch.roll(x, (-shift[0], -shift[1]), (1, 2))
+        windows = x.reshape(b, hp // m, m, wp // m, m, c).transpose(2, 3).reshape(-1, m * m, c)
+        q, k, v = self.qkv(windows).reshape(-1, m * m, 3, heads, c // heads).permute(2, 0, 3, 1, 4)
+        scores = (q * (c // heads) ** -0.5) @ k.transpose(-2, -1) + self.table[self.index].permute(2, 0, 1)
+        if any(shift):
+            scores = (scores.reshape(b, -1, heads, m * m, m * m) + self._mask(hp, wp, shift, x.device)[None, :, None]
+                      ).reshape(-1, heads, m * m, m * m)
+        y = self.proj((scores.softmax(-1) @ v).transpose(1, 2).reshape(-1, m * m, c))
+        y = y.reshape(b, hp // m, wp // m, m, m, c).transpose(2, 3).reshape(b, hp, wp, c)
+        return torch.roll(y, shift, (1, 2))[:, :h, :w].permute(0, 3, 1, 2)
+''',
+    "PatchMerging": '''class PatchMerging(nn.Module):
+    """merge: a (B, C, H, W) map padded to even sizes, its 2 x 2 neighbours concatenated to 4C channels,
+    LayerNorm(4C) and nn.Linear(4C, 2C, bias=False) at each position: (B, 2C, H/2, W/2) (Swin)."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.norm, self.reduction = nn.LayerNorm(4 * channels), nn.Linear(4 * channels, 2 * channels, bias=False)
+
+    def forward(self, x):
+        x = nn.functional.pad(x.permute(0, 2, 3, 1), (0, 0, 0, x.shape[3] % 2, 0, x.shape[2] % 2))
+        x = torch.cat([x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]], -1)
+        return self.reduction(self.norm(x)).permute(0, 3, 1, 2)
+''',
     "ToTokens": '''class ToTokens(nn.Module):
     """totokens: a map's positions as tokens, (B, C, *spatial) to (B, positions, C)."""
 

@@ -252,6 +252,14 @@ class _Writer:
             return [f"{name}({_axes(params['size'], 'the output size', layer)})"]
         if kind == "flatten":
             return ["nn.Flatten()"]
+        if kind == "wattn":
+            self.helpers.add("WindowAttention")
+            return [f"WindowAttention({_int(shape[0], 'the channels', layer)}, {_int(params['heads'], 'the heads', layer)}, "
+                    f"window={_int(params.get('window', 7), 'the window', layer)}"
+                    + (", shift=True" if params.get("shift") else "") + ")"]
+        if kind == "merge":
+            self.helpers.add("PatchMerging")
+            return [f"PatchMerging({_int(shape[0], 'the channels', layer)})"]
         if kind == "lrn":
             return ["nn.LocalResponseNorm(5)"]  # AlexNet's size; the notation gives none and it counts nothing
         if kind == "lrelu":

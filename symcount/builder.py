@@ -116,6 +116,8 @@ class Builder(Joins):
                 params = self._params[key] = layer_params(layer.params, self.mapping, shape)
             if layer.kind == "attn" and layer.get("cross"):
                 params = self._cross(layer, params)
+            elif layer.kind == "adaln":
+                params = self._conditioned(layer, params)
             result = evaluate(layer.kind, params, shape, self.defaults)
         except LayerProblem as problem:
             raise self.error(problem.error, f"{layer.text}: {problem}; its input is {format_shape(shape)}",
@@ -143,7 +145,8 @@ class Builder(Joins):
         one = al.Integer(1)
         self.field = rf.after(self.field, layer.kind, result.windows, result.output)
         self.rows.append(Row("", layer.kind, layer.text, shape, result.output, one, result.weights,
-                             result.biases, result.non_trainable, al.Mul(*result.output), result.macs,
+                             result.biases, result.non_trainable,
+                             al.Mul(*result.output) if result.activations is None else result.activations, result.macs,
                              result.exact, result.windows, tuple(self.scopes), self.field, result.transposed,
                              bool(layer.get("functional")), result.module, masked=result.masked))
         if len(self.rows) > MAX_ROWS:
@@ -194,11 +197,22 @@ class Builder(Joins):
         self.memory_read = True
         return tuple(sorted({**dict(params), "memory": self.memory[0], "kdim": self.memory[1]}.items()))
 
+    def _conditioned(self, layer, params):
+        """adaln: the modulation reads the first stack's output, a conditioning vector of width E."""
+        if self.memory is None or layout(self.memory) != "flat":
+            raise self.error(ShapeError, f"{layer.text}: adaLN modulation reads a conditioning vector, the output of "
+                             "a first stack that ends in a flat vector (input 256 fc1152 silu fc1152 … input "
+                             "4x32x32 …)" + ("" if self.memory is None else
+                                             f", here {format_shape(self.memory)}"), layer)
+        self.memory_read = True
+        return tuple(sorted({**dict(params), "condition": self.memory[0]}.items()))
+
     def finish(self):
         """A second input whose first stack no layer reads is a mistake (its layers would count for nothing)."""
         if self.second is not None and not self.memory_read:
             raise self.error(ShapeError, f"the layers before {self.second.text} end in {format_shape(self.memory)}, "
-                             "which no layer reads: cross-attention (attn8[cross]) takes it as keys and values",
+                             "which no layer reads: cross-attention (attn8[cross]) takes it as keys and values, "
+                             "adaLN modulation (adaln6) a vector as its condition",
                              self.second)
 
     def _check_tied(self, layer, out, width):

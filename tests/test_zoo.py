@@ -39,7 +39,7 @@ BUILT_AS = {"gpt": "gpt2"}
 LLAMA_ENTRIES = ("llama2_7b", "llama3_8b", "mistral_7b", "qwen2_0_5b", "llama")
 MOE_ENTRIES = ("mixtral_8x7b", "moe_llama", "deepseek_v3")  # tests/test_mixture_of_experts.py
 SEQ2SEQ_ENTRIES = ("t5_small", "whisper_tiny", "transformer_base", "transformer_big")  # tests/test_encoder_decoder.py
-SWIN_ENTRIES = ("swin_t",)  # tests/test_swin.py
+SWIN_ENTRIES = ("swin_t", "dit_xl_2")  # tests/test_swin.py, tests/test_dit.py
 CHECKED_HERE = [name for name in zoo.names()
                 if name not in LLAMA_ENTRIES + MOE_ENTRIES + SEQ2SEQ_ENTRIES + SWIN_ENTRIES]  # the PyTorch reference an entry is checked against, where it is another's
 
@@ -129,7 +129,7 @@ def test_entry_on_a_symbolic_input_matches_pytorch_at_another_size(name):
 def test_every_entry_cites_its_paper():
     for entry in zoo.entries().values():
         assert any(year in entry.citation for year in ("1998", "2012", "2014", "2015", "2016", "2017", "2018", "2019",
-                                                        "2020", "2021", "2022"))
+                                                        "2020", "2021", "2022", "2023", "2024"))
 
 
 # --------------------------------------------------------------------------- the papers' figures

@@ -32,6 +32,7 @@ from symcount.layers.result import ONE, ZERO, LayerResult, dimensional, layout, 
 from symcount.layers import tokens as tk
 from symcount.layers.attention import attention
 from symcount.layers.latent import LATENT_OPTIONS
+from symcount.layers.conditioning import label_embedding, modulation
 from symcount.layers.experts import router
 from symcount.layers.windowed import patch_merging, window_attention
 
@@ -355,6 +356,10 @@ KINDS = {kind.name: kind for kind in (
          inputs=frozenset({"spatial"})),
     Kind("merge", (), patch_merging, "patch merging: 2×2 neighbours concatenated, normed and projected, C×H×W "
          "to 2C×H/2×W/2 (Swin Transformer)", "PatchMerging", inputs=frozenset({"spatial"})),
+    Kind("adaln", (), modulation, "adaLN modulation: k vectors of the token width from the conditioning vector "
+         "(DiT)", "Modulation", inputs=TOKENS),
+    Kind("labels", (), label_embedding, "a class label's embedding added to a vector (DiT's LabelEmbedder)",
+         "LabelEmbedding", inputs=frozenset({"flat", "tokens"})),
     Kind("router", ("top", "shared"), router, "a mixture of experts' router: each token's scores for the E experts, "
          "of which it runs the top k", "Linear", inputs=TOKENS),
 )}

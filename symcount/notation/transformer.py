@@ -252,6 +252,14 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
         return _Core("attn", {"heads": children[1]}, meta)
 
     @v_args(meta=True)
+    def modulation(self, meta, children):
+        return _Core("adaln", {"vectors": children[1]}, meta)
+
+    @v_args(meta=True)
+    def labels(self, meta, children):
+        return _Core("labels", {"labels": children[1]}, meta)
+
+    @v_args(meta=True)
     def window_attention(self, meta, children):
         return _Core("wattn", {"heads": children[1]}, meta)
 

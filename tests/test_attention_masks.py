@@ -52,3 +52,24 @@ def test_the_cli_switch_and_a_wrong_value():
     assert main(["input 4x8 tokens attn2[causal]", "--switch", "attention=computed", "--format", "json"]) == 0
     with pytest.raises(symcount.SymcountError, match="attention is full .* or computed"):
         symcount.parse("input 4x8 tokens attn2[causal]").ops(attention="half")
+
+
+@settings(deadline=None, derandomize=True, database=None, max_examples=20)
+@given(T=st.integers(1, 9), heads=st.integers(1, 3), head_dim=st.integers(1, 3))
+def test_alibi_adds_a_bias_by_distance_and_costs_nothing(T, heads, head_dim):
+    """ALiBi (Press et al. 2022) as BLOOM computes it: a slope per head times the key's distance,
+    added to the scores, no parameters; FlopCounterMode counts the same products as without it."""
+    d = heads * head_dim
+    projections = torch.nn.ModuleList(torch.nn.Linear(d, d) for _ in range(4)).to("meta")
+    from torch.utils.flop_counter import FlopCounterMode
+    with torch.device("meta"), FlopCounterMode(display=False) as counter:
+        x = torch.zeros(1, T, d)
+        q, k, v = (p(x).reshape(1, T, heads, head_dim).transpose(1, 2) for p in projections[:3])
+        slopes = 2.0 ** (-8.0 * torch.arange(1, heads + 1) / heads)
+        distance = torch.arange(T)[None, :] - torch.arange(T)[:, None]
+        scores = q @ k.transpose(-2, -1) / head_dim ** 0.5 + slopes[:, None, None] * distance
+        y = projections[3]((scores.softmax(-1) @ v).transpose(1, 2).reshape(1, T, d))
+    net = symcount.parse(f"input {T}x{d} tokens attn{heads}[alibi]")
+    assert tuple(y.shape[1:]) == net.output_shape
+    assert net.params == sum(p.numel() for p in projections.parameters())
+    assert 2 * net.macs == counter.get_total_flops()

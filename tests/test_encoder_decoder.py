@@ -13,7 +13,8 @@ import pytest
 
 import symcount
 from symcount import zoo
-from torch_reference import torch  # noqa: F401  (skips the module without torch)
+from torch_reference import torch
+from torch.utils.flop_counter import FlopCounterMode
 import torch_zoo_seq2seq as ref
 
 # What symcount calls the kinds the reference hooks; rows the reference has no module for (the
@@ -44,6 +45,24 @@ def test_the_zoos_encoder_decoders_are_pytorchs_at_two_sizes(name):
         values = {net.symbols[n]: v for n, v in (("S", S), ("T", T)) if n in net.symbols}
         assert 2 * net.macs.xreplace(values) == flops
     assert net.params + net.non_trainable == ref.params(model) == PUBLISHED.get(name, ref.params(model))
+
+
+@pytest.mark.parametrize("name", sorted(SIZES))
+def test_the_exported_encoder_decoders_run_as_pytorchs(name):
+    """The export at the first sizes: two stacks, the decoder's cross-attention reading the encoder's
+    output; the reference's logits shape, trainable parameters and FlopCounterMode's FLOPs."""
+    (S, T), model = SIZES[name][0], ref.BUILDERS[name]()
+    net = zoo.load(name)
+    net = net.subs(**{n: v for n, v in (("S", S), ("T", T)) if n in net.symbols})
+    namespace = {"__name__": "exported"}
+    exec(compile(net.to_torch("Net"), "<exported>", "exec"), namespace)
+    source, target = ref.make_inputs(model, S, T)
+    with torch.device("meta"), FlopCounterMode(display=False) as counter:
+        exported = namespace["Net"]()
+        logits = exported(source, target)
+    assert tuple(logits.shape[1:]) == (T, int(net.output_shape[-1]))
+    trainable = sum(p.numel() for p in exported.parameters() if p.requires_grad)
+    assert trainable == net.params and counter.get_total_flops() == ref.trace_s2s(model, S, T)[1]
 
 
 def test_the_transformers_count_meets_the_papers_table_within_three_percent():

@@ -154,6 +154,14 @@ def test_random_latent_attention_and_shared_experts_match_pytorch(c):
     assert rows_at(net, c["T"]) == seen, text
     assert net.params == ref.params(model) and 2 * net.macs == flops, text
     assert net.active_params == ref.active_params(model), text
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    namespace = {"__name__": "exported"}
+    exec(compile(net.to_torch("Net"), "<exported>", "exec"), namespace)
+    exported = namespace["Net"]().eval()
+    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
+        logits = exported(torch.randint(0, c["V"], (1, c["T"])))
+    assert tuple(logits.shape[1:]) == (c["T"], c["V"]) and counter.get_total_flops() == flops, text
+    assert sum(p.numel() for p in exported.parameters()) == net.params, text
 
 
 @pytest.mark.parametrize("text, message", [

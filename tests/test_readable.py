@@ -49,10 +49,13 @@ def test_the_repl_fits_80_columns(monkeypatch):
 
 def symbolic_input(name):
     """The entry on symbolic sizes: 3xHxW, 1xL for an audio entry, 3xDxHxW for a video one; a language
-    model, whose length is a symbol already, on 512 tokens."""
+    model, whose length is a symbol already, on 512 tokens; a conditioning vector (DiT's first input) as
+    it is."""
     if type(zoo.load(name).input_shape).__name__ == "TokenIds":
         return "512 tokens"
     channels, *sizes = zoo.load(name).input_shape
+    if not sizes:
+        return None
     return {1: f"{channels}xL", 2: "3xHxW", 3: f"{channels}xDxHxW"}[len(sizes)]
 
 

@@ -177,6 +177,8 @@ OPTIONS = {spec.name: spec for spec in (
                                                     "heads by default)"),
     OptionSpec("rope", ("rotary",), _flag, "attention with rotary positions on its queries and keys (no parameters, "
                                            "no MACs)"),
+    OptionSpec("alibi", (), _flag, "attention with linear biases by distance (ALiBi; BLOOM, MPT): no parameters, "
+                               "no MACs"),
     OptionSpec("window", ("sliding_window",), _single, "attention to the last w tokens only (Mistral); PyTorch "
                "computes the whole product under a mask, so no count changes"),
     OptionSpec("fixed", ("sinusoidal",), _flag, "a fixed (sinusoidal) position embedding, with no parameters"),

@@ -14,7 +14,7 @@ import difflib
 
 # Well-known layers symcount does not count (yet), by the names they are written with.
 NOT_YET = {
-    "glu": "GLU", "alibi": "ALiBi", "lstm": "an LSTM", "gru": "a GRU", "rnn": "a recurrent layer (RNN)",
+    "glu": "GLU", "lstm": "an LSTM", "gru": "a GRU", "rnn": "a recurrent layer (RNN)",
     "mamba": "Mamba", "selu": "SELU", "celu": "CELU", "softplus": "Softplus",
 }
 # Well-known names of layers symcount writes another way.
@@ -24,6 +24,7 @@ WRITTEN_AS = {
     **dict.fromkeys(("swiglu", "geglu", "reglu"), "a gated MLP is written with mul, token by token: "
                     "mul(fc11008 silu | fc11008) fc4096 (SwiGLU; gelu for GEGLU, relu for ReGLU)"),
     **dict.fromkeys(("rope", "rotary"), "rotary positions are an option of attention: attn32[rope]"),
+    "alibi": "linear biases by distance are an option of attention: attn32[alibi]",
     "gqa": "grouped-query attention is written attn32[kv_heads=8]",
     "mqa": "multi-query attention is written attn32[kv_heads=1]",
 }

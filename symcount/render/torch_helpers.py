@@ -160,11 +160,11 @@ HELPERS = {
 ''',
     "PositionEmbedding": '''class PositionEmbedding(nn.Module):
     """pos: a learned position embedding added to the tokens, a table of `positions` rows of which
-    the first N are used (one row per token where positions = N)."""
+    the first N are used (one row per token where positions = N); frozen: stored, not trained."""
 
-    def __init__(self, positions, width):
+    def __init__(self, positions, width, frozen=False):
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(positions, width) * 0.02)
+        self.weight = nn.Parameter(torch.randn(positions, width) * 0.02, requires_grad=not frozen)
 
     def forward(self, x):
         return x + self.weight[:x.shape[1]]
@@ -234,16 +234,25 @@ HELPERS = {
     "Attention": '''class Attention(nn.Module):
     """attn with key/value heads, a head size or biases of its own (Llama, Mistral, Qwen2): the q, k, v
     and output projections as nn.Linear, the key/value heads repeated to the heads (grouped-query
-    attention), rotary positions on q and k (elementwise, no parameters), scaled_dot_product_attention."""
+    attention), rotary positions on q and k (elementwise, no parameters), scaled_dot_product_attention.
+    Keys and values come from `memory` (set by the model's forward) for cross-attention; a sliding
+    window, ALiBi's biases by distance and a learned bias per head and relative position (the table's
+    rows indexed by the key's offset, clipped to the table) are added to the scores: none is a matrix
+    product, so FlopCounterMode counts the same products."""
 
-    def __init__(self, width, heads, kv_heads=None, head_dim=None, bias="qkvo", causal=False, rope=False):
+    def __init__(self, width, heads, kv_heads=None, head_dim=None, bias="qkvo", causal=False, rope=False,
+                 window=None, alibi=False, relative=None, memory_width=None):
         super().__init__()
         self.heads, self.kv_heads = heads, kv_heads or heads
         self.head_dim, self.causal, self.rope = head_dim or width // heads, causal, rope
+        self.window, self.alibi, self.memory = window, alibi, None
+        source = memory_width or width
         self.q = nn.Linear(width, heads * self.head_dim, bias="q" in bias)
-        self.k = nn.Linear(width, self.kv_heads * self.head_dim, bias="k" in bias)
-        self.v = nn.Linear(width, self.kv_heads * self.head_dim, bias="v" in bias)
+        self.k = nn.Linear(source, self.kv_heads * self.head_dim, bias="k" in bias)
+        self.v = nn.Linear(source, self.kv_heads * self.head_dim, bias="v" in bias)
         self.o = nn.Linear(heads * self.head_dim, width, bias="o" in bias)
+        self.table = nn.Parameter(torch.zeros(relative, heads)) if relative else None
+        self.cross = memory_width is not None
 
     def rotate(self, t):
         half = (self.head_dim + 1) // 2
@@ -252,16 +261,74 @@ HELPERS = {
         rotated = torch.cat([-t[..., half:], t[..., :half]], dim=-1)
         return t * cos + rotated * sin
 
+    def scores_bias(self, n, m, device):
+        """What is added to the scores (None: nothing but a causal mask)."""
+        if not (self.window or self.alibi or self.table is not None):
+            return None
+        i, j = torch.arange(n, device=device)[:, None], torch.arange(m, device=device)[None, :]
+        bias = torch.zeros(self.heads, n, m, device=device)
+        if self.table is not None:
+            rows = self.table.shape[0]
+            bias = bias + self.table[(j - i).clamp(-(rows // 2), rows - 1 - rows // 2) + rows // 2].permute(2, 0, 1)
+        if self.alibi:
+            slopes = 2.0 ** (-8.0 * torch.arange(1, self.heads + 1, device=device) / self.heads)
+            bias = bias + slopes[:, None, None] * (j - i)
+        if self.causal:
+            bias = bias.masked_fill(j > i, float("-inf"))
+        if self.window:
+            bias = bias.masked_fill(i - j >= self.window, float("-inf"))
+        return bias
+
     def forward(self, x):
         b, n, _ = x.shape
+        source = self.memory if self.cross else x
+        m = source.shape[1]
         q = self.q(x).reshape(b, n, self.heads, self.head_dim).transpose(1, 2)
-        k, v = (p(x).reshape(b, n, self.kv_heads, self.head_dim).transpose(1, 2) for p in (self.k, self.v))
+        k, v = (p(source).reshape(b, m, self.kv_heads, self.head_dim).transpose(1, 2) for p in (self.k, self.v))
         if self.rope:
             q, k = self.rotate(q), self.rotate(k)
         group = self.heads // self.kv_heads
         k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
-        y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
+        bias = self.scores_bias(n, m, x.device)
+        y = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=bias, is_causal=self.causal and bias is None)
         return self.o(y.transpose(1, 2).reshape(b, n, self.heads * self.head_dim))
+''',
+    "LatentAttention": '''class LatentAttention(nn.Module):
+    """attn[kv_rank=...]: DeepSeek's multi-head latent attention. Queries through a rank q_rank (an RMSNorm
+    between) or projected directly; keys and values rebuilt from a latent of rank kv_rank (an RMSNorm of it)
+    and one rotary key of rope_dim features shared by the heads; values of v_dim; rotary positions on the
+    queries' and the shared key's rope_dim features."""
+
+    def __init__(self, width, heads, kv_rank, head_dim, rope_dim=0, v_dim=None, q_rank=None, causal=False):
+        super().__init__()
+        self.heads, self.head_dim, self.rope_dim = heads, head_dim, rope_dim
+        self.v_dim, self.kv_rank, self.causal = v_dim or head_dim, kv_rank, causal
+        query = heads * (head_dim + rope_dim)
+        self.q = nn.Sequential(nn.Linear(width, q_rank, bias=False), nn.RMSNorm(q_rank),
+                               nn.Linear(q_rank, query, bias=False)) if q_rank else nn.Linear(width, query, bias=False)
+        self.kv_a = nn.Linear(width, kv_rank + rope_dim, bias=False)
+        self.kv_norm = nn.RMSNorm(kv_rank)
+        self.kv_b = nn.Linear(kv_rank, heads * (head_dim + self.v_dim), bias=False)
+        self.o = nn.Linear(heads * self.v_dim, width, bias=False)
+
+    def rotate(self, t):
+        half = t.shape[-1] // 2
+        angles = torch.arange(t.shape[-2]).unsqueeze(-1) * 10000.0 ** (-torch.arange(half) / max(half, 1))
+        cos, sin = angles.cos().repeat(1, 2), angles.sin().repeat(1, 2)
+        return t * cos + torch.cat([-t[..., half:], t[..., :half]], dim=-1) * sin
+
+    def forward(self, x):
+        b, n, _ = x.shape
+        q = self.q(x).reshape(b, n, self.heads, -1).transpose(1, 2)
+        q_plain, q_rot = q.split([self.head_dim, self.rope_dim], dim=-1)
+        latent, k_rot = self.kv_a(x).split([self.kv_rank, self.rope_dim], dim=-1)
+        kv = self.kv_b(self.kv_norm(latent)).reshape(b, n, self.heads, -1).transpose(1, 2)
+        k_plain, v = kv.split([self.head_dim, self.v_dim], dim=-1)
+        k_rot = self.rotate(k_rot[:, None]).expand(-1, self.heads, -1, -1)
+        q = torch.cat([q_plain, self.rotate(q_rot)], dim=-1)
+        k = torch.cat([k_plain, k_rot], dim=-1)
+        y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
+        return self.o(y.transpose(1, 2).reshape(b, n, self.heads * self.v_dim))
 ''',
     "WindowAttention": '''class WindowAttention(nn.Module):
     """wattn: attention within window x window windows of a (B, C, H, W) map padded at the bottom and right
@@ -348,13 +415,20 @@ HELPERS = {
     """fc[tied]: an output layer whose weights are the token embedding's (tie_embeddings shares them)."""
 
 
+class TiedEmbedding(nn.Embedding):
+    """embed[tied]: an embedding whose table is an earlier one's (tie_embeddings shares it)."""
+
+
 def tie_embeddings(model):
-    """Give each TiedLinear the weights of the last nn.Embedding before it, as GPT-2 ties its output layer."""
-    embedding = None
+    """Give each TiedLinear and TiedEmbedding the weights of the last untied nn.Embedding of its shape
+    before it, as GPT-2 ties its output layer and T5 its decoder's embedding."""
+    tables = {}
     for module in model.modules():
-        if isinstance(module, nn.Embedding):
-            embedding = module
+        if isinstance(module, TiedEmbedding):
+            module.weight = tables[tuple(module.weight.shape)].weight
+        elif isinstance(module, nn.Embedding):
+            tables[tuple(module.weight.shape)] = module
         elif isinstance(module, TiedLinear):
-            module.weight = embedding.weight
+            module.weight = tables[tuple(module.weight.shape)].weight
 ''',
 }

@@ -67,6 +67,7 @@ class _Writer:
         self.mapping = network._mapping
         self.helpers: set = set()
         self.modules = 0
+        self.memory = None  # the first stack's output shape, where a second input follows it
 
     # ------------------------------------------------------------ walking
     def items(self, items, shape, depth):
@@ -83,8 +84,8 @@ class _Writer:
             elif isinstance(item, Branches):
                 more, shape, used = self.branches(item, shape, depth)
             elif isinstance(item, Input):
-                raise ExportError(f"{item.text}: an exported module takes one input; a network of two (an "
-                                  "encoder–decoder) is counted, not exported")
+                raise ExportError(f"{item.text}: a second input starts a stack of its own, between top-level "
+                                  "layers")
             else:
                 more, shape, used = self.repeat(item, shape, depth)
             lines += more
@@ -93,6 +94,11 @@ class _Writer:
 
     def layer(self, layer, shape, depth):
         params = dict(layer_params(layer.params, self.mapping, shape))
+        if layer.kind in ("adaln", "labels"):
+            raise ExportError(f"{layer.text}: a conditioning vector's modulation steers the norms and gates of the "
+                              "layers after it, which a sequence of modules does not say; it is counted, not exported")
+        if layer.kind == "attn" and params.get("cross"):
+            params["memory_width"] = self.memory[-1]  # the first stack's token width
         try:
             result = evaluate(layer.kind, tuple(sorted(params.items())), shape, self.defaults)
         except LayerProblem as problem:
@@ -424,38 +430,59 @@ def class_name(name: str) -> str:
 
 def to_torch(network, name: str = "Net", title: str | None = None) -> str:
     """The source of a module file: imports, the join helpers it uses, and class `name`;
-    `title` describes it (default: the notation's first words)."""
+    `title` describes it (default: the notation's first words).  A network of two inputs (an
+    encoder–decoder) is two stacks: `first` on x, whose output the cross-attentions of `layers` read,
+    and `layers` on y."""
     writer = _Writer(network)
-    lines, output, _ = writer.items(network.spec.items, network.input_shape, 3)
-    shape = format_shape(network.input_shape)
+    items = network.spec.items
+    cut = next((index for index, item in enumerate(items) if isinstance(item, Input)), None)
+    inputs = [network.input_shape]
+    first = []
+    if cut is not None:
+        first, writer.memory, _ = writer.items(items[:cut], network.input_shape, 3)
+        inputs.append(next(row.output for row in network.layers if row.kind == "input"))
+        items = items[cut + 1:]
+    lines, output, _ = writer.items(items, inputs[-1], 3)
+    shape = " and ".join(format_shape(s) for s in inputs)
     written = [line.split("#")[0].strip() for line in network.spec.source.splitlines()]
-    first = _short(title, 200) if title else "Notation: " + _short(" ".join(line for line in written if line), 70)
-    first = first.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')  # the text as it is, inside the docstring
+    heading = _short(title, 200) if title else "Notation: " + _short(" ".join(line for line in written if line), 70)
+    heading = heading.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')  # the text as it is, inside the docstring
     source = ['"""PyTorch module written by symcount (symcount export --to torch).', "",
-              first,
+              heading,
               f"Input {shape} → output {format_shape(output)}; "
               f"{network.params} trainable parameters, as symcount counts them.", '"""',
               "import torch", "from torch import nn", ""]
     for helper in sorted(writer.helpers):
         source += ["", HELPERS[helper]]
     cls = class_name(name)
+    ids = [layout(s) == "ids" for s in inputs]
+    stacks = ([f"{INDENT * 2}self.first = nn.Sequential("] + first + [f"{INDENT * 2})"] if cut is not None else [])
+    if cut is None:
+        forward = [f"{INDENT}def forward(self, x):"] + ([
+            f"{INDENT * 2}return self.layers(x)", ""] if "Side" not in writer.helpers else [
+            f"{INDENT * 2}x = self.layers(x)",
+            f"{INDENT * 2}return (*[m.output for m in self.modules() if isinstance(m, Side)], x)", ""])
+    else:
+        forward = [f"{INDENT}def forward(self, x, y):",
+                   f"{INDENT * 2}memory = self.first(x)",
+                   f"{INDENT * 2}for module in self.layers.modules():  # cross-attention reads the first stack's output",
+                   f"{INDENT * 3}if getattr(module, \"cross\", False):",
+                   f"{INDENT * 4}module.memory = memory",
+                   f"{INDENT * 2}return self.layers(y)", ""]
     source += ["", f"class {cls}(nn.Module):",
                f'{INDENT}"""Input {shape}."""', ""] + ([
-               f"{INDENT}input_dtype = torch.long  # token ids", ""] if layout(network.input_shape) == "ids" else []) + [
+               f"{INDENT}input_dtype = torch.long  # token ids", ""] if ids[0] else []) + [
                f"{INDENT}def __init__(self):",
-               f"{INDENT * 2}super().__init__()",
+               f"{INDENT * 2}super().__init__()"] + stacks + [
                f"{INDENT * 2}self.layers = nn.Sequential("] + lines + [
                f"{INDENT * 2})"] + ([f"{INDENT * 2}tie_embeddings(self)"] if "TiedLinear" in writer.helpers else []) + [
-               "",
-               f"{INDENT}def forward(self, x):"] + ([
-               f"{INDENT * 2}return self.layers(x)", ""] if "Side" not in writer.helpers else [
-               f"{INDENT * 2}x = self.layers(x)",
-               f"{INDENT * 2}return (*[m.output for m in self.modules() if isinstance(m, Side)], x)", ""])
-    if all(d.is_Integer for d in network.input_shape):
+               ""] + forward
+    if all(d.is_Integer for s in inputs for d in s):
+        zeros = ", ".join(f"torch.zeros(1, {', '.join(str(d) for d in s)}" + (", dtype=torch.long" if long else "") + ")"
+                          for s, long in zip(inputs, ids))
         source += ["", "if __name__ == \"__main__\":",
                    f"{INDENT}model = {cls}()",
-                   f"{INDENT}out = model(torch.zeros(1, {', '.join(str(d) for d in network.input_shape)}"
-                   + (", dtype=torch.long" if layout(network.input_shape) == "ids" else "") + "))",
+                   f"{INDENT}out = model({zeros})",
                    f"{INDENT}print(*[o.shape for o in out] if isinstance(out, tuple) else [out.shape], "
                    "sum(p.numel() for p in model.parameters()))", ""]
     return "\n".join(source)

@@ -7,21 +7,21 @@ from symcount.layers.attention import biased
 
 HELPER = {"patch": "PatchEmbedding", "pos": "PositionEmbedding", "segment": "SegmentEmbedding", "cls": "ClassToken",
           "clspool": "ClassPool", "gap": "TokenMean", "attn": "SelfAttention", "totokens": "ToTokens"}
-UNEXPORTED = {"relative": "a relative-position bias table", "frozen": "a frozen position table",
-              "tied": "an embedding tied to another"}  # counted, not yet written as modules
+LATENT = ("kv_rank", "head_dim", "rope_dim", "v_dim", "q_rank")  # LatentAttention's sizes, in its order
+SPECIAL = ("kv_heads", "head_dim", "rope", "window", "alibi", "relative", "cross")  # what SelfAttention lacks
 
 
 def token_modules(layer, params, shape, result, helpers: set, whole) -> list:
     """The module source for one token layer; `helpers` collects the helper classes it uses and
     `whole(value, what, layer)` gives a value as an int (or an ExportError)."""
     kind = layer.kind
-    for option, what in UNEXPORTED.items():
-        if params.get(option) and not (kind == "fc" and option == "tied"):
-            raise ExportError(f"{layer.text}: {what} is counted, but export does not write it")
     if kind == "softmax":
         return ["nn.Softmax(dim=-1)"]
     if kind == "embed":
-        return [f"nn.Embedding({whole(params['vocabulary'], 'the vocabulary', layer)}, "
+        name = "TiedEmbedding" if params.get("tied") else "nn.Embedding"
+        if params.get("tied"):
+            helpers.add("TiedLinear")  # its helper defines TiedEmbedding and tie_embeddings too
+        return [f"{name}({whole(params['vocabulary'], 'the vocabulary', layer)}, "
                 f"{whole(params['out'], 'the token width', layer)})"]
     if kind == "fc":
         width, out = whole(shape[-1], "the token width", layer), whole(params["out"], "the units", layer)
@@ -42,19 +42,24 @@ def token_modules(layer, params, shape, result, helpers: set, whole) -> list:
             raise ExportError(f"{layer.text}: cross-attention takes its keys and values from a second input, "
                               "and an exported module takes one; export writes self-attention only")
         heads = whole(params["heads"], "the heads", layer)
-        if any(name in params for name in ("kv_heads", "head_dim", "rope")) or params.get("bias") not in (None, True,
-                                                                                                      False):
+        if "kv_rank" in params:
+            helpers.add("LatentAttention")
+            options = "".join(f", {name}={whole(params[name], 'the ' + name, layer)}" for name in LATENT if name in params)
+            return [f"LatentAttention({width}, {heads}{options}" + (", causal=True" if params.get("causal") else "") + ")"]
+        if any(name in params for name in SPECIAL) or params.get("bias") not in (None, True, False):
             helpers.add("Attention")
-            options = "".join(f", {name}={whole(params[name], 'the ' + name, layer)}" for name in ("kv_heads", "head_dim")
-                              if name in params)
-            options += f", bias={biased(params)!r}" + (", causal=True" if params.get("causal") else "") + \
-                (", rope=True" if params.get("rope") else "")
+            sizes = {"window": "window", "relative": "relative", "memory_width": "memory_width"}
+            options = "".join(f", {name}={whole(params[name], 'the ' + name, layer)}"
+                              for name in ("kv_heads", "head_dim", *sizes) if name in params)
+            options += f", bias={biased(params)!r}" + "".join(f", {flag}=True" for flag in ("causal", "rope", "alibi")
+                                                              if params.get(flag))
             return [f"Attention({width}, {heads}{options})"]
         helpers.add("SelfAttention")
         options = (", causal=True" if params.get("causal") else "") + ("" if params.get("bias", True) else ", bias=False")
         return [f"SelfAttention({width}, {heads}{options})"]
     if helper == "PositionEmbedding":
-        return [f"PositionEmbedding({whole(params.get('positions', shape[0]), 'the positions', layer)}, {width})"]
+        return [f"PositionEmbedding({whole(params.get('positions', shape[0]), 'the positions', layer)}, {width}"
+                + (", frozen=True" if params.get("frozen") else "") + ")"]
     if kind == "segment":
         return [f"SegmentEmbedding({whole(params['types'], 'the segment types', layer)}, {width})"]
     if kind == "cls":

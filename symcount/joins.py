@@ -87,7 +87,7 @@ class Joins:
         if not node.branches[0]:
             raise self.error(ShapeError, "moe needs the layers of one expert: moe8[top=2](fc14336 gelu fc4096)", node)
         self.layer(node.router, shape)
-        experts = Experts.of(dict(layer_params(node.router.params, self.mapping, shape)))
+        experts = Experts(dict(layer_params(node.router.params, self.mapping, shape)))
         first = len(self.rows)
         out = self.items(node.branches[0], shape)
         if out != shape:

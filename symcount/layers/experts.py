@@ -14,8 +14,6 @@ are elementwise or selections: no MACs, as FlopCounterMode counts none of them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from symcount.errors import OptionError
 from symcount.layers.requirements import LayerProblem
 from symcount.layers.result import ZERO, LayerResult, like
@@ -36,16 +34,14 @@ def router(params, shape, defaults, needs):
     return LayerResult(like(shape, (tokens, experts)), width * experts, ZERO, ZERO, tokens * width * experts)
 
 
-@dataclass(frozen=True)
 class Experts:
-    """How the rows of one expert's body stand for the experts of a moe(...)."""
-    experts: object
-    top: object
-    shared: object
+    """How the rows of one expert's body stand for the experts of a moe(...): E experts, k a token,
+    s shared (a plain class: a dataclass or named tuple costs a cold command about a millisecond)."""
+    __slots__ = ("experts", "top", "shared")
 
-    @classmethod
-    def of(cls, router_params: dict) -> "Experts":
-        return cls(router_params["experts"], router_params["top"], router_params.get("shared", ZERO))
+    def __init__(self, router_params: dict):
+        self.experts, self.top = router_params["experts"], router_params["top"]
+        self.shared = router_params.get("shared", ZERO)
 
     def scaled(self, row):
         """The row of one expert's layer as the experts' layer: stored (E + s) times, computed and

@@ -30,7 +30,7 @@ _TERMINALS = {
     "EQUAL": "'='", "PLUS": "'+'", "STAR": "'*'", "NAME": "a name", "BARE_NAME": "a symbol name",
     "DECIMAL": "a decimal number", "$END": "the end of the text", "INPUT": "'input'", "DEF": "'def'",
     "RATIONAL": "'rational'", "BLOCK_NAME": "a block's name", "BRANCH_KIND": "res(, add(, cat(, mul(, split( or side(",
-    "MOE": "moe8[top=2](...)", "LABEL": "a \"stage\": label", "PIPE": "'|'", "_DASH": "'-'", "DASH_ARGUMENT": "'-' and a number",
+    "MOE": "moe8[top=2](...)", "NUMBERED_KIND": "segment2, wattn3, adaln6 or labels1001", "LABEL": "a \"stage\": label", "PIPE": "'|'", "_DASH": "'-'", "DASH_ARGUMENT": "'-' and a number",
 }
 _LAYER_TERMINALS = {"CONV", "DECONV", "DEPTHWISE", "POOL_KIND", "ADAPTIVE_POOL", "FC", "PLAIN_KIND"}
 

@@ -29,7 +29,11 @@ BRANCH_KINDS = {"res": "res", "residual": "res", "add": "add", "cat": "cat", "co
 # The grammar's keyword terminals: a block named so that one of these matches at its
 # start (conv2block, res_x is fine) would be read as that keyword where it is called.
 KEYWORD_TERMINALS = ("INPUT", "DEF", "RATIONAL", "CONV", "DECONV", "DEPTHWISE", "BRANCH_KIND", "POOL_KIND",
-                     "ADAPTIVE_POOL", "FC", "PLAIN_KIND", "PATCH", "EMBED", "ATTENTION", "POS", "SEGMENT")
+                     "ADAPTIVE_POOL", "FC", "PLAIN_KIND", "PATCH", "EMBED", "ATTENTION", "POS", "NUMBERED_KIND",
+                     "MOE")
+# A word and its number's meaning: segment2 (segment types), wattn3 (heads), adaln6, labels1001.
+NUMBERED = {"segment": ("segment", "types"), "wattn": ("wattn", "heads"), "adaln": ("adaln", "vectors"),
+            "labels": ("labels", "labels")}
 
 
 def _reads_as_keyword(name: str) -> bool:
@@ -252,24 +256,13 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
         return _Core("attn", {"heads": children[1]}, meta)
 
     @v_args(meta=True)
-    def modulation(self, meta, children):
-        return _Core("adaln", {"vectors": children[1]}, meta)
-
-    @v_args(meta=True)
-    def labels(self, meta, children):
-        return _Core("labels", {"labels": children[1]}, meta)
-
-    @v_args(meta=True)
-    def window_attention(self, meta, children):
-        return _Core("wattn", {"heads": children[1]}, meta)
+    def numbered(self, meta, children):
+        kind, parameter = NUMBERED[children[0].lower()]
+        return _Core(kind, {parameter: children[1]}, meta)
 
     @v_args(meta=True)
     def position(self, meta, children):
         return _Core("pos", {"positions": children[1]} if len(children) > 1 else {}, meta)
-
-    @v_args(meta=True)
-    def segment(self, meta, children):
-        return _Core("segment", {"types": children[1]}, meta)
 
     @v_args(meta=True)
     def plain(self, meta, children):

@@ -19,7 +19,7 @@ from symcount.layers.requirements import LayerProblem, Needs, Requirement
 from symcount.fragments import layer_params, squeeze_excitation, substitute
 from symcount.joins import Joins
 from symcount.notation.spec import Branches, Input, Layer, NetworkSpec, Repeat
-from symcount.layers.result import has_spatial_axes, layout, like
+from symcount.layers.result import has_spatial_axes, layout, like, per_axis
 from symcount.rows import Row, format_shape
 
 Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
@@ -64,6 +64,7 @@ class Builder(Joins):
         self.memory = None       # the first stack's output once a second input starts (cross-attention reads it)
         self.second = None       # that second input (spec.Input), and whether a layer has read the memory
         self.memory_read = False
+        self.patched = None      # (the map's sizes, the patch) of the last patch embedding, for unpatch
 
     def enter(self, base, numbered=True, text="") -> _Scope:
         self.uids += 1
@@ -118,6 +119,11 @@ class Builder(Joins):
                 params = self._cross(layer, params)
             elif layer.kind == "adaln":
                 params = self._conditioned(layer, params)
+            elif layer.kind == "unpatch":
+                if self.patched is None:
+                    raise self.error(ShapeError, f"{layer.text}: unpatch lays tokens back out on the map a patch "
+                                     "embedding cut, and there is none before it", layer)
+                params = tuple(sorted({**dict(params), "grid": self.patched[0], "kernel": self.patched[1]}.items()))
             result = evaluate(layer.kind, params, shape, self.defaults)
         except LayerProblem as problem:
             raise self.error(problem.error, f"{layer.text}: {problem}; its input is {format_shape(shape)}",
@@ -142,6 +148,8 @@ class Builder(Joins):
             self._check_tied(layer, dict(params)["vocabulary"], dict(params)["out"])
         self.requirements.extend(result.requires)
         self.requirements.extend(needs.open)
+        if layer.kind == "patch":
+            self.patched = (tuple(shape[1:]), tuple(per_axis(dict(params)["kernel"], len(shape) - 1, "the patch")))
         one = al.Integer(1)
         self.field = rf.after(self.field, layer.kind, result.windows, result.output)
         self.rows.append(Row("", layer.kind, layer.text, shape, result.output, one, result.weights,

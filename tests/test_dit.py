@@ -12,7 +12,7 @@ import pytest
 
 import symcount
 from symcount import zoo
-from torch_reference import torch  # noqa: F401  (skips the module without torch)
+from torch_reference import torch
 import torch_zoo_vit2 as ref
 
 # The paper's Table 1 / 4: 675 M parameters, 118.6 Gflops (multiply-accumulates) at 256×256 images.
@@ -26,7 +26,7 @@ def rows_of(net):
     k·D values, the fixed positions and the second input left out."""
     rows = []
     for row in net.layers:
-        if row.kind == "input" or row.module == "FixedPositionEmbedding":
+        if row.kind in ("input", "unpatch") or row.module == "FixedPositionEmbedding":
             continue
         shape = None if row.kind == "patch" else (int(row.activations),) if row.kind == "adaln" else \
             tuple(int(d) for d in row.output)
@@ -51,10 +51,13 @@ def test_dit_xl_2_is_the_authors_at_three_latent_sizes(size):
     net = zoo.load("dit_xl_2")
     at = net if size == (32, 32) else symcount.parse(zoo.get("dit_xl_2").text.replace("4x32x32",
                                                                                        f"4x{size[0]}x{size[1]}"))
-    seen, flops = ref.trace_vis(ref.BUILDERS["dit_xl_2"](), *size)
+    model = ref.BUILDERS["dit_xl_2"]()
+    seen, flops = ref.trace_vis(model, *size)
     assert rows_of(at) == reference_rows(seen)
     assert 2 * at.macs == flops
-    assert at.params == ref.params(ref.BUILDERS["dit_xl_2"]())
+    assert at.params == ref.params(model)
+    with torch.no_grad():
+        assert tuple(model(*ref.inputs(model, *size)).shape[1:]) == at.output_shape  # unpatchified: 8×H×W
 
 
 def test_dit_xl_2_meets_the_papers_figures():
@@ -76,6 +79,9 @@ def test_the_latent_size_is_a_symbol_of_the_second_input():
     ("input 3x8x8 patch2-8 adaln6", "reads a conditioning vector"),
     ("input 5 tokens embed10-8 input 3x8x8 patch2-8 adaln6", "reads a conditioning vector"),
     ("input 16 fc8 input 3x8x8 patch2-8 attn2", "which no layer reads"),
+    ("input 8 tokens embed10-8 unpatch", "there is none before it"),
+    ("input 4x8x8 patch2-16 fc6 unpatch", "must fill whole 2×2 patches"),
+    ("input 4x8x8 patch2-16 cls unpatch", "are not the 4×4 patches"),
 ])
 def test_a_modulation_without_a_condition_is_refused(text, message):
     with pytest.raises(symcount.SymcountError, match=message):

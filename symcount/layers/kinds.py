@@ -343,6 +343,8 @@ KINDS = {kind.name: kind for kind in (
          inputs=TOKENS),
     Kind("totokens", (), tk.to_tokens, "a map's positions as tokens: C×L to L tokens of width C, C×H×W to H·W "
          "tokens", "ToTokens", inputs=frozenset({"spatial"})),
+    Kind("unpatch", (), tk.unpatch, "tokens back to the map the last patch embedding cut (DiT's unpatchify)",
+         "Unpatch", inputs=TOKENS),
     Kind("cls", (), tk.class_token, "a learned class token put before the tokens (ViT)", "ClassToken",
          inputs=TOKENS),
     Kind("clspool", (), tk.class_pool, "the first token (the class token) as the output: N×D to D", "ClassPool",
@@ -380,7 +382,7 @@ KEYWORDS = {"conv": "conv", "deconv": "deconv", "convt": "deconv", "tconv": "dec
             "pixelshuffle": "pixelshuffle", "shuffle": "shuffle", "channelshuffle": "shuffle", "se": "se",
             "crop": "crop", "patch": "patch", "embed": "embed", "embedding": "embed", "pos": "pos",
             "segment": "segment", "cls": "cls", "clspool": "clspool", "attn": "attn", "attention": "attn",
-            "mha": "attn", "totokens": "totokens", "wattn": "wattn", "merge": "merge"}
+            "mha": "attn", "totokens": "totokens", "unpatch": "unpatch", "wattn": "wattn", "merge": "merge"}
 
 
 WRITTEN = {"router": "moe"}  # kinds whose options are written on another word: moe8[top=2](...)

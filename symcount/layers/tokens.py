@@ -102,3 +102,17 @@ def to_tokens(params, shape, defaults, needs):
     """A map's positions as tokens: C×L to L tokens of width C (Whisper's convolutional front end),
     C×H×W to H·W tokens (x.flatten(2).transpose(1, 2)); no counts."""
     return LayerResult(Tokens((al.Mul(*shape[1:]), shape[0])), ZERO, ZERO, ZERO, ZERO)
+
+
+def unpatch(params, shape, defaults, needs):
+    """Tokens back to the map the last patch embedding cut (DiT's unpatchify): N tokens of width D
+    to D/(p_h·p_w)×H×W, each token's features laid out over its p_h×p_w patch; a reshape, no counts."""
+    tokens, width = shape
+    grid, kernel = params["grid"], params["kernel"]
+    area = al.Mul(*kernel)
+    needs.divides(area, width, lambda: f"a token's {width} features must fill whole {'×'.join(map(str, kernel))} "
+                  "patches of channels")
+    needs.require(tokens - al.Mul(*[size / p for size, p in zip(grid, kernel)]), "zero",
+                  lambda: f"{tokens} tokens are not the {'×'.join(str(size / p) for size, p in zip(grid, kernel))} "
+                  "patches the last patch embedding cut")
+    return LayerResult((width / area,) + tuple(grid), ZERO, ZERO, ZERO, ZERO)

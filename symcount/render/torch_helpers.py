@@ -383,6 +383,19 @@ HELPERS = {
         x = torch.cat([x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]], -1)
         return self.reduction(self.norm(x)).permute(0, 3, 1, 2)
 ''',
+    "Unpatch": '''class Unpatch(nn.Module):
+    """unpatch: (B, N, D) tokens back to the (B, D/(p_h·p_w), H, W) map the last patch embedding cut, each
+    token's features laid out over its patch, channels last (DiT's unpatchify, einsum 'nhwpqc->nchpwq')."""
+
+    def __init__(self, sizes, patch):
+        super().__init__()
+        self.sizes, self.patch = sizes, patch
+
+    def forward(self, x):
+        (h, w), (p, q) = self.sizes, self.patch
+        x = x.reshape(x.shape[0], h // p, w // q, p, q, -1)
+        return torch.einsum("nhwpqc->nchpwq", x).reshape(x.shape[0], -1, h, w)
+''',
     "ToTokens": '''class ToTokens(nn.Module):
     """totokens: a map's positions as tokens, (B, C, *spatial) to (B, positions, C)."""
 

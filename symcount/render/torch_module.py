@@ -20,7 +20,7 @@ from symcount.joins import MATCHING, ends_in_bare_crop
 from symcount.layers import arithmetic as ar
 from symcount.layers.kinds import evaluate
 from symcount.layers import meeting
-from symcount.layers.result import dimensional, layout
+from symcount.layers.result import dimensional, layout, per_axis
 from symcount.layers.requirements import LayerProblem
 from symcount.notation.spec import Branches, Input, Layer
 from symcount.render.torch_helpers import HELPERS
@@ -68,6 +68,7 @@ class _Writer:
         self.helpers: set = set()
         self.modules = 0
         self.memory = None  # the first stack's output shape, where a second input follows it
+        self.patched = None  # the map's sizes and the patch of the last patch embedding (for unpatch)
 
     # ------------------------------------------------------------ walking
     def items(self, items, shape, depth):
@@ -99,6 +100,10 @@ class _Writer:
                               "layers after it, which a sequence of modules does not say; it is counted, not exported")
         if layer.kind == "attn" and params.get("cross"):
             params["memory_width"] = self.memory[-1]  # the first stack's token width
+        if layer.kind == "patch":
+            self.patched = (shape[1:], per_axis(params["kernel"], len(shape) - 1, "the patch"))
+        if layer.kind == "unpatch":
+            params.update(grid=self.patched[0], kernel=self.patched[1])
         try:
             result = evaluate(layer.kind, tuple(sorted(params.items())), shape, self.defaults)
         except LayerProblem as problem:
@@ -263,6 +268,11 @@ class _Writer:
             return [f"WindowAttention({_int(shape[0], 'the channels', layer)}, {_int(params['heads'], 'the heads', layer)}, "
                     f"window={_int(params.get('window', 7), 'the window', layer)}"
                     + (", shift=True" if params.get("shift") else "") + ")"]
+        if kind == "unpatch":
+            self.helpers.add("Unpatch")
+            sizes = tuple(_int(v, "the map's size", layer) for v in params["grid"])
+            patch = tuple(_int(v, "the patch", layer) for v in params["kernel"])
+            return [f"Unpatch({sizes}, {patch})"]
         if kind == "merge":
             self.helpers.add("PatchMerging")
             return [f"PatchMerging({_int(shape[0], 'the channels', layer)})"]

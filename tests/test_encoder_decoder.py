@@ -10,6 +10,7 @@ weight once, where it is first used), and FlopCounterMode's count at two sizes o
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import symcount
 from symcount import zoo
@@ -103,3 +104,44 @@ def test_a_tiny_encoder_decoder_from_one_token_is_exact_by_hand():
     cross = torch.nn.MultiheadAttention(2, 1, kdim=4, vdim=4)
     assert net.layers[-1].params == sum(p.numel() for p in cross.parameters())
     assert net.subs(S=1, T=1).output_shape == (1, 2)
+
+
+@st.composite
+def small_t5s(draw):
+    return dict(S=draw(st.integers(1, 6)), T=draw(st.integers(1, 6)), V=draw(st.integers(1, 9)),
+                d=draw(st.integers(1, 6)), d_kv=draw(st.integers(1, 4)), d_ff=draw(st.integers(1, 7)),
+                enc=draw(st.integers(1, 3)), dec=draw(st.integers(1, 3)), heads=draw(st.integers(1, 3)),
+                buckets=draw(st.integers(4, 8)))  # T5's bucketing needs 4 or more
+
+
+def t5_notation(c) -> str:
+    attention = f"attn{c['heads']}[head_dim={c['d_kv']}, bias=false"
+    ff = f"res(rmsnorm fc{c['d_ff']}[bias=false] relu fc{c['d']}[bias=false])"
+    first, later = f"{attention}, relative={c['buckets']}]", f"{attention}]"
+    encoder = f"res(rmsnorm {first}) {ff} (res(rmsnorm {later}) {ff})x{c['enc'] - 1}"
+    causal = lambda a: a.replace("[", "[causal, ")  # noqa: E731
+    cross = f"res(rmsnorm {attention}, cross])"
+    decoder = (f"res(rmsnorm {causal(first)}) {cross} {ff} "
+               f"(res(rmsnorm {causal(later)}) {cross} {ff})x{c['dec'] - 1}")
+    return (f"input {c['S']} tokens embed{c['V']}-{c['d']} {encoder} rmsnorm "
+            f"input {c['T']} tokens embed{c['V']}-{c['d']}[tied] {decoder} rmsnorm fc{c['V']}[bias=false, tied]")
+
+
+@settings(deadline=None, derandomize=True, database=None, max_examples=25)
+@given(small_t5s())
+def test_random_t5s_match_pytorch_from_one_token(c):
+    """Random small T5s, one source and one target token and width 1 among them: every row, the
+    parameters (one embedding, a bias table per stack) and FlopCounterMode's FLOPs; the closed form in
+    S and T, substituted and swept, agrees."""
+    text = t5_notation(c)
+    net = symcount.parse(text)
+    with torch.device("meta"):
+        model = ref.t5(V=c["V"], d=c["d"], d_kv=c["d_kv"], d_ff=c["d_ff"], enc_layers=c["enc"], dec_layers=c["dec"],
+                       heads=c["heads"], buckets=c["buckets"]).eval()
+    seen, flops = ref.trace_s2s(model, c["S"], c["T"])
+    assert rows_at(net, c["S"], c["T"]) == [row[:3] for row in seen], text
+    assert net.params == ref.params(model) and 2 * net.macs == flops, text
+    closed = symcount.parse(text.replace(f"input {c['S']} tokens", "input S tokens", 1)
+                            .replace(f"input {c['T']} tokens", "input T tokens", 1))
+    assert closed.subs(S=c["S"], T=c["T"]).totals() == net.totals()
+    assert closed.sweep(S=[c["S"]], T=[c["T"]])["macs"] == [net.macs]

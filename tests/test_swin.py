@@ -116,3 +116,14 @@ def test_the_exported_window_attention_and_merging_compute_what_torchvision_does
         x = torch.randn(1, c["H"], c["W"], c["C"])
         expected = merging(attention(x)).permute(0, 3, 1, 2)
         assert torch.allclose(exported(x.permute(0, 3, 1, 2)), expected, atol=1e-4), text
+
+
+def test_check_names_only_the_patch_embeddings_stride_and_the_smallest_map_runs():
+    """Padding to whole windows and to even sizes leaves sizes whole by construction: check's only
+    conditions are the 4×4 patches' (H ≡ 0 mod 4, for the patch embedding and the per-position layers of
+    the first stage, whose exact size is H/4), and torchvision's Swin runs at its smallest size."""
+    report = zoo.load("swin_t", input="3xHxW").check()
+    assert {(c.symbol, c.modulus, c.residue) for c in report.conditions} == {("H", 4, 0), ("W", 4, 0)}
+    assert {(s.symbol, s.modulus, s.residue, s.minimum) for s in report.symbols} == {("H", 4, 0, 4), ("W", 4, 0, 4)}
+    seen, _ = ref.trace_vis(ref.BUILDERS["swin_t"](), 4, 4)
+    assert seen[-1] == ("fc", (1000,), 769000)

@@ -156,7 +156,8 @@ class Builder(Joins):
                              result.biases, result.non_trainable,
                              al.Mul(*result.output) if result.activations is None else result.activations, result.macs,
                              result.exact, result.windows, tuple(self.scopes), self.field, result.transposed,
-                             bool(layer.get("functional")), result.module, masked=result.masked))
+                             bool(layer.get("functional")), result.module, masked=result.masked,
+                             scores=result.scores))
         if len(self.rows) > MAX_ROWS:
             raise self.error(LimitError, f"the network expands to more than {MAX_ROWS:,} layers", layer)
         return result.output

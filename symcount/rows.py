@@ -11,7 +11,7 @@ from symcount.layers.result import layout
 
 Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
 QUANTITIES = ("weights", "biases", "params", "non_trainable", "activations", "macs")
-COUNTED = ("weights", "biases", "non_trainable", "activations", "macs", "idle", "masked")  # a Row's stored counts
+COUNTED = ("weights", "biases", "non_trainable", "activations", "macs", "idle", "masked", "scores")  # a Row's stored counts
 
 
 def dimension_text(dim) -> str:
@@ -54,6 +54,7 @@ class Row:
     module: str = ""            # its PyTorch module where the kind alone does not say (LayerNorm2d, LayerNorm)
     idle: Expr = al.ZERO        # of its params, those one token does not touch (a mixture's unchosen experts)
     masked: Expr = al.ZERO      # of its MACs, those a mask discards (a causal kernel skips them)
+    scores: Expr = al.ZERO      # of its MACs, attention's products of queries and keys and of scores and values
 
     @property
     def qualified_name(self) -> str:
@@ -79,7 +80,8 @@ class Row:
         (a mixture of experts): parameters times `stored`, outputs and MACs times `used`."""
         return replace(self, weights=self.weights * stored, biases=self.biases * stored,
                        non_trainable=self.non_trainable * stored, activations=self.activations * used,
-                       macs=self.macs * used, masked=self.masked * used, idle=self.idle * stored + idle)
+                       macs=self.macs * used, masked=self.masked * used, scores=self.scores * used,
+                       idle=self.idle * stored + idle)
 
     def plus(self, other: "Row") -> "Row":
         """This row's counts with another's added (a folded block taking in a row)."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import sympy
 
+from symcount.analyses import token_counting as tc
 from symcount.errors import SymcountError
 from symcount.layers.kinds import KINDS
 from symcount.layers.options import truth
@@ -76,9 +77,13 @@ class Convention:
                                # each "positions", or its "params" once (torchinfo)
     attention: str = "full"    # attention's scores under a causal mask or window: "full" (the masked
                                # product computed whole, as PyTorch does) or "computed" (the kept pairs only)
+    scores: bool = True        # whether F.scaled_dot_product_attention's two products are charged
+    functional_linear: str = "macs"  # F.linear on a module's own parameters (GPT-2's attention): its "macs",
+                                     # "none" (hooks on nn.Linear see none), or "per_token_params" (torchinfo)
 
 
 CONV_FC = frozenset({"conv", "deconv", "fc"})
+ROUTER = frozenset({"router"})  # a mixture's router: the softmax over its E scores, one op each (measured)
 # Every preset's figure on torchvision's networks, and on small modules for transposed
 # convolutions, ReLU6, LRN, softmax and functional calls, was recorded by running the tool
 # (tests/fixtures/counters/counts.json, with the versions and the command).
@@ -115,20 +120,22 @@ PRESETS = {c.name: c for c in (
     Convention("macs", "MACs", "MAC", frozenset(),
                source="symcount's default: multiply-accumulates of convolutions and fully connected layers, "
                       "no bias (docs/conventions.md)"),
-    Convention("torchinfo", "Mult-Adds", "MAC", CONV_FC, (Rule(frozenset({"prelu"}) | LATER_NORMS, "params"),),
+    Convention("torchinfo", "Mult-Adds", "MAC", CONV_FC,
+               (Rule(frozenset({"prelu", "rmsnorm", "embed", "pos"}) | LATER_NORMS, "params"),),
                bn_params=True,
-               transposed="output", buffers=False, linear="params",
+               transposed="output", buffers=False, linear="params", scores=False,
+               functional_linear="per_token_params",
                source="torchinfo 1.8.0, torchinfo/layer_info.py, LayerInfo.calculate_macs: each parameter "
                       "times the output positions (any class named Conv*, ConvTranspose2d too) or once "
                       "(others, so an nn.Linear applied at every position costs its parameters); a normalisation and a PReLU cost their parameters; its 'Non-trainable params' are "
                       "parameters with requires_grad=False, so BatchNorm's running statistics are not among them"),
-    Convention("fvcore", "flops", "MAC", frozenset(), _fvcore(batchnorm=2),
+    Convention("fvcore", "flops", "MAC", frozenset(), _fvcore(batchnorm=2), scores=False,
                source="fvcore 0.1.5.post20221221 in eval mode, fvcore/nn/flop_count.py _DEFAULT_SUPPORTED_OPS and "
                       "fvcore/nn/jit_handles.py: conv_flop_jit, linear/addmm, batchnorm_flop_jit (eval: 2 x input "
                       "if affine), adaptive_avg_pool2d elementwise_flop_counter(1, 0), instance_norm 4 (5 if "
                       "affine) x input; ReLU, max pooling, softmax and LRN ignored; transposed convolutions on "
                       "input positions"),
-    Convention("fvcore_train", "flops", "MAC", frozenset(), _fvcore(batchnorm=5),
+    Convention("fvcore_train", "flops", "MAC", frozenset(), _fvcore(batchnorm=5), scores=False,
                source="fvcore as above with the model in train mode: batchnorm_flop_jit counts a BatchNorm "
                       "that updates its running statistics as norm_flop_counter(1), 5 x input"),
     Convention("thop", "MACs", "MAC", frozenset(),
@@ -138,7 +145,7 @@ PRESETS = {c.name: c for c in (
                 Rule(frozenset({"softmax"}), "thop_softmax", functional_factor=0),
                 Rule(frozenset({"prelu"}), "output"), Rule(frozenset({"LayerNorm"}), "input", 2, 4),
                 Rule(NEAREST, "output"), Rule(BILINEAR, "output", 11)),
-               transposed="output",
+               transposed="output", scores=False, functional_linear="none",
                source="thop 0.1.1.post2209072238, thop/profile.py register_hooks and thop/vision/basic_hooks.py: "
                       "count_convNd (no bias), count_linear, count_avgpool (output elements), count_adap_avgpool "
                       "((kernel + 1) x output), count_normalization (2 x elements, x2 if affine), count_softmax "
@@ -151,23 +158,24 @@ PRESETS = {c.name: c for c in (
                 Rule(frozenset({"lrelu", "silu"}), "output"), Rule(frozenset({"elu", "gelu", "prelu"}), "output", 2),
                 Rule(frozenset({"GroupNorm"}), "input", 1, 2), Rule(frozenset({"LayerNorm"}), "input"),
                 Rule(frozenset({"upsample"}), "output", 2),
-                Rule(frozenset({"lrn"}), "lrn"),
+                Rule(frozenset({"lrn"}), "lrn"), Rule(ROUTER, "output"),
                 Rule(NORMALISATION - INSTANCE, "input", 2), Rule(INSTANCE, "input", 1, 2)),
-               source=_PTFLOPS),
+               scores=False, functional_linear="none", source=_PTFLOPS),
     Convention("deepspeed", "MACs", "MAC", frozenset(),
                source="DeepSpeed 0.19.8 flops profiler, deepspeed/profiling/flops_profiler/profiler.py: "
                       "_conv_flops_compute, _conv_trans_flops_compute and _linear_flops_compute return (flops, "
                       "macs); macs have no bias, transposed convolutions on input positions, and activations, "
                       "pooling and normalisation have 0 MACs"),
     Convention("deepspeed_flops", "FLOPs", "FLOP", frozenset({"conv", "deconv"}),
-               _ELEMENTWISE_FLOPS + (Rule((NEAREST | BILINEAR) - SIZED, "output"),),
+               _ELEMENTWISE_FLOPS + (Rule((NEAREST | BILINEAR) - SIZED, "output"), Rule(ROUTER, "output")),
                source="the same file's FLOPs: " + _DEEPSPEED_FLOPS + "; a transposed convolution's bias per output "
                       "element"),
-    Convention("calflops", "MACs", "MAC", frozenset(), transposed="calflops",
+    Convention("calflops", "MACs", "MAC", frozenset(), transposed="calflops", scores=False,
                source="calflops 0.3.2, calflops/pytorch_ops.py, DeepSpeed's profiler before its fixes: the same "
                       "MACs as deepspeed except transposed convolutions (see _calflops_transposed)"),
     Convention("calflops_flops", "FLOPs", "FLOP", frozenset({"conv"}),
-               _ELEMENTWISE_FLOPS + (Rule((NEAREST | BILINEAR) - SIZED, "input"),), transposed="calflops",
+               _ELEMENTWISE_FLOPS + (Rule((NEAREST | BILINEAR) - SIZED, "input"), Rule(ROUTER, "output")),
+               transposed="calflops", scores=False,
                source="calflops 0.3.2's FLOPs: " + _DEEPSPEED_FLOPS + "; _conv_trans_flops_compute: see "
                       "_calflops_transposed"),
     Convention("torch", "FLOPs", "FLOP", frozenset(),
@@ -267,8 +275,8 @@ def _rule_cost(rule: Rule, row, chosen: Convention) -> sympy.Expr:
         factor = rule.functional_factor
     if rule.side == "output":
         return factor * row.activations            # already times the row's count
-    if rule.side == "input":
-        return factor * _elements(row.input) * row.count
+    if rule.side == "input":  # k + s passes in a mixture's experts
+        return factor * _elements(row.input) * row.count * (tc.uses(row) if layout(row.output) == "tokens" else 1)
     if rule.side == "params":
         return factor * row.params   # already times the row's count
     if rule.side == "positions":     # DeepSpeed's and calflops' upsampling to a size: prod(size), channels ignored
@@ -277,6 +285,8 @@ def _rule_cost(rule: Rule, row, chosen: Convention) -> sympy.Expr:
         padded = (row.input[0] + 4) * _positions(row.input) if len(row.input) >= 2 else _elements(row.input)
         return factor * (3 * _elements(row.input) + padded) * row.count
     if rule.side == "thop_softmax":  # exp, sum and divide over the n channels at each position: 3n - 1
+        if layout(row.input) == "tokens":  # over each token's D features
+            return factor * (3 * row.input[1] - 1) * row.input[0] * row.count
         return factor * (3 * row.input[0] - 1) * (_positions(row.input) if len(row.input) >= 2 else 1) * row.count
     # thop's count_adap_avgpool: kernel = input size / output size per axis, (prod(kernel) + 1) × output
     # (an output without its spatial axes, gap[mean]'s C, is C×1×1 to the module)
@@ -323,8 +333,10 @@ def row_ops(row, chosen: Convention, folded_bias: bool = False) -> sympy.Expr:
     """One row's figure under a convention (the row's count included)."""
     factor = 2 if chosen.unit == "FLOP" else 1
     kind = "fc" if row.module == "Linear" else row.kind  # conv1[channels_last] is an nn.Linear
+    if row.kind == "attn" and chosen.name.split(" ")[0] != "macs":
+        return tc.attention_ops(row, chosen, factor)
     if kind == "fc" and chosen.linear == "params":
-        return row.params            # already times the row's count
+        return tc.linear_params(row)
     if row.kind == "deconv":
         cost = _transposed_ops(row, chosen, factor)
     else:
@@ -347,10 +359,8 @@ def row_ops(row, chosen: Convention, folded_bias: bool = False) -> sympy.Expr:
 def count(network, chosen: Convention) -> tuple:
     """([figure per layer row], total)."""
     rows = network.layers
-    if chosen.name.split(" ")[0] != "macs" and any(layout(row.output) == "tokens" for row in rows):
-        raise SymcountError(f"the {chosen.name} preset reproduces its tool on convolutional networks; no counting "
-                            "tool has been measured on token layers (attention, embeddings, per-token linear "
-                            "layers), so it is not applied to them: use the macs convention (docs/conventions.md)")
+    if chosen.name.split(" ")[0] != "macs":
+        tc.check_measured(rows, chosen)
     figures = []
     for index, row in enumerate(rows):
         # a BatchNorm folded into the convolution before it turns into that convolution's bias

@@ -24,6 +24,20 @@ from symcount.layers.requirements import LayerProblem
 from symcount.layers.result import ZERO, LayerResult
 
 PROJECTIONS = "qkvo"  # the query, key, value and output projections, as bias=qkv names them
+# Options that make attention the Attention module (nn.Linear projections) rather than nn.MultiheadAttention's
+# parameters used by F.linear: what the export writes, and what the counting tools see.
+LINEAR_PROJECTIONS = ("kv_heads", "head_dim", "rope", "window", "alibi", "relative", "cross")
+
+
+def module_of(params) -> str:
+    """The PyTorch module an attention is: LatentAttention, CrossAttention (keys and values from other
+    tokens), Attention (nn.Linear projections) or "" (nn.MultiheadAttention's parameters)."""
+    if "kv_rank" in params:
+        return "LatentAttention"
+    if "memory" in params:
+        return "CrossAttention"
+    linear = any(name in params for name in LINEAR_PROJECTIONS) or params.get("bias") not in (None, True, False)
+    return "Attention" if linear else ""
 
 
 def biased(params) -> str:
@@ -78,7 +92,8 @@ def attention(params, shape, defaults, needs):
     masked = ZERO
     if (params.get("causal") or "window" in params) and "memory" not in params:
         masked = scores - seen(tokens, params.get("window")) * per_pair
-    return LayerResult(shape, weights, biases, ZERO, projections + scores, masked=masked)
+    return LayerResult(shape, weights, biases, ZERO, projections + scores, masked=masked, scores=scores,
+                       module=module_of(params))
 
 
 def seen(tokens, window=None):

@@ -25,6 +25,7 @@ class LayerResult:
     module: str = ""        # the PyTorch module, where a kind builds more than one (LayerNorm2d, LayerNorm)
     masked: Expr = ZERO     # of its MACs, those a mask discards (causal or windowed attention's hidden scores)
     activations: Expr = None  # the values it outputs, where they are not its output's (adaLN's modulation)
+    scores: Expr = ZERO     # of its MACs, attention's two products (the scores and their weighted sum)
 
     def __post_init__(self):
         if self.exact is None:

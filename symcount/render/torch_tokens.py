@@ -3,12 +3,12 @@ token and its pooling, attention, and nn.Linear on each token (GPT-2's tied outp
 from __future__ import annotations
 
 from symcount.errors import ExportError
-from symcount.layers.attention import biased
+from symcount.layers.attention import biased, module_of
 
 HELPER = {"patch": "PatchEmbedding", "pos": "PositionEmbedding", "segment": "SegmentEmbedding", "cls": "ClassToken",
           "clspool": "ClassPool", "gap": "TokenMean", "attn": "SelfAttention", "totokens": "ToTokens"}
 LATENT = ("kv_rank", "head_dim", "rope_dim", "v_dim", "q_rank")  # LatentAttention's sizes, in its order
-SPECIAL = ("kv_heads", "head_dim", "rope", "window", "alibi", "relative", "cross")  # what SelfAttention lacks
+
 
 
 def token_modules(layer, params, shape, result, helpers: set, whole) -> list:
@@ -46,7 +46,7 @@ def token_modules(layer, params, shape, result, helpers: set, whole) -> list:
             helpers.add("LatentAttention")
             options = "".join(f", {name}={whole(params[name], 'the ' + name, layer)}" for name in LATENT if name in params)
             return [f"LatentAttention({width}, {heads}{options}" + (", causal=True" if params.get("causal") else "") + ")"]
-        if any(name in params for name in SPECIAL) or params.get("bias") not in (None, True, False):
+        if module_of(params) == "Attention" or params.get("cross"):
             helpers.add("Attention")
             sizes = {"window": "window", "relative": "relative", "memory_width": "memory_width"}
             options = "".join(f", {name}={whole(params[name], 'the ' + name, layer)}"

@@ -13,18 +13,11 @@ from pathlib import Path
 import pytest
 
 import symcount
+from test_counters_fixture import FIGURES as COUNTER_FIGURES
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "counters" / "transformers.json").read_text())["cases"]
-FIGURES = {
-    "torchinfo": lambda t: t["torchinfo"]["total_mult_adds"],
-    "fvcore": lambda t: t["fvcore"]["eval_total"],
-    "thop": lambda t: t["thop"]["macs"],
-    "ptflops": lambda t: t["ptflops"]["macs"],
-    "calflops": lambda t: t["calflops"]["macs"],
-    "calflops_flops": lambda t: t["calflops"]["flops"],
-    "deepspeed": lambda t: t["deepspeed"]["macs"],
-    "deepspeed_flops": lambda t: t["deepspeed"]["flops"],
-}
+# the figures as test_counters_fixture reads them (FlopCounterMode and fvcore's train mode not recorded here)
+FIGURES = {preset: read for preset, read in COUNTER_FIGURES.items() if preset not in ("torch", "fvcore_train")}
 LLAMA_ATTENTION = "attn2[kv_heads=1, head_dim=4, causal, rope, bias=false]"
 GATED = "mul(fc12[bias=false] silu | fc12[bias=false]) fc8[bias=false]"
 # case -> the notation of the same module (N filled in)

@@ -286,8 +286,8 @@ class Network:
     def to_torch(self, name: str = "Net", title: str | None = None) -> str:
         """The source of a PyTorch nn.Module (class `name`) that builds this network with
         the shapes and parameter counts of this table; ExportError where PyTorch cannot
-        express a layer exactly (symcount.render.torch_module)."""
-        from symcount.render.torch_module import to_torch
+        express a layer exactly (symcount.render.torch_file, torch_module)."""
+        from symcount.render.torch_file import to_torch
         return to_torch(self, name, title)
 
     def folded(self, depth: int) -> tuple:

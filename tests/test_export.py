@@ -12,7 +12,7 @@ from hypothesis import given
 
 import symcount
 from symcount import zoo
-from symcount.render.torch_module import class_name
+from symcount.render.torch_file import class_name
 from torch_reference import run, torch
 from torch_zoo import trace
 from test_torch_crosscheck import random_network

@@ -9,9 +9,6 @@ is an ExportError naming the layer, never a module that silently disagrees.
 """
 from __future__ import annotations
 
-import keyword
-import re
-
 import sympy
 
 from symcount.fragments import layer_params, projection_layers, split_part, split_shares, squeeze_excitation, substitute
@@ -425,74 +422,3 @@ def _short(text: str, longest: int = 60) -> str:
     characters.  Python refuses a source with a NUL in it, and a line break would end the comment."""
     text = visible(" ".join(text.split()))
     return text if len(text) <= longest else text[:longest - 1] + "…"
-
-
-def class_name(name: str) -> str:
-    """A valid Python class name from a zoo name or a user's choice: cyclegan_resnet → CycleganResnet."""
-    if not isinstance(name, str):
-        raise ExportError(f"a class name is text, got {name!r}")
-    words = [word for word in re.split(r"[^A-Za-z0-9]+", name) if word]  # ASCII: a valid identifier anywhere
-    cleaned = "".join(word[0].upper() + word[1:] for word in words) or "Net"
-    if cleaned[0].isdigit() or keyword.iskeyword(cleaned):
-        cleaned = "Net" + cleaned
-    return cleaned
-
-
-def to_torch(network, name: str = "Net", title: str | None = None) -> str:
-    """The source of a module file: imports, the join helpers it uses, and class `name`;
-    `title` describes it (default: the notation's first words).  A network of two inputs (an
-    encoder–decoder) is two stacks: `first` on x, whose output the cross-attentions of `layers` read,
-    and `layers` on y."""
-    writer = _Writer(network)
-    items = network.spec.items
-    cut = next((index for index, item in enumerate(items) if isinstance(item, Input)), None)
-    inputs = [network.input_shape]
-    first = []
-    if cut is not None:
-        first, writer.memory, _ = writer.items(items[:cut], network.input_shape, 3)
-        inputs.append(next(row.output for row in network.layers if row.kind == "input"))
-        items = items[cut + 1:]
-    lines, output, _ = writer.items(items, inputs[-1], 3)
-    shape = " and ".join(format_shape(s) for s in inputs)
-    written = [line.split("#")[0].strip() for line in network.spec.source.splitlines()]
-    heading = _short(title, 200) if title else "Notation: " + _short(" ".join(line for line in written if line), 70)
-    heading = heading.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')  # the text as it is, inside the docstring
-    source = ['"""PyTorch module written by symcount (symcount export --to torch).', "",
-              heading,
-              f"Input {shape} → output {format_shape(output)}; "
-              f"{network.params} trainable parameters, as symcount counts them.", '"""',
-              "import torch", "from torch import nn", ""]
-    for helper in sorted(writer.helpers):
-        source += ["", HELPERS[helper]]
-    cls = class_name(name)
-    ids = [layout(s) == "ids" for s in inputs]
-    stacks = ([f"{INDENT * 2}self.first = nn.Sequential("] + first + [f"{INDENT * 2})"] if cut is not None else [])
-    if cut is None:
-        forward = [f"{INDENT}def forward(self, x):"] + ([
-            f"{INDENT * 2}return self.layers(x)", ""] if "Side" not in writer.helpers else [
-            f"{INDENT * 2}x = self.layers(x)",
-            f"{INDENT * 2}return (*[m.output for m in self.modules() if isinstance(m, Side)], x)", ""])
-    else:
-        forward = [f"{INDENT}def forward(self, x, y):",
-                   f"{INDENT * 2}memory = self.first(x)",
-                   f"{INDENT * 2}for module in self.layers.modules():  # cross-attention reads the first stack's output",
-                   f"{INDENT * 3}if getattr(module, \"cross\", False):",
-                   f"{INDENT * 4}module.memory = memory",
-                   f"{INDENT * 2}return self.layers(y)", ""]
-    source += ["", f"class {cls}(nn.Module):",
-               f'{INDENT}"""Input {shape}."""', ""] + ([
-               f"{INDENT}input_dtype = torch.long  # token ids", ""] if ids[0] else []) + [
-               f"{INDENT}def __init__(self):",
-               f"{INDENT * 2}super().__init__()"] + stacks + [
-               f"{INDENT * 2}self.layers = nn.Sequential("] + lines + [
-               f"{INDENT * 2})"] + ([f"{INDENT * 2}tie_embeddings(self)"] if "TiedLinear" in writer.helpers else []) + [
-               ""] + forward
-    if all(d.is_Integer for s in inputs for d in s):
-        zeros = ", ".join(f"torch.zeros(1, {', '.join(str(d) for d in s)}" + (", dtype=torch.long" if long else "") + ")"
-                          for s, long in zip(inputs, ids))
-        source += ["", "if __name__ == \"__main__\":",
-                   f"{INDENT}model = {cls}()",
-                   f"{INDENT}out = model({zeros})",
-                   f"{INDENT}print(*[o.shape for o in out] if isinstance(out, tuple) else [out.shape], "
-                   "sum(p.numel() for p in model.parameters()))", ""]
-    return "\n".join(source)

@@ -269,6 +269,12 @@ class Network:
         total = count(self, chosen(convention, **switches))[1]
         return 3 * total if backward else total
 
+    def training_flops(self, recompute: str = "none"):
+        """FLOPs of one training step per sample (forward, backward, recomputation and their total), as
+        FlopCounterMode counts them (symcount.analyses.training)."""
+        from symcount.analyses.training import training_compute
+        return training_compute(self, recompute)
+
     @cached_property
     def receptive_field(self):
         """The network's receptive field (size, effective stride, effective padding per

@@ -157,7 +157,7 @@ class Builder(Joins):
                              al.Mul(*result.output) if result.activations is None else result.activations, result.macs,
                              result.exact, result.windows, tuple(self.scopes), self.field, result.transposed,
                              bool(layer.get("functional")), result.module, masked=result.masked,
-                             scores=result.scores))
+                             scores=result.scores, cache=result.cache))
         if len(self.rows) > MAX_ROWS:
             raise self.error(LimitError, f"the network expands to more than {MAX_ROWS:,} layers", layer)
         return result.output

@@ -269,6 +269,22 @@ class Network:
         total = count(self, chosen(convention, **switches))[1]
         return 3 * total if backward else total
 
+    def kv_cache(self, dtype: str = "float16"):
+        """Bytes of the KV cache of one sequence (a formula in its length where that is a symbol)."""
+        from symcount.analyses.serving import serving
+        return serving(self, dtype).cache_bytes
+
+    def serving(self, dtype: str = "float16", batch=1):
+        """The KV cache per sequence, the weights, and the weights with B sequences' caches, in bytes
+        (symcount.analyses.serving)."""
+        from symcount.analyses.serving import serving
+        return serving(self, dtype, batch)
+
+    def decoding_macs(self, length: str = "T"):
+        """MACs of decoding the token at position T with the cache holding those before it."""
+        from symcount.analyses.serving import decoding_macs
+        return decoding_macs(self, length)
+
     def training_flops(self, recompute: str = "none"):
         """FLOPs of one training step per sample (forward, backward, recomputation and their total), as
         FlopCounterMode counts them (symcount.analyses.training)."""

@@ -11,7 +11,7 @@ from symcount.layers.result import layout
 
 Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
 QUANTITIES = ("weights", "biases", "params", "non_trainable", "activations", "macs")
-COUNTED = ("weights", "biases", "non_trainable", "activations", "macs", "idle", "masked", "scores")  # a Row's stored counts
+COUNTED = ("weights", "biases", "non_trainable", "activations", "macs", "idle", "masked", "scores", "cache")  # a Row's stored counts
 
 
 def dimension_text(dim) -> str:
@@ -55,6 +55,7 @@ class Row:
     idle: Expr = al.ZERO        # of its params, those one token does not touch (a mixture's unchosen experts)
     masked: Expr = al.ZERO      # of its MACs, those a mask discards (a causal kernel skips them)
     scores: Expr = al.ZERO      # of its MACs, attention's products of queries and keys and of scores and values
+    cache: Expr = al.ZERO       # the values a decoder keeps per sequence: attention's keys and values
 
     @property
     def qualified_name(self) -> str:

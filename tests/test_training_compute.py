@@ -106,3 +106,14 @@ def test_an_encoder_decoders_training_step():
 def test_a_wrong_recomputation_is_named():
     with pytest.raises(symcount.SymcountError, match="recompute is one of none, selective, full"):
         zoo.load("gpt2").training_flops("half")
+
+
+def test_palms_6n_plus_12lhqt_is_the_exact_count_of_a_llama_decoder():
+    """Chowdhery et al. 2022 (PaLM, Appendix B): training FLOPs per token 6N + 12·L·H·Q·T, H·Q the heads
+    times their size. On the symbolic llama, with N the parameters that take part in a product (all but
+    the embedding table and the norms' weights) and H·Q = d, it is exact."""
+    import sympy
+    net = zoo.load("llama")
+    T, L, d, V = (net.symbols[name] for name in "T L d V".split())
+    N = net.params - V * d - (2 * d * L + d)  # the table, two norms a layer and the final one left out
+    assert sympy.expand(net.training_flops().total / T - (6 * N + 12 * L * d * T)) == 0

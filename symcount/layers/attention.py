@@ -93,7 +93,23 @@ def attention(params, shape, defaults, needs):
     if (params.get("causal") or "window" in params) and "memory" not in params:
         masked = scores - seen(tokens, params.get("window")) * per_pair
     return LayerResult(shape, weights, biases, ZERO, projections + scores, masked=masked, scores=scores,
-                       module=module_of(params))
+                       module=module_of(params), cache=cached(params, tokens, heads, head_dim, kv_heads))
+
+
+def cached(params, tokens, heads, head_dim, kv_heads):
+    """The values a decoder keeps per sequence to decode its next token (a KV cache): each key/value head's
+    key and value for every token it attends to, min(N, w − 1) under a sliding window of w (the next
+    token and those make its window: Hugging Face's sliding-window cache, measured), the memory's for
+    cross-attention; a latent attention's latent and rotary key (d_c + d_h^R a token, DeepSeek-V2 §2.1.2);
+    none for attention that sees every token (an encoder's), which decodes nothing."""
+    if "memory" in params:
+        return 2 * kv_heads * head_dim * params["memory"]
+    if not (params.get("causal") or "window" in params):
+        return ZERO
+    kept = Min(tokens, params["window"] - 1) if "window" in params else tokens
+    if "kv_rank" in params:
+        return (params["kv_rank"] + params.get("rope_dim", ZERO)) * kept
+    return 2 * kv_heads * head_dim * kept
 
 
 def seen(tokens, window=None):

@@ -26,6 +26,7 @@ class LayerResult:
     masked: Expr = ZERO     # of its MACs, those a mask discards (causal or windowed attention's hidden scores)
     activations: Expr = None  # the values it outputs, where they are not its output's (adaLN's modulation)
     scores: Expr = ZERO     # of its MACs, attention's two products (the scores and their weighted sum)
+    cache: Expr = ZERO      # the values a decoder keeps per sequence (attention's keys and values)
 
     def __post_init__(self):
         if self.exact is None:

@@ -16,5 +16,20 @@ from symcount import zoo  # noqa: E402  (symcount.zoo.load("resnet50"), as the R
 
 __version__ = "0.1.0"
 
-__all__ = ["parse", "Network", "Row", "symbol", "progress", "zoo", "SymcountError", "NotationError", "OptionError",
-           "ShapeError", "SymbolError", "LimitError", "ExportError", "__version__"]
+
+def notation_from_config(config) -> str:
+    """The notation of the model a Hugging Face configuration describes (a dict, or a local
+    config.json's path): llama, mistral, mixtral, qwen2, gemma, deepseek_v3, gpt2, bert, t5, whisper."""
+    from symcount.importers.huggingface import notation_from_config as write
+    return write(config)
+
+
+def from_config(config, input=None) -> Network:
+    """The network a Hugging Face configuration describes, built from notation_from_config's text."""
+    from symcount.importers.huggingface import from_config as build
+    return build(config, input)
+
+
+__all__ = ["parse", "Network", "Row", "symbol", "progress", "zoo", "from_config", "notation_from_config",
+           "SymcountError", "NotationError", "OptionError", "ShapeError", "SymbolError", "LimitError", "ExportError",
+           "__version__"]

@@ -47,6 +47,7 @@ subcommands:
   symcount solve NOTATION --fact conv1=55x55 --bounds p=0..10   solve for unknown symbols
   symcount export NOTATION --to torch    print a PyTorch nn.Module for the notation
   symcount repl                 an interactive prompt (:help lists its commands)
+  symcount config config.json   the notation of a Hugging Face configuration's model, then its table
 
 exit status: 0 ok, 2 bad input (with a message naming line, column and what was expected)
 """
@@ -321,7 +322,23 @@ def _zoo(argv) -> int:
     return 0
 
 
-COMMANDS = {"check": _check, "solve": _solve, "export": _export, "repl": _repl, "zoo": _zoo}
+def _config(argv) -> int:
+    """symcount config PATH [table options]: the notation a Hugging Face config.json describes, then its table."""
+    parser = _Parser(prog="symcount config", description="Read a local Hugging Face config.json (no network "
+                     "access), print the notation of the model it describes, then its table; the options after "
+                     "the path are the table's (symcount --help).",
+                     epilog="model types: llama, mistral, mixtral, qwen2, gemma, deepseek_v3, gpt2, bert, t5, "
+                     "whisper. docs/llm-costs.md.")
+    parser.add_argument("path", help="a config.json")
+    parser.add_argument("--notation", action="store_true", help="print the notation only")
+    args, rest = parser.parse_known_args(argv)
+    from symcount import notation_from_config
+    text = notation_from_config(args.path)
+    print(f"# notation written from {visible(args.path)}\n{text}")
+    return 0 if args.notation else _table([text] + rest)
+
+
+COMMANDS = {"check": _check, "solve": _solve, "export": _export, "repl": _repl, "zoo": _zoo, "config": _config}
 
 
 def main(argv=None) -> int:

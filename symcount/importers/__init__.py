@@ -1,0 +1,1 @@
+"""Models described elsewhere, written in the notation: Hugging Face configurations."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keyword
 import re
 
+from symcount.errors import ExportError
 from symcount.layers.result import layout
 from symcount.notation.spec import Input
 from symcount.render.torch_helpers import HELPERS

@@ -36,3 +36,13 @@ def test_lark_keeps_its_tables_only_where_no_other_user_can_write(tmp_path, monk
     assert (tmp_path / "symcount").stat().st_mode & 0o777 == 0o700
     (tmp_path / "symcount").chmod(0o777)
     assert cache_file() is False
+
+
+def test_every_subpackage_of_the_source_tree_is_listed_for_the_wheel():
+    """pyproject.toml names the packages a wheel carries; a folder left off it is missing when installed."""
+    import re
+    listed = set(re.findall(r'"(symcount[\w.]*)"', (SOURCE_TREE / "pyproject.toml").read_text().split("packages =")[1]
+                            .split("]")[0]))
+    present = {".".join(path.parent.relative_to(SOURCE_TREE).parts) for path in (SOURCE_TREE / "symcount").rglob("__init__.py")
+               if "__pycache__" not in path.parts}
+    assert present <= listed, f"not listed in pyproject.toml: {sorted(present - listed)}"

@@ -117,3 +117,18 @@ def test_palms_6n_plus_12lhqt_is_the_exact_count_of_a_llama_decoder():
     T, L, d, V = (net.symbols[name] for name in "T L d V".split())
     N = net.params - V * d - (2 * d * L + d)  # the table, two norms a layer and the final one left out
     assert sympy.expand(net.training_flops().total / T - (6 * N + 12 * L * d * T)) == 0
+
+
+def test_narayanans_parameters_and_flops_per_iteration_come_out_of_the_gpt_notation():
+    """Narayanan et al. 2021 (§5.1): a GPT of l layers, hidden size h, vocabulary V and sequence s has
+    P = 12·l·h²·(1 + 13/(12h) + (V + s)/(12·l·h)) parameters, and an iteration costs
+    F = 96·B·s·l·h²·(1 + s/(6h) + V/(16·l·h)) FLOPs with full activation recomputation (B = 1 here).
+    Both come out of the symbolic gpt: the parameters but for the final layer norm's 2h, which the
+    paper leaves out, and the FLOPs exactly (the logits are not recomputed: V/16, not V/12)."""
+    import sympy
+    net = zoo.load("gpt")
+    L, d, V, n = (net.symbols[name] for name in ("L", "d", "V", "n_ctx"))
+    P = 12 * L * d**2 * (1 + sympy.Rational(13, 12) / d + (V + n) / (12 * L * d))
+    assert sympy.expand(net.params - P) == 2 * d
+    F = 96 * n * L * d**2 * (1 + n / (6 * d) + V / (16 * L * d))
+    assert sympy.expand(net.training_flops("full").total - F) == 0

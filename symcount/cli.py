@@ -99,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
                              "fold_bn= (true or false), functional=none|all|relu,gap; repeatable")
     parser.add_argument("--backward", action="store_true",
                         help="also give forward + backward, estimating the backward pass as 2 x the forward")
+    parser.add_argument("--training", nargs="?", const="none", metavar="RECOMPUTE",
+                        help="add each layer's FLOPs in one training step per sample (forward and backward, as "
+                             "FlopCounterMode counts them); RECOMPUTE none (default), selective or full")
     parser.add_argument("-m", "--memory", nargs="?", const="float32", metavar="DTYPE",
                         help="add memory per image: weights' bytes, activations both ways, a forward+backward "
                              "estimate, in float32 (default), float16, bfloat16, int8 or float64")
@@ -234,6 +237,7 @@ def _table(argv) -> int:
         network.subs(**values)  # checks every layer at these values
     sys.stdout.write(network.table(args.format, network.values(**values), depth=args.depth,
                                    convention=args.convention, backward=args.backward, memory=args.memory,
+                                   training=args.training,
                                    receptive_field=args.receptive_field, switches=_switches(args.switch),
                                    columns=args.columns, params_only=args.params_only, wide=args.wide,
                                    width=args.width, formulas=args.formulas, caption=args.caption,

@@ -321,7 +321,7 @@ class Network:
 
     def table(self, format: str = "text", values: dict | None = None, depth: int | None = None,
               convention: str | None = None, backward: bool = False, memory: str | None = None,
-              receptive_field: bool = False, switches: dict | None = None, columns=None,
+              receptive_field: bool = False, switches: dict | None = None, columns=None, training: str | None = None,
               params_only: bool = False, formulas: bool = False, wide: bool = False, width: int | None = None,
               caption: str | None = None, label: str | None = None, **more_switches) -> str:
         """The table as text, markdown, latex, html, json or csv.
@@ -330,7 +330,8 @@ class Network:
         `formulas=True` each formula is shown with its value; json and csv always give
         both); `depth` folds blocks nested deeper; `convention` (and its switches, as
         keyword arguments or a dict `switches`) adds a column with that counter's figure,
-        `backward` its forward + backward figure; `memory` ("float32", ...) adds the memory
+        `backward` its forward + backward figure; `training` ("none", "selective", "full") a column of
+        each row's FLOPs in one training step (training_flops); `memory` ("float32", ...) adds the memory
         report (not in csv); `receptive_field` adds each row's receptive field.
         `columns` ("output,params,macs" or a list) chooses the columns, `params_only` hides
         rows without parameters; text fits `width` (default: the terminal's, 80 when
@@ -346,7 +347,7 @@ class Network:
             raise SymcountError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
         options = table_options(columns, params_only, formulas, wide, width, caption, label)
         settings = dict(convention=convention, backward=backward, memory=memory, receptive_field=receptive_field,
-                        switches={**(switches or {}), **more_switches})
+                        switches={**(switches or {}), **more_switches}, training=training)
         if values and not any(al.is_expr(name) for name in values):
             values = self.values(**{str(name): value for name, value in values.items()})
         if values and not formulas and format not in ("json", "csv"):

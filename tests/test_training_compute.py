@@ -132,3 +132,18 @@ def test_narayanans_parameters_and_flops_per_iteration_come_out_of_the_gpt_notat
     assert sympy.expand(net.params - P) == 2 * d
     F = 96 * n * L * d**2 * (1 + n / (6 * d) + V / (16 * L * d))
     assert sympy.expand(net.training_flops("full").total - F) == 0
+
+
+def test_the_table_shows_each_rows_training_step(capsys):
+    """--training adds a column whose rows sum to training_flops' total, and says its parts."""
+    from symcount.cli import main
+    import json
+    text = "input 3x32x32 conv3-8 relu pool fc10"
+    step = symcount.parse(text).training_flops("selective")
+    assert main([text, "--training", "selective", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert [layer["training"] for layer in document["layers"]] == list(step.rows)
+    assert document["training"]["total"] == step.total == sum(step.rows)
+    assert main([text, "--training"]) == 0
+    assert f"{int(step.total):,} training FLOPs" in capsys.readouterr().out
+    assert main([text, "--training", "half"]) == 2

@@ -28,11 +28,13 @@ RECOMPUTE = ("none", "selective", "full")
 
 @dataclass(frozen=True)
 class TrainingCompute:
-    """FLOPs of one training step per sample, each part a number or a formula."""
+    """FLOPs of one training step per sample, each part a number or a formula; `rows`, each row's step
+    (its forward, backward and recomputation together)."""
     forward: object
     backward: object
     recomputed: object
     recompute: str
+    rows: tuple = ()
 
     @property
     def total(self):
@@ -53,9 +55,11 @@ def training_compute(network, recompute: str = "none") -> TrainingCompute:
         if row.weights != 0 or row.biases != 0 or row.macs != 0:
             carries = True  # a trainable weight before: every later input carries a gradient
     total_forward = _summed(forward)
-    last = next((f for f in reversed(forward) if f != 0), al.Integer(0))  # the last product's forward
-    recomputed = {"none": al.Integer(0), "selective": _summed(scores), "full": _summed(forward + [-last])}[recompute]
-    return TrainingCompute(total_forward, _summed(backward), recomputed, recompute)
+    last = next((i for i in reversed(range(len(forward))) if forward[i] != 0), None)  # the last product's row
+    again = {"none": [al.Integer(0)] * len(forward), "selective": scores,
+             "full": [f if i != last else al.Integer(0) for i, f in enumerate(forward)]}[recompute]
+    rows = tuple(_summed([f, b, r]) for f, b, r in zip(forward, backward, again))
+    return TrainingCompute(total_forward, _summed(backward), _summed(again), recompute, rows)
 
 
 def _summed(values):

@@ -12,7 +12,7 @@ from symcount.rows import fold_groups
 
 
 def extras(network, rows, depth, values, convention=None, backward=False, memory=None, receptive_field=False,
-           switches=None) -> Extras:
+           switches=None, training=None) -> Extras:
     columns, notes, documents, headline, report = [], [], {}, [], None
     switches = switches or {}
     if convention is not None or switches or backward:
@@ -38,6 +38,17 @@ def extras(network, rows, depth, values, convention=None, backward=False, memory
         notes.append(note)
         documents["ops"] = {"convention": rule.name, "label": rule.label, "unit": rule.unit, "total": total,
                             "note": note, **({"forward_backward": 3 * total} if backward else {})}
+    if training is not None:
+        step = network.training_flops(training)
+        figures = step.rows if depth is None else \
+            [al.Add(*[step.rows[i] for i in members]) for _, members in fold_groups(network.layers, depth)]
+        columns.append(Column("training", "train FLOPs", tuple(figures), step.total))
+        headline.append(("training FLOPs", step.total.xreplace(values) if values else step.total))
+        notes.append(f"train FLOPs: one training step per sample, recompute={training}: forward "
+                     f"{step.forward}, backward {step.backward}, recomputed {step.recomputed}, as FlopCounterMode "
+                     "counts them (docs/conventions.md, Training compute)")
+        documents["training"] = {"recompute": training, "forward": step.forward, "backward": step.backward,
+                                 "recomputed": step.recomputed, "total": step.total}
     if receptive_field:
         for name, heading in (("size", "RF size"), ("stride", "RF stride"), ("padding", "RF padding")):
             columns.append(Column(f"rf_{name}", heading, tuple(rf.describe(row.field, name) for row in rows)))

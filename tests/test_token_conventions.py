@@ -76,3 +76,17 @@ def test_a_closed_form_in_the_length_gives_each_tools_figure_at_both_lengths():
 def test_a_preset_refuses_token_layers_no_tool_was_measured_on(text, unmeasured):
     with pytest.raises(symcount.SymcountError, match=f"not {unmeasured} "):
         symcount.parse(text).ops("deepspeed")
+
+
+def test_the_switch_attention_computed_changes_a_presets_attention_products_too():
+    """DeepSpeed charges 2·N²·D for the scores under a causal mask (recorded); with the switch it
+    charges the pairs the mask keeps, counted on the mask PyTorch builds; tools that charge no scores
+    are unchanged."""
+    from test_attention_masks import kept_pairs
+    net = symcount.parse(CASES["llama_attention"].replace("{N}", "5"))
+    recorded = FIXTURE["llama_attention"]["N=5"]
+    inner = 2 * 4  # heads × head size
+    assert net.ops("deepspeed") == recorded["deepspeed"]["macs"]
+    assert net.ops("deepspeed", attention="computed") == \
+        recorded["deepspeed"]["macs"] - 2 * (5 * 5 - kept_pairs(5)) * inner
+    assert net.ops("calflops", attention="computed") == recorded["calflops"]["macs"]

@@ -39,11 +39,6 @@ def check_measured(rows, chosen) -> None:
                                 f"({row.text}): use the macs convention (docs/conventions.md)")
 
 
-def tokens_of(row):
-    """The tokens a row runs on (its output's N), its count included."""
-    return row.output[0] * row.count
-
-
 def uses(row):
     """How many times each token passes through the row's layer: k + s in a mixture's experts, else 1."""
     elements = row.output[0] * row.output[1] * row.count if len(row.output) == 2 else None
@@ -53,14 +48,15 @@ def uses(row):
 def attention_ops(row, chosen, factor):
     """An attention row's figure under a counting tool's preset."""
     projections = row.macs - row.scores
-    scores = factor * row.scores if chosen.scores else 0
+    kept = row.scores - row.masked if chosen.attention == "computed" else row.scores  # the switch attention
+    scores = factor * kept if chosen.scores else 0
     if row.module == "Attention":  # nn.Linear children, then scaled_dot_product_attention
         if chosen.linear == "params":
             return row.params
-        bias = row.biases * tokens_of(row) / row.count if "fc" in chosen.bias else 0  # one add per output, per token
+        bias = row.biases * row.output[0] if "fc" in chosen.bias else 0  # one add per output, per token
         return factor * projections + scores + bias
     if chosen.functional_linear == "per_token_params":  # the module's own parameters, N times
-        return row.params * tokens_of(row) / row.count
+        return row.params * row.output[0]
     return (factor * projections if chosen.functional_linear == "macs" else 0) + scores
 
 

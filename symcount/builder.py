@@ -16,10 +16,10 @@ from symcount.analyses import receptive as rf
 from symcount.errors import LimitError, NotationError, ShapeError
 from symcount.layers.kinds import Defaults, evaluate
 from symcount.layers.requirements import LayerProblem, Needs, Requirement
-from symcount.fragments import layer_params, squeeze_excitation, substitute
+from symcount.fragments import layer_params, patched, squeeze_excitation, substitute
 from symcount.joins import Joins
 from symcount.notation.spec import Branches, Input, Layer, NetworkSpec, Repeat
-from symcount.layers.result import has_spatial_axes, layout, like, per_axis
+from symcount.layers.result import has_spatial_axes, layout, like
 from symcount.rows import Row, format_shape
 
 Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
@@ -64,7 +64,7 @@ class Builder(Joins):
         self.memory = None       # the first stack's output once a second input starts (cross-attention reads it)
         self.second = None       # that second input (spec.Input), and whether a layer has read the memory
         self.memory_read = False
-        self.patched = None      # (the map's sizes, the patch) of the last patch embedding, for unpatch
+        self.patched = None      # the map's sizes and the patch of the last patch embedding, for unpatch
 
     def enter(self, base, numbered=True, text="") -> _Scope:
         self.uids += 1
@@ -123,7 +123,7 @@ class Builder(Joins):
                 if self.patched is None:
                     raise self.error(ShapeError, f"{layer.text}: unpatch lays tokens back out on the map a patch "
                                      "embedding cut, and there is none before it", layer)
-                params = tuple(sorted({**dict(params), "grid": self.patched[0], "kernel": self.patched[1]}.items()))
+                params = tuple(sorted({**dict(params), **self.patched}.items()))
             result = evaluate(layer.kind, params, shape, self.defaults)
         except LayerProblem as problem:
             raise self.error(problem.error, f"{layer.text}: {problem}; its input is {format_shape(shape)}",
@@ -149,7 +149,7 @@ class Builder(Joins):
         self.requirements.extend(result.requires)
         self.requirements.extend(needs.open)
         if layer.kind == "patch":
-            self.patched = (tuple(shape[1:]), tuple(per_axis(dict(params)["kernel"], len(shape) - 1, "the patch")))
+            self.patched = patched(shape, params)
         one = al.Integer(1)
         self.field = rf.after(self.field, layer.kind, result.windows, result.output)
         self.rows.append(Row("", layer.kind, layer.text, shape, result.output, one, result.weights,

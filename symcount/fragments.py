@@ -93,3 +93,10 @@ def _stride_text(strides) -> str:
     if len(set(strides)) == 1:
         return f"/{written(strides[0])}" if strides[0] != 1 else ""
     return f"[stride=({' '.join(written(s) for s in strides)})]"
+
+
+def patched(shape, params) -> dict:
+    """What unpatch lays tokens back onto after a patch embedding on `shape`: the map's sizes (grid) and
+    the patch (kernel, already one per axis in layer_params' parameters); the builder and the exporter
+    both keep it."""
+    return {"grid": tuple(shape[1:]), "kernel": tuple(dict(params)["kernel"])}

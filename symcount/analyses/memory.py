@@ -72,10 +72,16 @@ class Memory:
             [f"  {label:<{width}}  {amount(value)}" for _, label, value in items]
 
 
-def memory(network, dtype: str = "float32") -> Memory:
+def dtype_name(dtype) -> str:
+    """A dtype's name as DTYPES knows it, or a SymcountError listing them."""
     key = str(dtype).lower()
     if key not in DTYPES:
         raise SymcountError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
+    return key
+
+
+def memory(network, dtype: str = "float32") -> Memory:
+    key = dtype_name(dtype)
     with_params = sympy.Add(*[row.activations for row in network.layers if row.params != 0])
     return Memory(key, DTYPES[key], network.params, network.non_trainable, network.activations,
                   with_params if with_params.is_number else sympy.expand(with_params))

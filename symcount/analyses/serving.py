@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from symcount import algebra as al
-from symcount.analyses.memory import DTYPES
-from symcount.errors import SymcountError, SymbolError
+from symcount.analyses.memory import DTYPES, dtype_name
+from symcount.errors import SymbolError
 
 
 @dataclass(frozen=True)
@@ -48,18 +48,10 @@ class Serving:
         return self.weights_bytes + self.batch * self.cache_bytes
 
 
-def _dtype(dtype: str) -> str:
-    name = str(dtype).lower().replace("torch.", "")
-    if name not in DTYPES:
-        raise SymcountError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
-    return name
-
-
 def serving(network, dtype: str = "float16", batch=1) -> Serving:
-    cache = al.Add(*[row.cache for row in network.layers])
-    cache = cache if al.is_number(cache) else al.expand(cache)
+    cache = al.expand(al.Add(*[row.cache for row in network.layers]))
     weights = network.params + network.non_trainable
-    return Serving(_dtype(dtype), cache, weights, al.exact(batch) if isinstance(batch, int) else batch)
+    return Serving(dtype_name(dtype), cache, weights, al.exact(batch) if isinstance(batch, int) else batch)
 
 
 def decoding_macs(network, length: str = "T"):

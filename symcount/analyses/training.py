@@ -63,5 +63,4 @@ def training_compute(network, recompute: str = "none") -> TrainingCompute:
 
 
 def _summed(values):
-    total = al.Add(*values)
-    return total if al.is_number(total) else al.expand(total)
+    return al.expand(al.Add(*values))  # numbers as they are, a formula expanded

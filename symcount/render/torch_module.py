@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import sympy
 
-from symcount.fragments import layer_params, projection_layers, split_part, split_shares, squeeze_excitation, substitute
+from symcount.fragments import layer_params, patched, projection_layers, split_part, split_shares, squeeze_excitation, substitute
 from symcount.errors import ExportError, visible
 from symcount.joins import MATCHING, ends_in_bare_crop
 from symcount.layers import arithmetic as ar
 from symcount.layers.kinds import evaluate
 from symcount.layers import meeting
-from symcount.layers.result import dimensional, layout, per_axis
+from symcount.layers.result import dimensional, layout
 from symcount.layers.requirements import LayerProblem
 from symcount.notation.spec import Branches, Input, Layer
 from symcount.render.torch_helpers import HELPERS
@@ -98,9 +98,9 @@ class _Writer:
         if layer.kind == "attn" and params.get("cross"):
             params["memory_width"] = self.memory[-1]  # the first stack's token width
         if layer.kind == "patch":
-            self.patched = (shape[1:], per_axis(params["kernel"], len(shape) - 1, "the patch"))
+            self.patched = patched(shape, params)
         if layer.kind == "unpatch":
-            params.update(grid=self.patched[0], kernel=self.patched[1])
+            params.update(self.patched)
         try:
             result = evaluate(layer.kind, tuple(sorted(params.items())), shape, self.defaults)
         except LayerProblem as problem:

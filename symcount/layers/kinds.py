@@ -350,7 +350,7 @@ KINDS = {kind.name: kind for kind in (
     Kind("clspool", (), tk.class_pool, "the first token (the class token) as the output: N×D to D", "ClassPool",
          inputs=TOKENS),
     Kind("attn", ("causal", "memory", "kdim", "bias", "kv_heads", "head_dim", "rope", "alibi", "window", "cross",
-                 "relative")
+                 "relative", "dropout")
          + LATENT_OPTIONS, attention,
          "multi-head attention: h heads (g key/value heads), the Q, K, V and output projections and the N×N "
          "scores", "MultiheadAttention", inputs=TOKENS),

@@ -181,6 +181,8 @@ OPTIONS = {spec.name: spec for spec in (
                                "no MACs"),
     OptionSpec("window", ("sliding_window",), _single, "attention to the last w tokens only (Mistral); PyTorch "
                "computes the whole product under a mask, so no count changes"),
+    OptionSpec("dropout", ("attn_pdrop", "attention_dropout"), _rate, "attention: dropout on the attention "
+               "probabilities at this rate, in training (no count changes; what the backward pass keeps does)"),
     OptionSpec("fixed", ("sinusoidal",), _flag, "a fixed (sinusoidal) position embedding, with no parameters"),
     OptionSpec("frozen", (), _flag, "a position table stored but not trained (Whisper's encoder in Hugging Face's "
                                     "code): its values are non-trainable"),

@@ -216,9 +216,9 @@ HELPERS = {
     """attn: multi-head self-attention with nn.MultiheadAttention's parameters (in_proj_*, out_proj_*),
     computed with scaled_dot_product_attention (whose N×N products FlopCounterMode counts)."""
 
-    def __init__(self, width, heads, causal=False, bias=True):
+    def __init__(self, width, heads, causal=False, bias=True, dropout=0.0):
         super().__init__()
-        self.heads, self.causal = heads, causal
+        self.heads, self.causal, self.dropout = heads, causal, dropout
         self.in_proj_weight = nn.Parameter(torch.randn(3 * width, width) * width ** -0.5)
         self.in_proj_bias = nn.Parameter(torch.zeros(3 * width)) if bias else None
         self.out_proj_weight = nn.Parameter(torch.randn(width, width) * width ** -0.5)
@@ -228,7 +228,8 @@ HELPERS = {
         b, n, d = x.shape
         q, k, v = (t.reshape(b, n, self.heads, d // self.heads).transpose(1, 2)
                    for t in nn.functional.linear(x, self.in_proj_weight, self.in_proj_bias).chunk(3, dim=-1))
-        y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
+        y = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=self.causal,
+                                                       dropout_p=self.dropout if self.training else 0.0)
         return nn.functional.linear(y.transpose(1, 2).reshape(b, n, d), self.out_proj_weight, self.out_proj_bias)
 ''',
     "Attention": '''class Attention(nn.Module):
@@ -241,8 +242,9 @@ HELPERS = {
     product, so FlopCounterMode counts the same products."""
 
     def __init__(self, width, heads, kv_heads=None, head_dim=None, bias="qkvo", causal=False, rope=False,
-                 window=None, alibi=False, relative=None, memory_width=None):
+                 window=None, alibi=False, relative=None, memory_width=None, dropout=0.0):
         super().__init__()
+        self.dropout = dropout
         self.heads, self.kv_heads = heads, kv_heads or heads
         self.head_dim, self.causal, self.rope = head_dim or width // heads, causal, rope
         self.window, self.alibi, self.memory = window, alibi, None
@@ -290,7 +292,8 @@ HELPERS = {
         group = self.heads // self.kv_heads
         k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
         bias = self.scores_bias(n, m, x.device)
-        y = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=bias, is_causal=self.causal and bias is None)
+        y = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=bias, is_causal=self.causal and bias is None,
+                                                       dropout_p=self.dropout if self.training else 0.0)
         return self.o(y.transpose(1, 2).reshape(b, n, self.heads * self.head_dim))
 ''',
     "LatentAttention": '''class LatentAttention(nn.Module):

@@ -42,7 +42,11 @@ def token_modules(layer, params, shape, result, helpers: set, whole) -> list:
             raise ExportError(f"{layer.text}: cross-attention takes its keys and values from a second input, "
                               "and an exported module takes one; export writes self-attention only")
         heads = whole(params["heads"], "the heads", layer)
+        dropout = f", dropout={float(params['dropout'])!r}" if params.get("dropout") else ""
         if "kv_rank" in params:
+            if dropout:
+                raise ExportError(f"{layer.text}: the exported latent attention has no dropout on its probabilities; "
+                                  "leave dropout= off to export it")
             helpers.add("LatentAttention")
             options = "".join(f", {name}={whole(params[name], 'the ' + name, layer)}" for name in LATENT if name in params)
             return [f"LatentAttention({width}, {heads}{options}" + (", causal=True" if params.get("causal") else "") + ")"]
@@ -53,10 +57,10 @@ def token_modules(layer, params, shape, result, helpers: set, whole) -> list:
                               for name in ("kv_heads", "head_dim", *sizes) if name in params)
             options += f", bias={biased(params)!r}" + "".join(f", {flag}=True" for flag in ("causal", "rope", "alibi")
                                                               if params.get(flag))
-            return [f"Attention({width}, {heads}{options})"]
+            return [f"Attention({width}, {heads}{options}{dropout})"]
         helpers.add("SelfAttention")
         options = (", causal=True" if params.get("causal") else "") + ("" if params.get("bias", True) else ", bias=False")
-        return [f"SelfAttention({width}, {heads}{options})"]
+        return [f"SelfAttention({width}, {heads}{options}{dropout})"]
     if helper == "PositionEmbedding":
         return [f"PositionEmbedding({whole(params.get('positions', shape[0]), 'the positions', layer)}, {width}"
                 + (", frozen=True" if params.get("frozen") else "") + ")"]

@@ -16,6 +16,7 @@ from symcount.analyses import receptive as rf
 from symcount.errors import LimitError, NotationError, ShapeError
 from symcount.layers.kinds import Defaults, evaluate
 from symcount.layers.requirements import LayerProblem, Needs, Requirement
+from symcount.flow import Flow, Pass
 from symcount.fragments import layer_params, patched, squeeze_excitation, substitute
 from symcount.joins import Joins
 from symcount.notation.spec import Branches, Input, Layer, NetworkSpec, Repeat
@@ -65,6 +66,8 @@ class Builder(Joins):
         self.second = None       # that second input (spec.Input), and whether a layer has read the memory
         self.memory_read = False
         self.patched = None      # the map's sizes and the patch of the last patch embedding, for unpatch
+        self.flow = Flow()       # which tensor each row reads (symcount.flow)
+        self.repeating = 0       # repeats being walked, nested
 
     def enter(self, base, numbered=True, text="") -> _Scope:
         self.uids += 1
@@ -152,12 +155,14 @@ class Builder(Joins):
             self.patched = patched(shape, params)
         one = al.Integer(1)
         self.field = rf.after(self.field, layer.kind, result.windows, result.output)
+        reads, tensor = self.flow.made(layer.kind, result.output, layer.kind == "dropout" and dict(params).get("rate") == 0)
         self.rows.append(Row("", layer.kind, layer.text, shape, result.output, one, result.weights,
                              result.biases, result.non_trainable,
                              al.Mul(*result.output) if result.activations is None else result.activations, result.macs,
                              result.exact, result.windows, tuple(self.scopes), self.field, result.transposed,
                              bool(layer.get("functional")), result.module, masked=result.masked,
-                             scores=result.scores, cache=result.cache))
+                             scores=result.scores, cache=result.cache, tensor=tensor, reads=reads,
+                             options=params))
         if len(self.rows) > MAX_ROWS:
             raise self.error(LimitError, f"the network expands to more than {MAX_ROWS:,} layers", layer)
         return result.output
@@ -189,8 +194,9 @@ class Builder(Joins):
         self.requirements.extend(needs.open)
         self.memory, self.second = shape, item
         zero = al.Integer(0)
+        self.flow.current = self.flow.new(second, ids=layout(second) == "ids")
         self.rows.append(Row("", "input", item.text, shape, second, al.Integer(1), zero, zero, zero, zero, zero,
-                             path=tuple(self.scopes), field=None))
+                             path=tuple(self.scopes), field=None, tensor=self.flow.current))
         self.field = rf.start(second)
         return second
 
@@ -239,12 +245,27 @@ class Builder(Joins):
         except LayerProblem:
             raise self.error(ShapeError, f"a repeat count must be a whole number >= 0, got {count}", repeat) from None
         self.requirements.extend(needs.open)
+        top, start, inputs, joins = not self.repeating, len(self.rows), [], len(self.flow.joins)
+        self.repeating += 1
+        try:
+            shape = self._passes(repeat, count, shape, inputs)
+        finally:
+            self.repeating -= 1
+        if top:
+            self.flow.repeats.append(Pass(start, len(self.rows), tuple(inputs), (joins, len(self.flow.joins))))
+        return shape
+
+    def _passes(self, repeat: Repeat, count, shape, inputs: list):
+        """The passes of a repeat; `inputs` gets each pass's input shape and how many passes read one."""
         done, step = 0, None
         while not (count.is_number and done >= count):
             first, first_uid, before = len(self.rows), self.uids + 1, self.field
+            entry = (self.flow.current, len(self.flow.joins), len(self.flow.shapes))
             out = self.one_pass(repeat, shape)
             if out == shape:
-                return self._fold(repeat, first, first_uid, count - done, done, shape, before)
+                inputs.append((shape, count - done))
+                return self._fold(repeat, first, first_uid, count - done, done, shape, before, entry)
+            inputs.append((shape, al.Integer(1)))
             done += 1
             # two passes that grow the shape alike never reach a fixed point: refuse now what
             # the row limit would refuse after unrolling the rest
@@ -298,19 +319,27 @@ class Builder(Joins):
         return [replace(row, path=tuple(renew(scope) for scope in row.path), field=advance(row.field))
                 for row in rows]
 
-    def _fold(self, repeat, first, first_uid, remaining, peeled, shape, before):
+    def _fold(self, repeat, first, first_uid, remaining, peeled, shape, before, entry):
         """Rows[first:] are one pass that keeps the shape: it stands for `remaining` passes
         (remaining >= 1 when numeric: the caller folds only a pass it was going to make).
-        `before` is the receptive field before that pass; each later pass grows it alike."""
+        `before` is the receptive field before that pass; each later pass grows it alike.
+        `entry`: the pass's input tensor and where its joins and tensors start (symcount.flow)."""
         one_pass = self.rows[first:]
+        tensor_in, first_join, first_tensor = entry
+        joins = self.flow.joins[first_join:]
         growth = rf.Growth(before, self.field)
         if remaining.is_number and remaining <= EXPAND_UP_TO and \
                 len(self.rows) + (remaining - 1) * len(one_pass) <= EXPAND_ROWS:
+            out = self.flow.current
             for later in range(1, int(remaining)):
-                self.rows.extend(self._copy(one_pass, first_uid, lambda field: growth.advance(field, later)))
+                rows, copies, self.flow.current = self.flow.copied(one_pass, joins, tensor_in, out, first_tensor,
+                                                                   self.flow.current)
+                self.rows.extend(self._copy(rows, first_uid, lambda field: growth.advance(field, later)))
+                self.flow.joins.extend(copies)
         else:
+            rows, self.flow.joins[first_join:] = self.flow.folded(one_pass, joins, tensor_in, remaining)
             self.rows[first:] = [replace(row.times(remaining), field=growth.advance(row.field, remaining - 1))
-                                 for row in one_pass]
+                                 for row in rows]
             if not remaining.is_number:  # where count <= peeled, the folded pass is not there, nor its needs
                 self.folds.append(al.sympy().Gt(repeat.count, peeled))
             if not remaining.is_number and peeled:

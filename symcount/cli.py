@@ -105,6 +105,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-m", "--memory", nargs="?", const="float32", metavar="DTYPE",
                         help="add memory per image: weights' bytes, activations both ways, a forward+backward "
                              "estimate, in float32 (default), float16, bfloat16, int8 or float64")
+    parser.add_argument("-t", "--train-memory", nargs="?", const="", metavar="SETTINGS",
+                        help="add training memory per device: weights, gradients, optimizer states, activations "
+                             "kept for the backward pass; SETTINGS such as adam,mixed,zero=1,devices=8 or "
+                             "megatron,tp=8,sp,recompute=selective,batch=4 (default adam,mixed,pytorch, batch 1)")
     parser.add_argument("--receptive-field", "--rf", action="store_true",
                         help="add each layer's receptive field: size, effective stride, effective padding "
                              "(Araujo et al. 2019), symbolic where kernels, strides or paddings are")
@@ -237,7 +241,7 @@ def _table(argv) -> int:
         network.subs(**values)  # checks every layer at these values
     sys.stdout.write(network.table(args.format, network.values(**values), depth=args.depth,
                                    convention=args.convention, backward=args.backward, memory=args.memory,
-                                   training=args.training,
+                                   training=args.training, training_memory=args.train_memory,
                                    receptive_field=args.receptive_field, switches=_switches(args.switch),
                                    columns=args.columns, params_only=args.params_only, wide=args.wide,
                                    width=args.width, formulas=args.formulas, caption=args.caption,

@@ -44,29 +44,32 @@ class Joins:
         to the other branches' size once they are built."""
         first = len(self.rows)
         entry, fields, outputs, cropped = self.field, [], [], []
+        fork, ends = self.flow.current, []  # the tensor the branches read, and each branch's
         inputs = self._split(node, shape) if node.kind == "split" else [shape] * len(node.branches)
         for index, (branch, share) in enumerate(zip(node.branches, inputs)):
-            self.field = entry
+            self.field, self.flow.current = entry, fork
             if node.kind in MATCHING and ends_in_bare_crop(branch):
                 cropped.append((index, branch[-1]))
                 branch = branch[:-1]
             outputs.append(self.items(branch, share))
             fields.append(self.field)
+            ends.append(self.flow.current)
         texts = [" ".join(getattr(i, "text", "") for i in b) or "identity" for b in node.branches]
         if cropped:
-            self._crop_to_match(node, cropped, outputs, fields, texts)
-        body_field, self.field = fields[-1], entry
+            self._crop_to_match(node, cropped, outputs, fields, texts, ends)
+        body_field, self.field, self.flow.current = fields[-1], entry, fork
         if node.kind == "res" and len(node.branches) == 1:
             strides = self._shortcut_strides(node, shape, outputs[0], entry, body_field, self.rows[first:])
             outputs.append(shape if strides is None else self.projection(node, shape, outputs[0], strides))
+            ends.append(self.flow.current)
         fields.append(self.field)
         if node.kind == "mul":  # a gate from the whole input (squeeze-and-excitation): the local paths' field
             fields = [f for f in fields if f is not None] or [None]
         self.field = rf.widest(fields)
         texts += ["the shortcut"] * (len(outputs) - len(texts))
-        return self._join(node, outputs, texts)
+        return self._join(node, outputs, texts, ends)
 
-    def _join(self, node, outputs, texts):
+    def _join(self, node, outputs, texts, ends):
         """The branches' outputs joined as symcount.layers.meeting says, on their own layout;
         sizes that differ by an expression meet where it is 0, kept as a requirement."""
         try:
@@ -76,6 +79,7 @@ class Joins:
         if not all(self._meet(node, [(size,) for size in group]) for group in groups):
             raise self._mismatch(node, MISMATCH.get(node.kind, "branches with different shapes cannot be added"),
                                  outputs, texts)
+        self.flow.join(node.kind, ends, output)
         return output
 
     def _experts(self, node, shape):
@@ -86,14 +90,16 @@ class Joins:
                              f"{format_shape(shape)}", node)
         if not node.branches[0]:
             raise self.error(ShapeError, "moe needs the layers of one expert: moe8[top=2](fc14336 gelu fc4096)", node)
+        fork = self.flow.current
         self.layer(node.router, shape)
         experts = Experts(dict(layer_params(node.router.params, self.mapping, shape)))
-        first = len(self.rows)
+        first, self.flow.current = len(self.rows), fork
         out = self.items(node.branches[0], shape)
         if out != shape:
             raise self.error(ShapeError, f"moe: an expert gives {format_shape(out)} from {format_shape(shape)}; the "
                              "experts' outputs are summed in place of the input, so each must keep its shape", node)
         self.rows[first:] = [experts.scaled(row) for row in self.rows[first:]]
+        self.flow.join("moe", (fork, self.flow.current), out)
         return out
 
     def _side(self, node, shape):
@@ -101,12 +107,12 @@ class Joins:
         and the head's output; the trunk goes on from that output, its receptive field as it was."""
         if not node.branches[0]:
             raise self.error(ShapeError, "side needs the layers of its head: side(gap fc10)", node)
-        entry = self.field
+        entry, fork = self.field, self.flow.current
         head = self.items(node.branches[0], shape)
-        self.field = entry
+        self.field, self.flow.current = entry, fork
         return head
 
-    def _crop_to_match(self, node, cropped, outputs, fields, texts):
+    def _crop_to_match(self, node, cropped, outputs, fields, texts, ends):
         """Each branch that ends in a bare crop, cropped (centred) to the spatial size of the
         branches that do not: U-Net's copy and crop, valid where the cropped path is at least
         as large."""
@@ -118,9 +124,9 @@ class Joins:
             raise self._mismatch(node, "branches with different sizes cannot be cropped to one size", outputs, texts)
         target = tuple(others[0][1:])
         for index, crop in cropped:
-            self.field = fields[index]
+            self.field, self.flow.current = fields[index], ends[index]
             outputs[index] = self.layer(Layer("crop", (("size", target),), crop.text, crop.span), outputs[index])
-            fields[index] = self.field
+            fields[index], ends[index] = self.field, self.flow.current
 
     def _split(self, node, shape) -> list:
         """split: each branch's input, C×H×W (or C×L, C×D×H×W) with its share of the channels:

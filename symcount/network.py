@@ -17,7 +17,7 @@ from symcount.errors import LimitError, ShapeError, SymbolError, SymcountError
 from symcount.layers.arithmetic import RULES
 from symcount.layers.kinds import Defaults
 from symcount.layers.requirements import LayerProblem, Needs
-from symcount.layers.result import SPATIAL_SHAPES, like
+from symcount.layers.result import SPATIAL_SHAPES, layout, like
 from symcount.notation.parse import parse_expr, parse_notation, parse_shape
 from symcount.notation.names import too_large
 from symcount.notation.spec import INPUT_CHANNELS, NetworkSpec, symbol, symbols_in
@@ -107,9 +107,11 @@ class Network:
         builder = Builder(spec, replace(defaults, padding=padding), mapping)
         builder.requirements.extend(self._check_input())
         builder.field = rf.start(self.input_shape)
+        builder.flow.new(self.input_shape, ids=layout(self.input_shape) == "ids")
         self.output_shape = builder.items(spec.items, self.input_shape)
         builder.finish()
         self.layers, self.blocks = named(builder.rows, builder.shapes)
+        self.flow = builder.flow  # which tensor each row reads (symcount.flow)
         self.heads = side_heads(builder.rows, self.layers)  # side(...): each head's rows and subtotal
         self.assumptions = tuple(substitute(a, mapping) for a in builder.assumptions)
         self.folds = tuple(fold for fold in (substitute(f, mapping) for f in builder.folds) if fold.is_Relational)
@@ -291,6 +293,14 @@ class Network:
         from symcount.analyses.training import training_compute
         return training_compute(self, recompute)
 
+    def training_memory(self, optimizer="adam", precision="mixed", zero=0, devices=1, activations="pytorch",
+                        tensor_parallel=1, sequence_parallel=False, recompute="none", batch=1):
+        """Bytes per device of training: weights, gradients, optimizer states, the activations kept for the
+        backward pass and their total (symcount.analyses.training_memory)."""
+        from symcount.analyses.training_memory import training_memory
+        return training_memory(self, optimizer, precision, zero, devices, activations, tensor_parallel,
+                               sequence_parallel, recompute, batch)
+
     @cached_property
     def receptive_field(self):
         """The network's receptive field (size, effective stride, effective padding per
@@ -323,7 +333,7 @@ class Network:
               convention: str | None = None, backward: bool = False, memory: str | None = None,
               receptive_field: bool = False, switches: dict | None = None, columns=None, training: str | None = None,
               params_only: bool = False, formulas: bool = False, wide: bool = False, width: int | None = None,
-              caption: str | None = None, label: str | None = None, **more_switches) -> str:
+              caption: str | None = None, label: str | None = None, training_memory=None, **more_switches) -> str:
         """The table as text, markdown, latex, html, json or csv.
 
         `values` ({"H": 224}) evaluates the table there (numbers in the cells; with
@@ -332,7 +342,8 @@ class Network:
         keyword arguments or a dict `switches`) adds a column with that counter's figure,
         `backward` its forward + backward figure; `training` ("none", "selective", "full") a column of
         each row's FLOPs in one training step (training_flops); `memory` ("float32", ...) adds the memory
-        report (not in csv); `receptive_field` adds each row's receptive field.
+        report (not in csv), `training_memory` (training_memory's keyword arguments as a dict, or text such as
+        "adam,mixed,zero=1,devices=8") the training memory report; `receptive_field` adds each row's receptive field.
         `columns` ("output,params,macs" or a list) chooses the columns, `params_only` hides
         rows without parameters; text fits `width` (default: the terminal's, 80 when
         unknown), in compact numbers unless `wide`; latex takes a `caption` and a `label`.
@@ -347,7 +358,8 @@ class Network:
             raise SymcountError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
         options = table_options(columns, params_only, formulas, wide, width, caption, label)
         settings = dict(convention=convention, backward=backward, memory=memory, receptive_field=receptive_field,
-                        switches={**(switches or {}), **more_switches}, training=training)
+                        switches={**(switches or {}), **more_switches}, training=training,
+                        training_memory=training_memory)
         if values and not any(al.is_expr(name) for name in values):
             values = self.values(**{str(name): value for name, value in values.items()})
         if values and not formulas and format not in ("json", "csv"):

@@ -56,6 +56,9 @@ class Row:
     masked: Expr = al.ZERO      # of its MACs, those a mask discards (a causal kernel skips them)
     scores: Expr = al.ZERO      # of its MACs, attention's products of queries and keys and of scores and values
     cache: Expr = al.ZERO       # the values a decoder keeps per sequence: attention's keys and values
+    tensor: int = 0             # the tensor it makes, and those it reads (symcount.flow)
+    reads: tuple = ()
+    options: tuple = ()         # its parameters as evaluated: (name, value) pairs
 
     @property
     def qualified_name(self) -> str:

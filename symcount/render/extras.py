@@ -12,7 +12,7 @@ from symcount.rows import fold_groups
 
 
 def extras(network, rows, depth, values, convention=None, backward=False, memory=None, receptive_field=False,
-           switches=None, training=None) -> Extras:
+           switches=None, training=None, training_memory=None) -> Extras:
     columns, notes, documents, headline, report = [], [], {}, [], None
     switches = switches or {}
     if convention is not None or switches or backward:
@@ -68,4 +68,17 @@ def extras(network, rows, depth, values, convention=None, backward=False, memory
         if values:
             report = replace(report, **{f: getattr(report, f).xreplace(values) for f in
                                         ("params", "non_trainable", "activations", "activations_with_params")})
-    return Extras(tuple(columns), tuple(notes), report, documents, tuple(headline))
+    trained = None
+    if training_memory is not None:
+        from symcount.analyses.training_memory import settings_from_text
+        settings = settings_from_text(training_memory) if isinstance(training_memory, str) else dict(training_memory)
+        trained = network.training_memory(**settings)
+        if values:
+            trained = replace(trained, **{key: getattr(trained, key).xreplace(values)
+                                          for key in ("weights", "gradients", "optimizer", "activations")})
+        documents["training_memory"] = {**{k: str(v).lower() if isinstance(v, bool) else al.exact(v)
+                                           if isinstance(v, int) else v for k, v in trained.settings},
+                                        "units": "bytes",
+                                        **{key: value for key, _, value in trained.items()}}
+    return Extras(tuple(columns), tuple(notes), report, documents=documents, headline=tuple(headline),
+                  training_memory=trained)

@@ -50,8 +50,8 @@ def html(table: Table) -> str:
               if not expr.is_number]
     after += [f"<li>{escape(marker)} {escape(where)}: {show(expr, 'html')}</li>"
               for marker, where, expr in cells.moved]
-    if table.memory is not None:
-        lines = table.memory.lines(wide=True, shown=lambda e: show(table.sizes.named(e), "html"))
+    for report in table.reports:
+        lines = report.lines(wide=True, shown=lambda e: show(table.sizes.named(e), "html"))
         after += [f"<li>{line.strip() if '<' in line else escape(line.strip())}</li>" for line in lines]
     return (f'<div class="symcount"><ul>{notes}</ul><div style="overflow-x:auto"><table>'
             f"<thead>{head}</thead><tbody>{body}</tbody><tfoot>{total}</tfoot></table></div>"

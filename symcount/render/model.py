@@ -46,6 +46,7 @@ class Extras:
     columns: tuple = ()
     notes: tuple = ()
     memory: object = None   # a symcount.analyses.memory.Memory to report after the table
+    training_memory: object = None  # a symcount.analyses.training_memory.TrainingMemory, reported after it
     documents: dict = None  # more top-level JSON entries
     headline: tuple = ()    # (label, expression) figures for the line under the table
 
@@ -112,6 +113,12 @@ class Table:
     caption: str | None = None
     label: str | None = None
     moved: list = field(default_factory=list)  # filled by a renderer: (marker, what, expression)
+    training_memory: object = None
+
+    @property
+    def reports(self) -> list:
+        """The reports after the table: memory, training memory."""
+        return [report for report in (self.memory, self.training_memory) if report is not None]
 
 
 @dataclass(frozen=True)
@@ -335,7 +342,8 @@ def build(network, values: dict, rows, extras: Extras = Extras(), options: Optio
         totals.insert(1, ("active params", sizes.named(active)))
     headline += list(extras.headline)
     return Table(columns, body, total, notes(network, values, extras, given), sizes, totals, headline,
-                 extras.memory, None if options.caption is None else visible(options.caption), options.label)
+                 extras.memory, None if options.caption is None else visible(options.caption), options.label,
+                 training_memory=extras.training_memory)
 
 
 def headline(table: Table) -> list[str]:

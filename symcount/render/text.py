@@ -275,10 +275,10 @@ def text(table: Table, width: int | None = None, wide: bool = False, chosen: boo
         out.append("")
         for marker, where, formula in cells.moved:
             out += wrap(f"{marker} {where}: {formula}", width, len(marker) + 1)
-    if table.memory is not None:
+    for report in table.reports:
         def named(expr):
             return show(table.sizes.named(expr))
-        out += [""] + [piece for line in table.memory.lines(wide=wide, shown=named) for piece in wrap(line, width, 4)]
+        out += [""] + [piece for line in report.lines(wide=wide, shown=named) for piece in wrap(line, width, 4)]
     return "\n".join(out) + "\n"
 
 
@@ -315,8 +315,7 @@ def markdown(table: Table) -> str:
     extra = [f"{' · '.join(headline(table))}"] if headline(table) else []
     extra += [f"{heading} = {show(expr)}" for heading, expr in table.totals if not expr.is_number]
     extra += [f"{marker} {where}: {formula}" for marker, where, formula in cells.moved]
-    if table.memory is not None:
-        extra += [line.strip() for line in
-                  table.memory.lines(wide=True, shown=lambda e: show(table.sizes.named(e)))]
+    for report in table.reports:
+        extra += [line.strip() for line in report.lines(wide=True, shown=lambda e: show(table.sizes.named(e)))]
     extra = [f"- {markdown_escape(text)}" for text in extra]
     return "\n".join(out + ([""] + extra if extra else [])) + "\n"

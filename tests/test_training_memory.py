@@ -147,6 +147,26 @@ def test_llama_with_grouped_query_heads_keeps_what_autograd_saves(kv_heads, toke
     assert net.training_memory(precision="fp32").activations == measured
 
 
+@pytest.mark.parametrize("name, shape", [("resnet18", (3, 64, 64)), ("mobilenet_v2", (3, 64, 64)),
+                                         ("vit_b_16", (3, 32, 32))])
+def test_in_bfloat16_a_zoo_network_keeps_what_autograd_saves(name, shape):
+    """The model cast to bfloat16: two bytes an activation, BatchNorm's statistics too; max pooling's
+    indices stay int64 and attention's logsumexp float32."""
+    model = on_cpu(torch_zoo.build(name, shape)).to(torch.bfloat16)
+    measured = kept_bytes(model, torch.zeros(2, *shape, dtype=torch.bfloat16))
+    net = zoo.load(name, input="x".join(map(str, shape)))
+    assert net.training_memory(precision="bf16", batch=2).activations == measured
+
+
+@pytest.mark.parametrize("kv_heads", [1, 2])
+def test_in_bfloat16_llamas_norms_keep_float32_copies(kv_heads):
+    """LlamaRMSNorm computes in float32: a float32 copy of its input, not the input."""
+    model = on_cpu(torch_zoo_llm.llama(2, 16, 4, kv_heads, 4, 24, 13)).to(torch.bfloat16)
+    measured = kept_bytes(model, torch.zeros(1, 6, dtype=torch.long))
+    net = zoo.load("llama", input="6 tokens", L=2, d=16, h=4, g=kv_heads, f=24, V=13)
+    assert net.training_memory(precision="mixed").activations == measured
+
+
 def test_gpt2_in_training_keeps_what_autograd_saves():
     model = on_cpu(torch_zoo_text.gpt2((7,), vocab=50, positions=16, layers=2, heads=2, width=16))
     measured = kept_bytes(model, torch.zeros(1, 7, dtype=torch.long))

@@ -8,7 +8,8 @@ tensor each layer reads).
   a convolution, a linear layer, GELU, SiLU, ReLU6, average pooling keep their input; ReLU, sigmoid,
   tanh and softmax their output; max pooling its input and an int64 index per output; BatchNorm its
   input and two statistics per channel; LayerNorm its input and two per token; RMSNorm its input, the
-  normalised input and one per token; dropout its mask, in the activations' dtype on the CPU; an
+  normalised input and one per token (Hugging Face's LlamaRMSNorm, which computes in float32: in 16-bit
+  a float32 copy of its input, a float32 number per token and the normalised input); dropout its mask, in the activations' dtype on the CPU; an
   embedding its int64 ids; attention, through scaled_dot_product_attention's default kernel, its
   input, q, k, v (k and v at the query heads where grouped-query heads are repeated by a copy), its
   output and a float32 logsumexp per head and token, and, with rotary positions, one cos and one sin
@@ -97,8 +98,18 @@ def _norm(statistics):
         if layout(row.input) not in ("tokens", "flat"):
             raise SymcountError(f"{row.name}: activations='pytorch' has a measured rule for a norm over each token's "
                                 "or vector's features only, not over a map's channels")
-        return Keeps(input=True, extra=((dt.value * statistics(row.input), False),))
+        return statistics and Keeps(input=True, extra=((dt.value * statistics(row.input), False),))
     return rule
+
+
+def _rms_norm(row, dt):
+    """Hugging Face's LlamaRMSNorm: x in float32 (the input itself when it is float32, else a copy), the
+    float32 inverse root per token, and the normalised x in the activations' dtype, which the weight keeps."""
+    _norm(None)(row, dt)  # over each token's features only
+    elements, tokens = _elements(row.input), _positions(row.input)
+    if dt.value == 4:
+        return Keeps(input=True, extra=((4 * (elements + tokens), False),))
+    return Keeps(extra=((4 * elements + 4 * tokens + dt.value * elements, False),))
 
 
 def _maxpool(row, dt):
@@ -130,7 +141,7 @@ PYTORCH = {
     "maxpool": _maxpool, "adaptivemaxpool": _maxpool, "adaptiveavgpool": _adaptive_average, "bn": _batchnorm,
     "dropout": _dropout, "attn": _pytorch_attention,
     "layernorm": _norm(lambda shape: 2 * _positions(shape)),
-    "rmsnorm": _norm(lambda shape: _elements(shape) + _positions(shape)),
+    "rmsnorm": _rms_norm,
 }
 
 

@@ -145,8 +145,8 @@ def _check_divides(network, t, sequence_parallel):
         options = dict(row.options)
         sizes = [("heads", options.get("heads")), ("key/value heads", options.get("kv_heads"))] \
             if row.kind == "attn" else []
-        if layout(row.output) == "tokens" and row.output[-1] not in widths:
-            sizes.append(("features", row.output[-1]))
+        if layout(row.output) == "tokens" and row.output[-1] not in widths and row is not network.layers[-1]:
+            sizes.append(("features", row.output[-1]))  # the logits' vocabulary is padded to a multiple of t
         if sequence_parallel and layout(row.input) == "tokens":
             sizes.append(("tokens", row.input[0]))
         for what, value in sizes:
@@ -220,54 +220,16 @@ def activation_bytes(network, convention, dt, t=1, sequence_parallel=False, reco
 
 def _carrying_gradients(network) -> dict:
     """Which tensors carry a gradient: those a layer with weights makes, and every one made from them.
-    The data does not; a folded pass reads its own output, so this runs to a fixed point."""
-    grad = {}
-    for _ in range(len(network.flow.repeats) + 2):
-        before = dict(grad)
-        for row in network.layers:
-            if row.kind not in VIEWS and row.kind != "input":
-                grad[row.tensor] = row.params != 0 or any(grad.get(t) for t, _, _ in row.reads)
-        for join in network.flow.joins:
-            grad[join.tensor] = any(grad.get(t) for t, _, _ in join.operands)
-        if grad == before:
-            break
+    The data does not.  Tensors are made in the order of their ids; a folded pass also reads its own
+    output (a later id), so this runs to a fixed point."""
+    made = sorted([(row.tensor, row.params != 0, row.reads) for row in network.layers
+                   if row.kind not in VIEWS and row.kind != "input"] +
+                  [(join.tensor, False, join.operands) for join in network.flow.joins], key=lambda m: m[0])
+    grad, changed = {}, True
+    while changed:
+        changed = False
+        for tensor, weighted, reads in made:
+            carries = weighted or any(grad.get(t, False) for t, _, _ in reads)
+            if grad.get(tensor) != carries:
+                grad[tensor], changed = carries, True
     return grad
-
-
-SETTING_NAMES = {"optimizer": "optimizer", "precision": "precision", "zero": "zero", "devices": "devices",
-                 "activations": "activations", "tensor_parallel": "tensor_parallel", "tp": "tensor_parallel",
-                 "t": "tensor_parallel", "sequence_parallel": "sequence_parallel", "sp": "sequence_parallel",
-                 "recompute": "recompute", "batch": "batch", "b": "batch"}
-
-
-def settings_from_text(text: str) -> dict:
-    """training_memory's keyword arguments from `adam,mixed,zero=2,devices=8,megatron,tp=2,sp,batch=4`:
-    a bare word names an optimizer, a precision, an activations convention or sequence parallelism."""
-    settings = {}
-    for item in (part.strip() for part in text.split(",")):
-        if not item:
-            continue
-        name, sep, value = (piece.strip() for piece in item.partition("="))
-        if not sep:
-            value, name = name, next((key for key, table in (("optimizer", OPTIMIZERS), ("precision", PRECISIONS),
-                                                               ("activations", CONVENTIONS)) if name.lower() in table),
-                                     "sequence_parallel" if name.lower() in ("sp", "sequence_parallel") else None)
-            if name is None:
-                raise SymcountError(f"training memory setting {item!r}: a bare word is an optimizer "
-                                    f"({', '.join(OPTIMIZERS)}), a precision ({', '.join(PRECISIONS)}), "
-                                    f"an activations convention ({', '.join(CONVENTIONS)}) or sp")
-            value = True if name == "sequence_parallel" else value
-        elif name.lower() not in SETTING_NAMES:
-            raise SymcountError(f"training memory setting {item!r}: unknown name {name!r}; the names are "
-                                f"{', '.join(sorted(set(SETTING_NAMES.values())))} (tp, sp and b for short)")
-        name = SETTING_NAMES.get(name.lower(), name)
-        if isinstance(value, str) and name in ("zero", "devices", "tensor_parallel", "batch"):
-            value = int(value) if value.isdigit() else value
-        if isinstance(value, str) and name == "sequence_parallel":
-            if value.lower() not in ("true", "false", "yes", "no", "1", "0"):
-                raise SymcountError(f"training memory setting {item!r}: sequence_parallel is true or false")
-            value = value.lower() in ("true", "yes", "1")
-        if name in settings:
-            raise SymcountError(f"training memory setting {item!r}: {name} is given twice")
-        settings[name] = value
-    return settings

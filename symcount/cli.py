@@ -46,6 +46,7 @@ subcommands:
   symcount check NOTATION ...   fractional sizes, congruences, valid input sizes (exit 1 if not integral)
   symcount solve NOTATION --fact conv1=55x55 --bounds p=0..10   solve for unknown symbols
   symcount export NOTATION --to torch    print a PyTorch nn.Module for the notation
+  symcount sweep NOTATION T=1..4096:2x   totals over a range of sizes: a table, CSV, JSON or --plot FILE
   symcount repl                 an interactive prompt (:help lists its commands)
   symcount config config.json   the notation of a Hugging Face configuration's model, then its table
 
@@ -313,6 +314,11 @@ def _repl(argv) -> int:
     return run()
 
 
+def _sweep(argv) -> int:
+    from symcount.cli_sweep import run  # its own module: ranges, quantities, a plot
+    return run(argv)
+
+
 def _zoo(argv) -> int:
     parser = _Parser(prog="symcount zoo", description="List the paper zoo, or print one "
                      "entry's notation (to read, copy or change). Any command takes a zoo "
@@ -346,7 +352,8 @@ def _config(argv) -> int:
     return 0 if args.notation else _table([text] + rest)
 
 
-COMMANDS = {"check": _check, "solve": _solve, "export": _export, "repl": _repl, "zoo": _zoo, "config": _config}
+COMMANDS = {"check": _check, "solve": _solve, "export": _export, "repl": _repl, "zoo": _zoo, "config": _config,
+            "sweep": _sweep}
 
 
 def main(argv=None) -> int:

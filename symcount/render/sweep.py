@@ -1,0 +1,98 @@
+"""A sweep's points as a text table fitted to the terminal, as CSV, or as JSON.
+
+Text gives every integer in full when that fits the width, else in compact form (138.36 M),
+as the layer table does (symcount.render.model.compact).  CSV and JSON keep exact values:
+integers as they are, a rational as its text (217/4).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import textwrap
+from fractions import Fraction
+
+from symcount.render.data import csv_cell
+from symcount.render.model import compact
+from symcount.render.text import terminal_width
+
+FORMATS = ("text", "csv", "json")
+INVALID = "invalid"
+
+
+def _exact(value):
+    return str(value) if isinstance(value, Fraction) else value
+
+
+def _cell(value, wide: bool) -> str:
+    if value is None:
+        return INVALID
+    if isinstance(value, Fraction):
+        return str(value)
+    return f"{value:,}" if wide else compact(value)
+
+
+def _lines(rows: list) -> list[str]:
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return lines
+
+
+def text(title: str, plan, quantities, result, width: int | None = None, wide: bool = False,
+         why_invalid: str | None = None, dtype: str | None = None) -> str:
+    """The table: the swept names, then one column per quantity; `why_invalid` says what fails
+    at the first invalid point."""
+    limit = terminal_width(width)
+    names = plan.swept or list(plan.columns)[:1]
+    fixed = ", ".join(f"{name} = {value:,}" for name, value in plan.fixed.items() if name not in names)
+    head = [f"{title}: {result_count(result)} points{' (paired)' if plan.paired and len(plan.axes) > 1 else ''}"
+            + (f"; {fixed}" if fixed else "")]
+    for full in ((True,) if wide else (True, False)):
+        rows = [names + [q.heading for q in quantities]]
+        for index in range(len(result["valid"])):
+            rows.append([f"{result[name][index]:,}" for name in names] +
+                        [_cell(result[q.name][index], full) for q in quantities])
+        lines = _lines(rows)
+        if len(lines[0]) <= limit:
+            break
+    notes = []
+    if not full:
+        notes.append("numbers ≥ 10,000 in k, M, G, T (10³, 10⁶, 10⁹, 10¹²); --wide prints them in full")
+    if len(lines[0]) > limit:
+        notes.append(f"wider than {limit} columns: choose fewer quantities (--quantity)")
+    units = [f"{q.heading} in bytes ({dtype or default})" for q, default in
+             ((q, {"memory": "float32", "kv_cache": "float16"}.get(q.name)) for q in quantities) if default]
+    if any(q.name == "training" for q in quantities):
+        units.insert(0, "training in FLOPs per sample")
+    if units:
+        notes.append("; ".join(units))
+    if not all(result["valid"]):
+        notes.append("invalid: the network does not hold there" + (f"; {why_invalid}" if why_invalid else ""))
+    notes = [line for note in head + notes for line in textwrap.wrap(note, limit, subsequent_indent="  ")]
+    return "\n".join(notes + [""] + lines) + "\n"
+
+
+def result_count(result) -> str:
+    return f"{len(result['valid']):,}"
+
+
+def as_csv(plan, quantities, result) -> str:
+    names = list(plan.columns)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(names + ["valid"] + [q.name for q in quantities])
+    for index, valid in enumerate(result["valid"]):
+        writer.writerow([result[name][index] for name in names] + [str(valid).lower()] +
+                        [csv_cell(_exact(result[q.name][index])) if valid else "" for q in quantities])
+    return out.getvalue()
+
+
+def as_json(title: str, plan, quantities, result) -> str:
+    names = list(plan.columns)
+    points = [{**{name: result[name][index] for name in names}, "valid": valid,
+               **{q.name: _exact(result[q.name][index]) for q in quantities}}
+              for index, valid in enumerate(result["valid"])]
+    document = {"network": title, "swept": plan.swept, "fixed": plan.fixed, "paired": plan.paired,
+                "quantities": {q.name: q.label for q in quantities}, "points": points}
+    return json.dumps(document, indent=2, ensure_ascii=True) + "\n"

@@ -20,7 +20,8 @@ ATTENTION_KINDS = ("attn", "wattn")  # rows whose MACs are attention's: global a
 class Quantity:
     name: str
     heading: str     # a table's column heading
-    label: str       # a plot's axis label, with its unit
+    label: str       # what it is, a plot panel's title
+    unit: str        # what it counts, a plot's axis label
     of: Callable     # (network, dtype) -> its closed form
 
 
@@ -41,18 +42,18 @@ def _kv_cache(network, dtype):
 
 
 QUANTITIES = {q.name: q for q in (
-    Quantity("params", "params", "parameters", lambda net, dtype: net.params),
-    Quantity("weights", "weights", "weights (parameters without biases)", lambda net, dtype: net.weights),
-    Quantity("biases", "biases", "biases", lambda net, dtype: net.biases),
-    Quantity("non_trainable", "non-train.", "non-trainable values", lambda net, dtype: net.non_trainable),
-    Quantity("activations", "activations", "activations (output elements of every layer)",
+    Quantity("params", "params", "trainable parameters", "parameters", lambda net, dtype: net.params),
+    Quantity("weights", "weights", "weights (parameters without biases)", "weights", lambda net, dtype: net.weights),
+    Quantity("biases", "biases", "biases", "biases", lambda net, dtype: net.biases),
+    Quantity("non_trainable", "non-train.", "non-trainable values", "values", lambda net, dtype: net.non_trainable),
+    Quantity("activations", "activations", "activations (output elements of every layer)", "elements",
              lambda net, dtype: net.activations),
-    Quantity("macs", "MACs", "MACs per forward pass", lambda net, dtype: net.macs),
-    Quantity("attention", "attention", "MACs of the attention layers", lambda net, dtype: attention_macs(net)),
-    Quantity("training", "training", "FLOPs per training step, per sample",
+    Quantity("macs", "MACs", "MACs per forward pass", "MACs", lambda net, dtype: net.macs),
+    Quantity("attention", "attention", "MACs of the attention layers", "MACs", lambda net, dtype: attention_macs(net)),
+    Quantity("training", "training", "FLOPs per training step, per sample", "FLOPs",
              lambda net, dtype: net.training_flops().total),
-    Quantity("memory", "memory", "bytes: weights and every layer's output", _memory),
-    Quantity("kv_cache", "KV cache", "bytes of the KV cache of one sequence", _kv_cache),
+    Quantity("memory", "memory", "memory: the weights and every layer's output", "bytes", _memory),
+    Quantity("kv_cache", "KV cache", "bytes of the KV cache of one sequence", "bytes", _kv_cache),
 )}
 DEFAULT = ("params", "macs", "activations")
 

@@ -6,10 +6,8 @@ import sys
 
 from symcount import progress, zoo
 from symcount.analyses import quantities as qs
-from symcount.analyses.ranges import SYNTAX, plan
-from symcount.analyses.sweep import sweep_of
+from symcount.analyses.ranges import SYNTAX
 from symcount.cli import _command_parser, _network
-from symcount.errors import SymcountError
 from symcount.render import sweep as shown
 
 EXAMPLES = """\
@@ -55,35 +53,9 @@ def run(argv) -> int:
         args.notation = None
     network = _network(args, parser)
     entry = zoo.find(args.notation) if args.file is None and args.notation else None
-    title = entry.name if entry else "network"
-    points = plan(args.ranges, args.paired)
-    quantities = qs.chosen(args.quantity)
-    with progress.reporting(progress.Bar(sys.stderr) if sys.stderr.isatty() else None):
-        result = sweep_of(network, qs.functions(network, quantities, args.dtype), points.columns)
-    if args.plot:
-        from symcount.render.plot import plot
-        plot(args.plot, network, title, points, quantities, result, args.dtype)
-    if args.format == "json":
-        sys.stdout.write(shown.as_json(title, points, quantities, result))
-    elif args.format == "csv":
-        sys.stdout.write(shown.as_csv(points, quantities, result))
-    else:
-        sys.stdout.write(shown.text(title, points, quantities, result, args.width, args.wide,
-                                    _why_invalid(network, points, result), args.dtype))
+    sys.stdout.write(shown.report(network, entry.name if entry else "network", args.ranges, args.paired,
+                                  args.quantity, args.dtype, args.format, args.width, args.wide, args.plot,
+                                  progress.Bar(sys.stderr) if sys.stderr.isatty() else None))
     if args.plot:
         print(f"plot written to {args.plot}", file=sys.stderr)
     return 0
-
-
-def _why_invalid(network, points, result) -> str | None:
-    """What the network says at its first invalid point, built there as --set builds it."""
-    if all(result["valid"]):
-        return None
-    index = result["valid"].index(False)
-    at = {name: column[index] for name, column in points.columns.items()}
-    try:
-        network.subs(**at)
-    except SymcountError as error:
-        where = ", ".join(f"{name} = {value:,}" for name, value in at.items())
-        return f"at {where}: {str(error).splitlines()[0]}"
-    return None

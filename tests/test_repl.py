@@ -47,10 +47,11 @@ def test_commands_act_on_the_last_network():
     session.handle(":set p=0")
     assert "class Alex(nn.Module)" in session.handle(":export alex")
     session.handle("input 3xSxS conv3-8 pool fc10")
-    swept = session.handle(":sweep S=32..64:32")
-    assert swept.splitlines()[0].split() == ["S", "params", "MACs"]
+    swept = session.handle(":sweep S=32..64:32 --quantity params,macs").splitlines()
+    header = swept.index("-" * len(swept[-1])) - 1
+    assert swept[header].split() == ["S", "params", "MACs"]
     # fc10 after 8×16×16 at S=32: 2048·10 + 10; conv 3·3·3·8 + 8 (by hand)
-    assert swept.splitlines()[1].split()[1] == f"{2048 * 10 + 10 + 224:,}"
+    assert swept[header + 2].split()[:2] == ["32", f"{2048 * 10 + 10 + 224:,}"]
 
 
 def test_a_zoo_name_is_a_line():
@@ -202,6 +203,29 @@ def test_on_a_terminal_ctrl_d_abandons_an_open_entry_and_the_prompt_goes_on(tmp_
     finally:
         terminal.close()
     assert terminal.process.returncode == 0
+
+
+def test_sweep_takes_the_command_s_ranges_a_grid_or_paired_and_set_values():
+    session = Session()
+    session.handle("input 3xHxW conv3-{C} pool fc10")
+    session.handle(":set C=4")
+
+    def points(answer):  # the rows under the rule: H, W, then params
+        lines = answer.splitlines()
+        rows = lines[[i for i, line in enumerate(lines) if set(line) == {"-"}][0] + 1:]
+        return [tuple(int(cell.replace(",", "")) for cell in row.split()[:3]) for row in rows]
+
+    def params(h, w):  # the network parsed at that numeric size: an independent path
+        return symcount.parse("conv3-4 pool fc10", input=f"3x{h}x{w}").params
+
+    grid = points(session.handle(":sweep H=8,16 W=8..24:8 --quantity params"))
+    assert [(h, w) for h, w, _ in grid] == [(8, 8), (8, 16), (8, 24), (16, 8), (16, 16), (16, 24)]
+    assert all(p == params(h, w) for h, w, p in grid)
+    paired = points(session.handle(":sweep H=8..24:8 W=16..48:16 --paired --quantity params"))
+    assert [(h, w) for h, w, _ in paired] == [(8, 16), (16, 32), (24, 48)]
+    assert all(p == params(h, w) for h, w, p in paired)
+    with pytest.raises(symcount.SymcountError, match="one length"):
+        session.handle(":sweep H=8..24:8 W=16..32:16 --paired")
 
 
 def test_a_huge_sweep_is_refused_not_run():

@@ -1,4 +1,6 @@
-"""A sweep's points as a text table fitted to the terminal, as CSV, or as JSON.
+"""A sweep's points as a text table fitted to the terminal, as CSV, or as JSON, and
+:func:`report`, the one path from ranges to output that `symcount sweep` and the prompt's
+`:sweep` share.
 
 Text gives every integer in full when that fits the width, else in compact form (138.36 M),
 as the layer table does (symcount.render.model.compact).  CSV and JSON keep exact values:
@@ -12,6 +14,11 @@ import json
 import textwrap
 from fractions import Fraction
 
+from symcount import progress
+from symcount.analyses import quantities as qs
+from symcount.analyses.ranges import plan
+from symcount.analyses.sweep import sweep_of
+from symcount.errors import SymcountError
 from symcount.render.data import csv_cell
 from symcount.render.model import compact
 from symcount.render.text import terminal_width
@@ -46,7 +53,7 @@ def text(title: str, plan, quantities, result, width: int | None = None, wide: b
     limit = terminal_width(width)
     names = plan.swept or list(plan.columns)[:1]
     fixed = ", ".join(f"{name} = {value:,}" for name, value in plan.fixed.items() if name not in names)
-    head = [f"{title}: {result_count(result)} points{' (paired)' if plan.paired and len(plan.axes) > 1 else ''}"
+    head = [f"{title}: {result_count(result)}{' (paired)' if plan.paired and len(plan.axes) > 1 else ''}"
             + (f"; {fixed}" if fixed else "")]
     for full in ((True,) if wide else (True, False)):
         rows = [names + [q.heading for q in quantities]]
@@ -74,7 +81,8 @@ def text(title: str, plan, quantities, result, width: int | None = None, wide: b
 
 
 def result_count(result) -> str:
-    return f"{len(result['valid']):,}"
+    count = len(result["valid"])
+    return f"{count:,} point{'s' if count != 1 else ''}"
 
 
 def as_csv(plan, quantities, result) -> str:
@@ -96,3 +104,38 @@ def as_json(title: str, plan, quantities, result) -> str:
     document = {"network": title, "swept": plan.swept, "fixed": plan.fixed, "paired": plan.paired,
                 "quantities": {q.name: q.label for q in quantities}, "points": points}
     return json.dumps(document, indent=2, ensure_ascii=True) + "\n"
+
+
+def report(network, title: str, words, paired: bool = False, quantity: str | None = None, dtype: str | None = None,
+           format: str = "text", width: int | None = None, wide: bool = False, plot: str | None = None,
+           bar=None) -> str:
+    """The sweep that NAME=VALUES words ask for (symcount.analyses.ranges), in `format`, after drawing
+    it into the file `plot` when one is named; `bar` shows progress (symcount.progress)."""
+    if format not in FORMATS:
+        raise SymcountError(f"unknown format {format!r} for a sweep; choose one of {', '.join(FORMATS)}")
+    points = plan(words, paired)
+    quantities = qs.chosen(quantity)
+    with progress.reporting(bar):
+        result = sweep_of(network, qs.functions(network, quantities, dtype), points.columns)
+    if plot:
+        from symcount.render.plot import plot as draw  # matplotlib, only when asked for
+        draw(plot, network, title, points, quantities, result, dtype)
+    if format == "json":
+        return as_json(title, points, quantities, result)
+    if format == "csv":
+        return as_csv(points, quantities, result)
+    return text(title, points, quantities, result, width, wide, _why_invalid(network, points, result), dtype)
+
+
+def _why_invalid(network, points, result) -> str | None:
+    """What the network says at its first invalid point, built there as --set builds it."""
+    if all(result["valid"]):
+        return None
+    index = result["valid"].index(False)
+    at = {name: column[index] for name, column in points.columns.items()}
+    try:
+        network.subs(**at)
+    except SymcountError as error:
+        where = ", ".join(f"{name} = {value:,}" for name, value in at.items())
+        return f"at {where}: {str(error).splitlines()[0]}"
+    return None

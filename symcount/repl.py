@@ -44,6 +44,7 @@ class Session:
         self.settings = {"padding": None, "rounding": None, "framework": None}
         self.format, self.depth, self.convention = "text", None, None
         self.columns, self.wide = None, False
+        self.formulas = True  # with values set, each formula beside its value (:formulas off: numbers alone)
         self.network = None
 
     # ------------------------------------------------------------ lines
@@ -98,7 +99,7 @@ class Session:
             network.subs(**values)  # every layer checked at these values
         self.network = network
         return network.table(self.format, network.values(**values), depth=self.depth, convention=self.convention,
-                             columns=self.columns, wide=self.wide)
+                             columns=self.columns, wide=self.wide, formulas=self.formulas and bool(values))
 
     def last(self):
         if self.network is None:

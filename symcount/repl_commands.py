@@ -204,6 +204,13 @@ def _wide(session, rest):
     return f"wide: {'full integers' if session.wide else 'compact numbers where the table needs the room'}"
 
 
+def _formulas(session, rest):
+    if rest not in ("", "on", "off"):
+        raise SymcountError(":formulas takes on or off")
+    session.formulas = rest != "off"
+    return f"formulas: {'beside their values' if session.formulas else 'off: the values alone, as --set shows them'}"
+
+
 def _zoo(session, rest):
     if rest:
         return zoo.notation(rest)
@@ -236,6 +243,8 @@ COMMANDS = {c.name: c for c in (
     Command("columns", ":columns [LIST|all]", "the table's columns: output,params,macs (all: the default)",
             _columns),
     Command("wide", ":wide [on|off]", "full integers in the table, however wide", _wide),
+    Command("formulas", ":formulas [on|off]", "with values set, each formula beside its value (on: the default)",
+            _formulas),
     Command("export", ":export [CLASS] [> FILE]", "the last network as a PyTorch nn.Module, or into a file",
             _export),
     Command("zoo", ":zoo [NAME]", "list the zoo, or print an entry's notation", _zoo),

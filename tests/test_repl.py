@@ -20,10 +20,14 @@ def test_definitions_input_and_values_are_kept_between_lines():
     assert "⌊H/4⌋" in symbolic
     session.handle(":set H=256 W=256")
     table = session.handle("C64-C128")
-    # the same as the one-shot API with the same text, input and values
+    # the same as the one-shot API with the same text, input and values, each formula beside its value
     net = symcount.parse("def C(k) = (conv4-{k}/2[pad=1] bn lrelu) C64-C128", input="3xHxW")
-    assert table == net.table(values=net.values(H=256, W=256))
-    assert "128×64×64" in table
+    assert table == net.table(values=net.values(H=256, W=256), formulas=True)
+    # two stride-2 convolutions with kernel 4 and padding 1: 256 → 128 → 64 (by hand)
+    assert "128×H₂×W₂ = 128×64×64" in table
+    assert session.handle(":formulas off") .startswith("formulas: off")
+    alone = session.handle("C64-C128")
+    assert alone == net.table(values=net.values(H=256, W=256)) and "128×64×64" in alone and "H₂" not in alone
 
 
 def test_settings_change_the_next_lines():

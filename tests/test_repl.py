@@ -128,7 +128,7 @@ def test_the_command_line_starts_it_and_history_is_kept(tmp_path):
     try:
         from symcount.repl import _line_editing
         readline.clear_history()
-        save = _line_editing(Session())
+        remember, save = _line_editing(Session())
         readline.add_history("conv3-64x2 pool fc10")
         save()
         assert (tmp_path / "history").read_text().splitlines()[-1] == "conv3-64x2 pool fc10"
@@ -230,6 +230,31 @@ def test_sweep_takes_the_command_s_ranges_a_grid_or_paired_and_set_values():
     assert all(p == params(h, w) for h, w, p in paired)
     with pytest.raises(symcount.SymcountError, match="one length"):
         session.handle(":sweep H=8..24:8 W=16..32:16 --paired")
+
+
+def test_history_keeps_an_entry_typed_over_several_lines_whole():
+    from symcount.repl import one_line
+    assert one_line('res(conv3-8  # the first\n  "stage 1": conv3-8)') == 'res(conv3-8 "stage 1": conv3-8)'
+    assert one_line('"a # b": conv3-8') == '"a # b": conv3-8'  # one line: kept as typed
+    session = Session()
+    two_lines = session.handle("input 3x8x8 res(conv3-4  # a comment\nrelu)")
+    assert session.handle(one_line("input 3x8x8 res(conv3-4  # a comment\nrelu)")) == two_lines
+
+
+def test_on_a_terminal_an_entry_over_two_lines_is_one_history_entry(tmp_path):
+    history = tmp_path / "history"
+    terminal = Terminal(history)
+    try:
+        assert terminal.read_until(b"symcount> ")
+        terminal.type(b"input 3x8x8 (conv3-4\n")
+        assert terminal.read_until(b"...> ")
+        terminal.type(b"relu)\n")
+        assert terminal.read_until("4×8×8".encode()), terminal.received.decode(errors="replace")[-2000:]
+        terminal.type(b":quit\n")
+        terminal.process.wait(timeout=60)
+    finally:
+        terminal.close()
+    assert history.read_text().splitlines()[-2:] == ["input 3x8x8 (conv3-4 relu)", ":quit"]
 
 
 def test_a_huge_sweep_is_refused_not_run():

@@ -7,7 +7,7 @@ import sys
 from symcount import progress, zoo
 from symcount.analyses import quantities as qs
 from symcount.analyses.ranges import SYNTAX
-from symcount.cli import _command_parser, _network
+from symcount.arguments import _command_parser, _network
 from symcount.render import sweep as shown
 
 EXAMPLES = """\

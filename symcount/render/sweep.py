@@ -75,7 +75,7 @@ def text(title: str, plan, quantities, result, width: int | None = None, wide: b
     if units:
         notes.append("; ".join(units))
     if not all(result["valid"]):
-        notes.append("invalid: the network does not hold there" + (f"; {why_invalid}" if why_invalid else ""))
+        notes.append("invalid: the network cannot be built there" + (f"; {why_invalid}" if why_invalid else ""))
     notes = [line for note in head + notes for line in textwrap.wrap(note, limit, subsequent_indent="  ")]
     return "\n".join(notes + [""] + lines) + "\n"
 

@@ -53,7 +53,10 @@ def _columns(network, columns: dict, quantities: dict) -> tuple[list, int]:
     return values, length
 
 
-def _totals(network, quantities: dict):
+TOTALS = {quantity: attrgetter(quantity) for quantity in QUANTITIES}  # the table's six totals
+
+
+def _totals(network, quantities: dict = TOTALS):
     """The totals at a point of this network's symbols, or None where it is invalid there."""
     totals_of = compile_exact(network.symbols.values(), [of(network) for of in quantities.values()])
     valid_at = validity(network)
@@ -64,16 +67,13 @@ def _totals(network, quantities: dict):
     return at
 
 
-def _compiled(network, quantities: dict):
+def _compiled(network, quantities: dict = TOTALS):
     """The totals function, compiled once per network and choice of quantities."""
     cache = network.__dict__.setdefault("_sweep_totals", {})
     key = tuple(quantities.items())
     if key not in cache:
         cache[key] = at_points(network, lambda net: _totals(net, quantities))
     return cache[key]
-
-
-TOTALS = {quantity: attrgetter(quantity) for quantity in QUANTITIES}
 
 
 def sweep(network, /, **columns) -> dict:

@@ -129,6 +129,7 @@ def test_csv_has_exact_values_and_a_fixed_symbol_is_held(capsys):
     (["gpt2", "T=1..4", "--quantity", "flops"], "unknown quantity 'flops'"),
     (["vgg16", "--input", "3xHxH", "H=32", "--quantity", "kv_cache"], "keeps no keys and values"),
     (["conv3-8 pool fc10", "--input", "3xHxW", "H=32"], "missing: W"),
+    (["gpt2", "T=1..4", "--quantity", "params", "--dtype", "float8"], "unknown dtype 'float8'"),
 ])
 def test_bad_input_exits_2_with_one_message(capsys, args, needle):
     status, out, err = run(capsys, *args)

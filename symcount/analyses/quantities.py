@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 from symcount import algebra as al
+from symcount.analyses.memory import dtype_name
 from symcount.errors import SymcountError
 
 ATTENTION_KINDS = ("attn", "wattn")  # rows whose MACs are attention's: global and windowed
+BYTES = {"memory": "float32", "kv_cache": "float16"}  # the byte counts, each with its default dtype
 
 
 @dataclass(frozen=True)
@@ -33,12 +35,12 @@ def attention_macs(network):
 
 
 def _memory(network, dtype):
-    memory = network.memory(dtype or "float32")
+    memory = network.memory(dtype or BYTES["memory"])
     return memory.weights_file + memory.bytes(memory.activations)
 
 
 def _kv_cache(network, dtype):
-    return network.kv_cache(dtype or "float16")
+    return network.kv_cache(dtype or BYTES["kv_cache"])
 
 
 QUANTITIES = {q.name: q for q in (
@@ -58,6 +60,11 @@ QUANTITIES = {q.name: q for q in (
 DEFAULT = ("params", "macs", "activations")
 
 
+def dtype_of(quantity: Quantity, dtype: str | None) -> str | None:
+    """The dtype a byte count is in (None for a count of something else)."""
+    return (dtype or BYTES[quantity.name]) if quantity.name in BYTES else None
+
+
 def chosen(written: str | None) -> list[Quantity]:
     """The quantities of a comma-separated list such as 'params,macs,training' (None: the default)."""
     names = [name.strip().lower() for name in (written or ",".join(DEFAULT)).split(",") if name.strip()]
@@ -70,7 +77,9 @@ def chosen(written: str | None) -> list[Quantity]:
 
 def functions(network, quantities: list[Quantity], dtype: str | None = None) -> dict:
     """{name: function of a network} for symcount.analyses.sweep.sweep_of, refusing a quantity the
-    network does not have (a KV cache without causal attention)."""
+    network does not have (a KV cache without causal attention), and a dtype that is none."""
+    if dtype is not None:
+        dtype_name(dtype)
     if any(q.name == "kv_cache" for q in quantities) and _kv_cache(network, dtype) == 0:
         raise SymcountError("kv_cache: this network keeps no keys and values (a decoder's causal attention "
                             "layers, attn[causal], keep them)")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from fractions import Fraction
 
-from symcount.analyses.quantities import ATTENTION_KINDS, QUANTITIES, functions
+from symcount.analyses.quantities import ATTENTION_KINDS, QUANTITIES, dtype_of, functions
 from symcount.analyses.sweep import sweep_of
 from symcount.errors import SymcountError
 from symcount.layers.result import layout
@@ -20,7 +20,6 @@ from symcount.layers.result import layout
 SUFFIXES = (".png", ".svg", ".pdf")
 MAX_CURVES = 8
 WIDTH, PANEL, DPI = 9.0, 2.8, 100  # inches, inches per panel, dots per inch
-BYTES = {"memory": "float32", "kv_cache": "float16"}  # each byte count's default dtype
 
 
 def _matplotlib():
@@ -104,7 +103,7 @@ def plot(path: str, network, title: str, plan, quantities, result, dtype=None) -
             panel.set_yscale("log")
         else:
             panel.yaxis.set_major_formatter(EngFormatter())
-        unit = f" in {dtype or BYTES[quantity.name]}" if quantity.name in BYTES else ""
+        unit = f" in {dtype_of(quantity, dtype)}" if dtype_of(quantity, dtype) else ""
         panel.set_ylabel(f"{quantity.unit}{unit}")
         panel.set_title(quantity.label + unit, fontsize=10, loc="left")
         panel.grid(True, which="major", alpha=0.3)

@@ -68,8 +68,7 @@ def text(title: str, plan, quantities, result, width: int | None = None, wide: b
         notes.append("numbers ≥ 10,000 in k, M, G, T (10³, 10⁶, 10⁹, 10¹²); --wide prints them in full")
     if len(lines[0]) > limit:
         notes.append(f"wider than {limit} columns: choose fewer quantities (--quantity)")
-    units = [f"{q.heading} in bytes ({dtype or default})" for q, default in
-             ((q, {"memory": "float32", "kv_cache": "float16"}.get(q.name)) for q in quantities) if default]
+    units = [f"{q.heading} in bytes ({qs.dtype_of(q, dtype)})" for q in quantities if qs.dtype_of(q, dtype)]
     if any(q.name == "training" for q in quantities):
         units.insert(0, "training in FLOPs per sample")
     if units:

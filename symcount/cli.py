@@ -12,9 +12,8 @@ import re
 import sys
 
 from symcount import progress, zoo
-from symcount.errors import NotationError, SymcountError, visible
-from symcount.layers.arithmetic import RULES
-from symcount.network import FRAMEWORKS, parse
+from symcount.arguments import _command_parser, _network, _Parser
+from symcount.errors import SymcountError, visible
 from symcount.render.table import FORMATS
 
 EXAMPLES = """\
@@ -46,37 +45,12 @@ subcommands:
   symcount check NOTATION ...   fractional sizes, congruences, valid input sizes (exit 1 if not integral)
   symcount solve NOTATION --fact conv1=55x55 --bounds p=0..10   solve for unknown symbols
   symcount export NOTATION --to torch    print a PyTorch nn.Module for the notation
+  symcount sweep NOTATION T=1..4096:2x   totals over a range of sizes: a table, CSV, JSON or --plot FILE
   symcount repl                 an interactive prompt (:help lists its commands)
   symcount config config.json   the notation of a Hugging Face configuration's model, then its table
 
 exit status: 0 ok, 2 bad input (with a message naming line, column and what was expected)
 """
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse's parser, whose usage errors quote the arguments (an unrecognized one as it
-    is) through symcount.errors.visible, as symcount's own errors do."""
-
-    def error(self, message):
-        super().error(visible(message, "\n"))
-
-
-def _command_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentParser:
-    """A parser with the arguments every command shares: the notation and how to read it."""
-    parser = _Parser(prog=prog, description=description, epilog=epilog,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("notation", nargs="?", help="the network, e.g. \"conv3-64x2 pool fc10\"; '-' reads stdin")
-    parser.add_argument("-f", "--file", help="read the notation from a file ('-' for stdin)")
-    parser.add_argument("-i", "--input", help="input shape, e.g. 3x224x224, 3xHxW, '1024 tokens' (token ids) or "
-                             "'197x768 tokens' (overrides an input line)")
-    parser.add_argument("-p", "--padding", default=None,
-                        help="default convolution padding: half (floor(k/2) per side; the default), valid, same, "
-                             "full, a number, or a symbol in braces such as {p}")
-    parser.add_argument("-r", "--rounding", choices=RULES,
-                        help="output-size rule of every convolution and pooling layer (default floor)")
-    parser.add_argument("--framework", choices=sorted(FRAMEWORKS),
-                        help="each framework's rules: caffe rounds pooling up, tensorflow/keras pad 'same'")
-    return parser
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -171,26 +145,6 @@ exit status: 0 at least one solution, 1 none, 2 bad input
 """
 
 
-def _read_notation(args, parser) -> str:
-    if args.notation is not None and args.file is not None:
-        parser.error("give the notation or --file, not both")
-    source = args.file if args.file is not None else args.notation
-    if source is None:
-        parser.error("no notation given (pass it as an argument, with -f FILE, or '-' for stdin)")
-    try:
-        if source == "-":
-            return sys.stdin.read()
-        if args.file is not None:
-            with open(args.file, encoding="utf-8") as handle:
-                return handle.read()
-    except OSError as error:
-        raise SymcountError(f"cannot read {args.file}: {error.strerror}") from None
-    except UnicodeDecodeError as error:
-        raise SymcountError(f"cannot read {'standard input' if source == '-' else args.file}: it is not UTF-8 "
-                            f"text (byte {error.object[error.start]:#04x} at offset {error.start})") from None
-    return source
-
-
 def _values(pairs):
     values = {}
     for pair in pairs:
@@ -213,19 +167,6 @@ def _bounds(pairs):
             raise SymcountError(f"--bounds {pair!r}: {high} is below {low}")
         bounds[match[1]] = range(low, high + 1)
     return bounds
-
-
-def _network(args, parser):
-    entry = zoo.find(args.notation) if args.file is None else None  # symcount resnet50, symcount ResNet50
-    text = entry.text if entry else _read_notation(args, parser)
-    try:
-        return parse(text, input=args.input, padding=args.padding, rounding=args.rounding, framework=args.framework)
-    except NotationError:
-        word = (args.notation or "").strip()
-        if entry is None and args.file is None and re.fullmatch(r"\w+", word) and zoo.near(word):
-            raise SymcountError(f"unknown layer or zoo entry {word!r}; did you mean "
-                                f"{' or '.join(zoo.near(word))}? (symcount zoo lists the entries)") from None
-        raise
 
 
 def _table(argv) -> int:
@@ -313,6 +254,11 @@ def _repl(argv) -> int:
     return run()
 
 
+def _sweep(argv) -> int:
+    from symcount.cli_sweep import run  # its own module: ranges, quantities, a plot
+    return run(argv)
+
+
 def _zoo(argv) -> int:
     parser = _Parser(prog="symcount zoo", description="List the paper zoo, or print one "
                      "entry's notation (to read, copy or change). Any command takes a zoo "
@@ -346,7 +292,8 @@ def _config(argv) -> int:
     return 0 if args.notation else _table([text] + rest)
 
 
-COMMANDS = {"check": _check, "solve": _solve, "export": _export, "repl": _repl, "zoo": _zoo, "config": _config}
+COMMANDS = {"check": _check, "solve": _solve, "export": _export, "repl": _repl, "zoo": _zoo, "config": _config,
+            "sweep": _sweep}
 
 
 def main(argv=None) -> int:

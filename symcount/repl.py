@@ -44,6 +44,7 @@ class Session:
         self.settings = {"padding": None, "rounding": None, "framework": None}
         self.format, self.depth, self.convention = "text", None, None
         self.columns, self.wide = None, False
+        self.formulas = True  # with values set, each formula beside its value (:formulas off: numbers alone)
         self.network = None
 
     # ------------------------------------------------------------ lines
@@ -98,7 +99,7 @@ class Session:
             network.subs(**values)  # every layer checked at these values
         self.network = network
         return network.table(self.format, network.values(**values), depth=self.depth, convention=self.convention,
-                             columns=self.columns, wide=self.wide)
+                             columns=self.columns, wide=self.wide, formulas=self.formulas and bool(values))
 
     def last(self):
         if self.network is None:
@@ -177,23 +178,47 @@ def _left_open(entry: str, opened: list, where: str, then: str) -> NotationError
                          source=entry, line=line, column=column)
 
 
+def one_line(entry: str) -> str:
+    """An entry as history keeps it: one line, so recalling it brings the whole entry back, and so
+    the history file (a line per entry) reads it back whole.  Its lines are joined with spaces,
+    which separate layers as newlines do, after each line's comment (a # outside a "label") is
+    taken off, since it would swallow the lines after it."""
+    if "\n" not in entry:
+        return entry
+    kept = []
+    for line in entry.split("\n"):
+        in_label = False
+        for position, char in enumerate(line):
+            if char == '"':
+                in_label = not in_label
+            elif char == "#" and not in_label:
+                line = line[:position]
+                break
+        if line.strip():
+            kept.append(line.strip())
+    return " ".join(kept)
+
+
 def history_path() -> str:
     return os.environ.get("SYMCOUNT_HISTORY") or os.path.join(os.path.expanduser("~"), ".symcount_history")
 
 
 def _line_editing(session):
-    """Readline history and completion, where the platform has readline; the history file
-    is saved by the returned function."""
+    """Readline history and completion, where the platform has readline.  Returns two functions:
+    one that keeps an entry in the history, whole (readline's own would keep each line it read
+    apart, so a block typed over several lines came back a line at a time), and one that saves
+    the history file."""
     try:
         import readline
     except ImportError:  # no readline (Windows without pyreadline): plain input()
-        return lambda: None
+        return (lambda entry: None), (lambda: None)
     path = history_path()
     try:
         readline.read_history_file(path)
     except OSError:
         pass
     readline.set_history_length(1000)
+    readline.set_auto_history(False)  # entries are added whole, by remember()
     readline.set_completer_delims(" \t\n,()[]{}|=-/")
     matches: list = []
 
@@ -205,12 +230,16 @@ def _line_editing(session):
     readline.set_completer(complete)
     readline.parse_and_bind("tab: complete")
 
+    def remember(entry):
+        if entry.strip():
+            readline.add_history(one_line(entry))
+
     def save():
         try:
             readline.write_history_file(path)
         except OSError:
             pass
-    return save
+    return remember, save
 
 
 def run(stdin=None, stdout=None, stderr=None) -> int:
@@ -222,7 +251,7 @@ def run(stdin=None, stdout=None, stderr=None) -> int:
     interactive = stdin.isatty() and stdout.isatty()
     session = Session()
     failed = False
-    save = _line_editing(session) if interactive else (lambda: None)
+    remember, save = _line_editing(session) if interactive else ((lambda entry: None), (lambda: None))
     if interactive:
         stdout.write("symcount: type notation (conv3-64x2 pool fc10), a zoo name, or :help. Ctrl-D leaves.\n")
 
@@ -255,6 +284,7 @@ def run(stdin=None, stdout=None, stderr=None) -> int:
                 continue
             except EOFError:
                 return 2 if failed and not interactive else 0
+            remember(entry)
             if left_open is not None:  # at a terminal, Ctrl-D there abandons the entry, as Ctrl-C does
                 report(left_open)
                 continue

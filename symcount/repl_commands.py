@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 from symcount import progress, zoo
-from symcount.analyses.sweep import count_values
 from symcount.errors import SymcountError
 from symcount.network import network_defaults
 from symcount.notation.parse import parse_expr, parse_shape
 from symcount.render.table import FORMATS
 
-MAX_SWEEP = 10_000  # points :sweep prints
 BOUND = re.compile(r"^([A-Za-z_]\w*)=([0-9]+)\.\.([0-9]+)(?::([0-9]+))?$")
 
 
@@ -136,40 +134,41 @@ def _solve(session, rest):
         return solve_text(network, network.solve(facts, bounds))
 
 
+SWEEP_OPTIONS = {"--quantity": "quantity", "-q": "quantity", "--plot": "plot", "--dtype": "dtype"}
+
+
 def _sweep(session, rest):
+    """:sweep NAME=VALUES ... [--paired] [--quantity LIST] [--plot FILE]: as `symcount sweep` reads them;
+    a symbol not swept takes its :set value."""
+    from symcount.render import sweep as shown
     network = session.last()
-    columns = {}
-    for word in rest.split():
-        bound = BOUND.match(word)
-        if not bound:
-            raise SymcountError(f":sweep takes NAME=LO..HI or NAME=LO..HI:STEP, got {word!r}")
-        if bound[4] is not None and int(bound[4]) == 0:
-            raise SymcountError(f":sweep: the step of {bound[1]} must be at least 1, got {word!r}")
-        columns[bound[1]] = range(int(bound[2]), int(bound[3]) + 1, int(bound[4] or 1))
+    words, options = [], {}
+    listed = iter(rest.split())
+    for word in listed:
+        if word in SWEEP_OPTIONS:
+            options[SWEEP_OPTIONS[word]] = next(listed, None)
+            if options[SWEEP_OPTIONS[word]] is None:
+                raise SymcountError(f":sweep {word} needs a value, e.g. {word} {SWEEP_EXAMPLES[word]}")
+        else:
+            words.append(word)
+    swept = {name.strip() for word in words if "=" in word for name in word.split("=")[0].split(",")}
     for name, value in session.values.items():
-        if name in network.symbols and name not in columns:
-            columns[name] = value
-    lengths = {count_values(name, c) for name, c in columns.items() if isinstance(c, range)}
-    if not lengths:
-        raise SymcountError(":sweep needs a range, e.g. :sweep H=32..512:32")
-    if max(lengths) > MAX_SWEEP:
-        raise SymcountError(f":sweep prints one line per point; {max(lengths):,} is more than {MAX_SWEEP:,} "
-                            "(use a step: H=32..4096:32)")
-    for name, value in list(columns.items()):
-        if not isinstance(value, range):
+        if name in network.symbols and name not in swept:
             number = parse_expr(str(value))
             if not number.is_Integer:
                 raise SymcountError(f":sweep needs a whole number for {name}, which is set to {value}")
-            columns[name] = [int(number)] * max(lengths)
-    with progress.reporting(progress.Bar(sys.stderr)):
-        result = network.sweep(**columns)
-    names = list(network.symbols)
-    rows = [names + ["params", "MACs"]]
-    for index, valid in enumerate(result["valid"]):
-        figures = [f"{result[q][index]:,}" if valid else "invalid" for q in ("params", "macs")]
-        rows.append([str(result[n][index]) for n in names] + figures)
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in rows)
+            words.append(f"{name}={int(number)}")
+    if not swept:
+        raise SymcountError(":sweep needs a range, e.g. :sweep H=32..512:32")
+    answer = shown.report(network, "sweep", words, quantity=options.get("quantity"), dtype=options.get("dtype"),
+                          format=session.format if session.format in shown.FORMATS else "text", wide=session.wide,
+                          plot=options.get("plot") and os.path.expanduser(options["plot"]),
+                          bar=progress.Bar(sys.stderr))
+    return answer + (f"plot written to {options['plot']}\n" if options.get("plot") else "")
+
+
+SWEEP_EXAMPLES = {"--quantity": "params,macs,training", "-q": "params,macs", "--plot": "sweep.png",
+                  "--dtype": "bfloat16"}
 
 
 def _export(session, rest):
@@ -205,6 +204,13 @@ def _wide(session, rest):
     return f"wide: {'full integers' if session.wide else 'compact numbers where the table needs the room'}"
 
 
+def _formulas(session, rest):
+    if rest not in ("", "on", "off"):
+        raise SymcountError(":formulas takes on or off")
+    session.formulas = rest != "off"
+    return f"formulas: {'beside their values' if session.formulas else 'off: the values alone, as --set shows them'}"
+
+
 def _zoo(session, rest):
     if rest:
         return zoo.notation(rest)
@@ -232,10 +238,13 @@ COMMANDS = {c.name: c for c in (
     Command("defs", ":defs", "the blocks defined so far", _defs),
     Command("check", ":check", "integral sizes of the last network", _check),
     Command("solve", ":solve FACT ... [NAME=LO..HI]", "solve the last network's symbols: conv1=55x55 p=0..10", _solve),
-    Command("sweep", ":sweep NAME=LO..HI[:STEP] ...", "params and MACs of the last network over a range", _sweep),
+    Command("sweep", ":sweep NAME=VALUES ... [OPTIONS]", "the last network's totals over ranges, as `symcount sweep`",
+            _sweep),
     Command("columns", ":columns [LIST|all]", "the table's columns: output,params,macs (all: the default)",
             _columns),
     Command("wide", ":wide [on|off]", "full integers in the table, however wide", _wide),
+    Command("formulas", ":formulas [on|off]", "with values set, each formula beside its value (on: the default)",
+            _formulas),
     Command("export", ":export [CLASS] [> FILE]", "the last network as a PyTorch nn.Module, or into a file",
             _export),
     Command("zoo", ":zoo [NAME]", "list the zoo, or print an entry's notation", _zoo),

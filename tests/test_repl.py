@@ -20,10 +20,14 @@ def test_definitions_input_and_values_are_kept_between_lines():
     assert "⌊H/4⌋" in symbolic
     session.handle(":set H=256 W=256")
     table = session.handle("C64-C128")
-    # the same as the one-shot API with the same text, input and values
+    # the same as the one-shot API with the same text, input and values, each formula beside its value
     net = symcount.parse("def C(k) = (conv4-{k}/2[pad=1] bn lrelu) C64-C128", input="3xHxW")
-    assert table == net.table(values=net.values(H=256, W=256))
-    assert "128×64×64" in table
+    assert table == net.table(values=net.values(H=256, W=256), formulas=True)
+    # two stride-2 convolutions with kernel 4 and padding 1: 256 → 128 → 64 (by hand)
+    assert "128×H₂×W₂ = 128×64×64" in table
+    assert session.handle(":formulas off") .startswith("formulas: off")
+    alone = session.handle("C64-C128")
+    assert alone == net.table(values=net.values(H=256, W=256)) and "128×64×64" in alone and "H₂" not in alone
 
 
 def test_settings_change_the_next_lines():
@@ -47,10 +51,11 @@ def test_commands_act_on_the_last_network():
     session.handle(":set p=0")
     assert "class Alex(nn.Module)" in session.handle(":export alex")
     session.handle("input 3xSxS conv3-8 pool fc10")
-    swept = session.handle(":sweep S=32..64:32")
-    assert swept.splitlines()[0].split() == ["S", "params", "MACs"]
+    swept = session.handle(":sweep S=32..64:32 --quantity params,macs").splitlines()
+    header = swept.index("-" * len(swept[-1])) - 1
+    assert swept[header].split() == ["S", "params", "MACs"]
     # fc10 after 8×16×16 at S=32: 2048·10 + 10; conv 3·3·3·8 + 8 (by hand)
-    assert swept.splitlines()[1].split()[1] == f"{2048 * 10 + 10 + 224:,}"
+    assert swept[header + 2].split()[:2] == ["32", f"{2048 * 10 + 10 + 224:,}"]
 
 
 def test_a_zoo_name_is_a_line():
@@ -123,7 +128,7 @@ def test_the_command_line_starts_it_and_history_is_kept(tmp_path):
     try:
         from symcount.repl import _line_editing
         readline.clear_history()
-        save = _line_editing(Session())
+        remember, save = _line_editing(Session())
         readline.add_history("conv3-64x2 pool fc10")
         save()
         assert (tmp_path / "history").read_text().splitlines()[-1] == "conv3-64x2 pool fc10"
@@ -202,6 +207,54 @@ def test_on_a_terminal_ctrl_d_abandons_an_open_entry_and_the_prompt_goes_on(tmp_
     finally:
         terminal.close()
     assert terminal.process.returncode == 0
+
+
+def test_sweep_takes_the_command_s_ranges_a_grid_or_paired_and_set_values():
+    session = Session()
+    session.handle("input 3xHxW conv3-{C} pool fc10")
+    session.handle(":set C=4")
+
+    def points(answer):  # the rows under the rule: H, W, then params
+        lines = answer.splitlines()
+        rows = lines[[i for i, line in enumerate(lines) if set(line) == {"-"}][0] + 1:]
+        return [tuple(int(cell.replace(",", "")) for cell in row.split()[:3]) for row in rows]
+
+    def params(h, w):  # the network parsed at that numeric size: an independent path
+        return symcount.parse("conv3-4 pool fc10", input=f"3x{h}x{w}").params
+
+    grid = points(session.handle(":sweep H=8,16 W=8..24:8 --quantity params"))
+    assert [(h, w) for h, w, _ in grid] == [(8, 8), (8, 16), (8, 24), (16, 8), (16, 16), (16, 24)]
+    assert all(p == params(h, w) for h, w, p in grid)
+    paired = points(session.handle(":sweep H=8..24:8 W=16..48:16 --paired --quantity params"))
+    assert [(h, w) for h, w, _ in paired] == [(8, 16), (16, 32), (24, 48)]
+    assert all(p == params(h, w) for h, w, p in paired)
+    with pytest.raises(symcount.SymcountError, match="one length"):
+        session.handle(":sweep H=8..24:8 W=16..32:16 --paired")
+
+
+def test_history_keeps_an_entry_typed_over_several_lines_whole():
+    from symcount.repl import one_line
+    assert one_line('res(conv3-8  # the first\n  "stage 1": conv3-8)') == 'res(conv3-8 "stage 1": conv3-8)'
+    assert one_line('"a # b": conv3-8') == '"a # b": conv3-8'  # one line: kept as typed
+    session = Session()
+    two_lines = session.handle("input 3x8x8 res(conv3-4  # a comment\nrelu)")
+    assert session.handle(one_line("input 3x8x8 res(conv3-4  # a comment\nrelu)")) == two_lines
+
+
+def test_on_a_terminal_an_entry_over_two_lines_is_one_history_entry(tmp_path):
+    history = tmp_path / "history"
+    terminal = Terminal(history)
+    try:
+        assert terminal.read_until(b"symcount> ")
+        terminal.type(b"input 3x8x8 (conv3-4\n")
+        assert terminal.read_until(b"...> ")
+        terminal.type(b"relu)\n")
+        assert terminal.read_until("4×8×8".encode()), terminal.received.decode(errors="replace")[-2000:]
+        terminal.type(b":quit\n")
+        terminal.process.wait(timeout=60)
+    finally:
+        terminal.close()
+    assert history.read_text().splitlines()[-2:] == ["input 3x8x8 (conv3-4 relu)", ":quit"]
 
 
 def test_a_huge_sweep_is_refused_not_run():

@@ -10,6 +10,7 @@ counts it (symcount.analyses.points).
 from __future__ import annotations
 
 from fractions import Fraction
+from operator import attrgetter
 
 from symcount.analyses.compiled import compile_exact, limit_points, plain, validity
 from symcount.analyses.points import at_points
@@ -29,7 +30,7 @@ def count_values(name, column) -> int:
     return len(column)
 
 
-def _columns(network, columns: dict) -> tuple[list, int]:
+def _columns(network, columns: dict, quantities: dict) -> tuple[list, int]:
     network.check_names(columns)
     missing = [name for name in network.symbols if name not in columns]
     if missing:
@@ -39,7 +40,7 @@ def _columns(network, columns: dict) -> tuple[list, int]:
     if len(lengths) > 1:
         raise SymbolError(f"sweep columns must have one length, got {sorted(lengths)}")
     length = lengths.pop() if lengths else 1
-    limit_points(length, [_compiled(network)], f"a sweep of {length:,} points")
+    limit_points(length, [_compiled(network, quantities)], f"a sweep of {length:,} points")
     values = []
     for name in network.symbols:
         column = columns[name]
@@ -52,9 +53,12 @@ def _columns(network, columns: dict) -> tuple[list, int]:
     return values, length
 
 
-def _totals(network):
+TOTALS = {quantity: attrgetter(quantity) for quantity in QUANTITIES}  # the table's six totals
+
+
+def _totals(network, quantities: dict = TOTALS):
     """The totals at a point of this network's symbols, or None where it is invalid there."""
-    totals_of = compile_exact(network.symbols.values(), [getattr(network, q) for q in QUANTITIES])
+    totals_of = compile_exact(network.symbols.values(), [of(network) for of in quantities.values()])
     valid_at = validity(network)
 
     def at(*point):
@@ -63,24 +67,31 @@ def _totals(network):
     return at
 
 
-def _compiled(network):
-    """The totals function, compiled once per network."""
-    cached = network.__dict__.get("_sweep_totals")
-    if cached is None:
-        cached = network.__dict__["_sweep_totals"] = at_points(network, _totals)
-    return cached
+def _compiled(network, quantities: dict = TOTALS):
+    """The totals function, compiled once per network and choice of quantities."""
+    cache = network.__dict__.setdefault("_sweep_totals", {})
+    key = tuple(quantities.items())
+    if key not in cache:
+        cache[key] = at_points(network, lambda net: _totals(net, quantities))
+    return cache[key]
 
 
 def sweep(network, /, **columns) -> dict:
     """{symbol: [...], 'valid': [...], 'weights': [...], ..., 'macs': [...]}."""
-    values, length = _columns(network, columns)
-    totals_at = _compiled(network)
+    return sweep_of(network, TOTALS, columns)
+
+
+def sweep_of(network, quantities: dict, columns: dict) -> dict:
+    """The same for other quantities: {name: function of a network giving its expression}
+    (symcount.analyses.quantities), each a list in the result under its name."""
+    values, length = _columns(network, columns, quantities)
+    totals_at = _compiled(network, quantities)
     result = {name: column for name, column in zip(network.symbols, values)}
-    result["valid"], rows, invalid = [], [], (None,) * len(QUANTITIES)
+    result["valid"], rows, invalid = [], [], (None,) * len(quantities)
     for point in steps(zip(*values) if values else [()] * length, length, "sweep"):
         totals = totals_at(*point)
         result["valid"].append(totals is not None)
         rows.append(invalid if totals is None else totals)
-    for quantity, column in zip(QUANTITIES, zip(*rows) if rows else [()] * len(QUANTITIES)):
+    for quantity, column in zip(quantities, zip(*rows) if rows else [()] * len(quantities)):
         result[quantity] = [plain(total) if type(total) is Fraction else total for total in column]
     return result

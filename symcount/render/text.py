@@ -1,12 +1,14 @@
 """The table as terminal text (fitted to a width) and as Markdown.
 
 Text fits the terminal: it is laid out with full integers and every formula in its cell,
-then formulas up to 24 characters; while a line is wider than the terminal it tries,
-numbers in compact form (138.36 M; never with --wide), formulas up to 12 characters,
-leaving out the weights column (params − biases, unless columns were chosen), and last
-shortening the layer and notation columns with "…".  A formula too long for its cell
-moves under the table, its cell holding a marker [1]; so do the totals of a symbolic
-network, written in the named sizes defined above the table.
+then formulas up to 24 characters; while a line is wider than the terminal it tries, for
+each formula limit from 24 characters down: numbers in compact form (138.36 M; never with
+--wide), short headings, leaving out the columns the others give (symcount.render.columns:
+weights = params − biases, then biases, then activations where each is its output's size;
+never a column chosen with --columns), and cutting the layer and notation columns to 16,
+then 12 characters with "…"; only then is the limit lowered.  A formula longer than the
+limit and than its column's width moves under the table, its cell holding a marker [1];
+the totals of a symbolic network are listed under it, in the named sizes defined above it.
 """
 from __future__ import annotations
 

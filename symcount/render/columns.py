@@ -23,10 +23,11 @@ def _size(shape, count):
 
 def derivable(network, rows) -> dict:
     """{column key: why it may go} for the columns of DERIVED that hold nothing new here:
-    weights always (params − biases), biases with them, activations when every row's is its
-    output's size times its count."""
+    weights always (params − biases), biases with them, and in a symbolic table activations
+    when every row's is its output's size times its count (a product the output column
+    writes already; a numeric table's activations are a figure the reader would have to work out)."""
     out = {key: reason for key, reason in DERIVED if key != "activations"}
-    if rows and all(_same(row.activations, _size(row.output, row.count)) for row in rows):
+    if rows and network.is_symbolic and all(_same(row.activations, _size(row.output, row.count)) for row in rows):
         out["activations"] = dict(DERIVED)["activations"]
     return out
 

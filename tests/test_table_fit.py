@@ -21,7 +21,7 @@ FOOTNOTE = re.compile(r"^\[\d+\] ", re.M)
 def _layout(network, width=80):
     """The text renderer's own layout: the grid it printed and the formulas it moved out."""
     table = build(network, {}, network.layers)
-    _, cells, dropped, short = text_render._fit(table, width, False, False)
+    _, cells, dropped, short, _ = text_render._fit(table, width, False, False)
     header, rows, columns = text_render._grid(table, cells, dropped, short)
     return table, header, rows, cells, dropped
 

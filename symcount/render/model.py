@@ -59,8 +59,8 @@ class Options:
     columns: tuple | None = None  # chosen from CHOOSABLE; None: DEFAULT
     params_only: bool = False     # hide rows without parameters
     formulas: bool = False        # with values: "formula = number" cells
-    wide: bool = False            # text: full integers, never the compact form
-    width: int | None = None      # text: the terminal's width (None: detect, 80 when unknown)
+    wide: bool = False            # text, html: full integers, never the compact form
+    width: int | None = None      # text: the terminal's width (None: detect, 80 when unknown); html: characters
     caption: str | None = None    # latex
     label: str | None = None      # latex
 

@@ -68,7 +68,8 @@ def wrap(text: str, width: int, indent: int = 0, breaks=BREAKS) -> list[str]:
     """Lines of at most `width` characters, broken after a +, −, · or comma outside
     brackets (never inside a term; only at `breaks`), continuation lines indented by `indent`."""
     lines, current = [], text
-    points, shift = _break_points(text, breaks), 0  # found once (a cut is outside every bracket): text[i] is current[i + shift]
+    # found once (a cut is outside every bracket): text[i] is current[i + shift]
+    points, shift = _break_points(text, breaks), 0
     while len(current) > width:
         fitting = [(at + shift, mark) for at, mark in points
                    if indent < at + shift and at + shift + len(mark.rstrip()) <= width]
@@ -219,13 +220,15 @@ def _attempts(table: Table, cells: Cells, chosen: bool):
 
 
 def _fit(table: Table, width: int, wide: bool, chosen: bool):
-    """Lay the table out in the first attempt that fits (module doc)."""
+    """Lay the table out in the first attempt that fits (module doc): its lines, its Cells
+    (with the formula limit and the formulas moved out), the columns left out, whether the
+    headings are short, and {column key: width} for the layer and notation columns cut."""
     full = Cells(table, True)
     for limit in (None, 24):
         full.limit = limit
         header, rows, columns = _grid(table, full)
         if _width(header, rows) <= width:
-            return _lines(header, rows, columns), full, (), False
+            return _lines(header, rows, columns), full, (), False, {}
         if max(full.lengths(), default=0) <= 24:
             break  # no formula that long: the limit changes nothing
     cells = full if wide else Cells(table, False)
@@ -243,7 +246,8 @@ def _fit(table: Table, width: int, wide: bool, chosen: bool):
         header, rows, columns = _grid(table, cells, dropped, short)
         cut = _cut(header, rows, columns, width, floor) if floor else {}
         if floor == MIN_TEXT or _width(header, rows) - _saved(header, rows, cut) <= width:
-            return _lines(header, rows, columns, cut), cells, dropped, short
+            return _lines(header, rows, columns, cut), cells, dropped, short, \
+                {columns[i].key: limit for i, limit in cut.items()}
 
 
 def _cut(header, rows, columns, width: int, floor: int) -> dict:
@@ -279,21 +283,36 @@ def _joined(parts: list, width: int, separator: str = " · ") -> list[str]:
     return lines
 
 
+def fitting_notes(table: Table, wide: bool, dropped: tuple, short: bool, option: str = "--wide") -> list[str]:
+    """The notes above a table on what was done to fit it: columns left out, short headings,
+    compact numbers (`option` is how to ask for them in full)."""
+    out = [dropped_note(dropped, table.derivable)] if dropped else []
+    shortened = [f"{SHORT_HEADINGS[c.heading]} = {c.heading}" for c in table.columns
+                 if c.heading in SHORT_HEADINGS and c.key not in dropped]
+    if short and shortened:
+        out.append(", ".join(shortened))
+    if not wide:
+        out.append(f"numbers ≥ 10,000 in k, M, G, T (10³, 10⁶, 10⁹, 10¹²); {option} prints them in full")
+    return out
+
+
+def layout(table: Table, width: int, chosen: bool = False, wide: bool = False):
+    """The layout text would print `width` characters wide, for another format to follow:
+    (Cells, columns left out, short headings, {column key: width} of the columns cut, and
+    the grid of text cells, header first)."""
+    _, cells, dropped, short, cut = _fit(table, width, wide, chosen)
+    header, rows, _ = _grid(table, cells, dropped, short)
+    return cells, dropped, short, cut, [header] + rows
+
+
 def text(table: Table, width: int | None = None, wide: bool = False, chosen: bool = False) -> str:
     width = terminal_width(width)
-    lines, cells, dropped, short = _fit(table, width, wide, chosen)
+    lines, cells, dropped, short, _ = _fit(table, width, wide, chosen)
     out = [line for note in table.notes for line in _note(note, width)]
     if table.sizes:
         out += wrap("sizes: " + ", ".join(f"{show(n)} = {show(v)}" for n, v in table.sizes.items()), width, 7,
                     (", ",))
-    if dropped:
-        out += _note(dropped_note(dropped, table.derivable), width)
-    shortened = [f"{SHORT_HEADINGS[c.heading]} = {c.heading}" for c in table.columns
-                 if c.heading in SHORT_HEADINGS and c.key not in dropped]
-    if short and shortened:
-        out += _note(", ".join(shortened), width)
-    if not cells.wide:
-        out += _note("numbers ≥ 10,000 in k, M, G, T (10³, 10⁶, 10⁹, 10¹²); --wide prints them in full", width)
+    out += [line for note in fitting_notes(table, cells.wide, dropped, short) for line in _note(note, width)]
     out += [""] + lines
     summary = headline(table)
     symbolic = [(heading, expr) for heading, expr in table.totals if not expr.is_number]

@@ -72,7 +72,7 @@ class Sizes(Mapping):
         return id(self)
 
     def named(self, expr, expand: bool = True):
-        """The expression in the named sizes (unchanged if it has no roundings), expanded
+        """The expression in the named sizes (unchanged if no name applies), expanded
         unless `expand` is false: a row's 16·(H₁ − 4)·(W₁ − 4) keeps its factors."""
         if not al.is_expr(expr) or not self.definitions or expr.is_number:
             return expr

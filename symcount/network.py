@@ -182,6 +182,13 @@ class Network:
         """Every total; named=True writes them in the named sizes (net.sizes)."""
         return {q: self.named_total(q) if named else getattr(self, q) for q in QUANTITIES}
 
+    @property
+    def summary(self):
+        """The totals as a notebook shows them, in the named sizes and as HTML math that needs
+        no network: a read-only mapping, summary["params"] is net.params (symcount.render.summary)."""
+        from symcount.render.summary import Totals
+        return Totals(self)
+
     @cached_property
     def sizes(self):
         """The spatial sizes with a rounding in them, each named once and defined in the
@@ -346,7 +353,8 @@ class Network:
         "adam,mixed,zero=1,devices=8") the training memory report; `receptive_field` adds each row's receptive field.
         `columns` ("output,params,macs" or a list) chooses the columns, `params_only` hides
         rows without parameters; text fits `width` (default: the terminal's, 80 when
-        unknown), in compact numbers unless `wide`; latex takes a `caption` and a `label`.
+        unknown) and html `width` characters (default 110, a notebook's 1,000 pixels), both
+        in compact numbers unless `wide`; latex takes a `caption` and a `label`.
         """
         from symcount.render.extras import extras
         from symcount.render.model import Given, table_options

@@ -18,7 +18,9 @@ from symcount.render.model import Moved, Pair, Table
 
 LONG = 32             # body rows beyond which the table is a longtable
 CELL = 30             # characters of a formula (as text) kept in a cell
-LINE = 40             # characters of a formula (as text) per line of the align*
+LINE = 36             # characters of a formula (as text) per line of the align*
+BLOCK = 12            # lines of named sizes per align*
+PAIRED = 22           # characters of a size's name and definition (as text) that go two to a line
 CHAR, PAGE = 4.6, 345  # points a character takes in footnote size; points of an article's line
 _SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
              "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
@@ -179,13 +181,17 @@ def _short_where(where: str) -> str:
 
 
 def _formulas(table: Table, cells: _Cells) -> list[str]:
-    """The named sizes (two to a line), then the symbolic totals and the moved cells."""
+    """The named sizes (two to a line where both are short), then the symbolic totals and the
+    moved cells."""
     out = []
     sizes = list(table.sizes.items())
     if sizes:
-        pairs = [" & ".join(f"{show(n, 'latex')} &= {show(v, 'latex')}" for n, v in sizes[i:i + 2])
-                 for i in range(0, len(sizes), 2)]
-        out += [r"\begin{align*}", " \\\\\n".join(pairs), r"\end{align*}"]
+        two = all(len(show(n)) + len(show(v)) <= PAIRED for n, v in sizes)
+        step = 2 if two else 1
+        pairs = [" & ".join(f"{show(n, 'latex')} &= {show(v, 'latex')}" for n, v in sizes[i:i + step])
+                 for i in range(0, len(sizes), step)]
+        for start in range(0, len(pairs), BLOCK):  # an align* never breaks across pages: blocks that fit one
+            out += [r"\begin{align*}", " \\\\\n".join(pairs[start:start + BLOCK]), r"\end{align*}"]
     lines = [rf"\text{{{latex_escape(heading)}}} &= {_broken(expr)}" for heading, expr in table.totals
              if not expr.is_number]
     lines += [rf"\text{{{latex_escape(marker)} {latex_escape(_short_where(where))}}} &= {_broken(expr)}"

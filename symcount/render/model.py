@@ -19,6 +19,8 @@ from symcount.analyses.sizes import Sizes
 from symcount.errors import SymcountError, visible
 from symcount.layers.kinds import KINDS
 from symcount.render.formula import SUPERSCRIPTS, show, show_shape
+from symcount.render.columns import derivable
+from symcount.render.shortest import shortest
 from symcount.layers.result import layout
 from symcount.rows import QUANTITIES
 
@@ -57,8 +59,8 @@ class Options:
     columns: tuple | None = None  # chosen from CHOOSABLE; None: DEFAULT
     params_only: bool = False     # hide rows without parameters
     formulas: bool = False        # with values: "formula = number" cells
-    wide: bool = False            # text: full integers, never the compact form
-    width: int | None = None      # text: the terminal's width (None: detect, 80 when unknown)
+    wide: bool = False            # text, html: full integers, never the compact form
+    width: int | None = None      # text: the terminal's width (None: detect, 80 when unknown); html: characters
     caption: str | None = None    # latex
     label: str | None = None      # latex
 
@@ -114,6 +116,7 @@ class Table:
     label: str | None = None
     moved: list = field(default_factory=list)  # filled by a renderer: (marker, what, expression)
     training_memory: object = None
+    derivable: dict = field(default_factory=dict)  # column key -> why it may be left out (render.columns)
 
     @property
     def reports(self) -> list:
@@ -281,10 +284,14 @@ def build(network, values: dict, rows, extras: Extras = Extras(), options: Optio
     columns = _columns(network, rows, options, extras)
     extra = {c.key: c for c in extras.columns}
 
+    shortened: dict = {}
+
     def count(expr):
         if expr is None or isinstance(expr, str):
             return expr
-        named = sizes.named(expr, expand=False)
+        if expr not in shortened:
+            shortened[expr] = shortest(sizes.named(expr, expand=False), sizes)
+        named = shortened[expr]
         return Pair(named, expr.xreplace(values)) if values and not expr.is_number else named
 
     def shape(dims):
@@ -343,7 +350,7 @@ def build(network, values: dict, rows, extras: Extras = Extras(), options: Optio
     headline += list(extras.headline)
     return Table(columns, body, total, notes(network, values, extras, given), sizes, totals, headline,
                  extras.memory, None if options.caption is None else visible(options.caption), options.label,
-                 training_memory=extras.training_memory)
+                 training_memory=extras.training_memory, derivable=derivable(network, rows))
 
 
 def headline(table: Table) -> list[str]:

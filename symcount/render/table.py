@@ -42,4 +42,4 @@ def render(network, format: str, values: dict, rows=None, extras: Extras = Extra
         from symcount.render.latex import latex
         return latex(table)
     from symcount.render.html import html
-    return html(table)
+    return html(table, options.width, options.columns is not None, options.wide)

@@ -1,12 +1,14 @@
 """The table as terminal text (fitted to a width) and as Markdown.
 
 Text fits the terminal: it is laid out with full integers and every formula in its cell,
-then formulas up to 24 characters; while a line is wider than the terminal it tries,
-numbers in compact form (138.36 M; never with --wide), formulas up to 12 characters,
-leaving out the weights column (params − biases, unless columns were chosen), and last
-shortening the layer and notation columns with "…".  A formula too long for its cell
-moves under the table, its cell holding a marker [1]; so do the totals of a symbolic
-network, written in the named sizes defined above the table.
+then formulas up to 24 characters; while a line is wider than the terminal it tries, for
+each formula limit from 24 characters down: numbers in compact form (138.36 M; never with
+--wide), short headings, leaving out the columns the others give (symcount.render.columns:
+weights = params − biases, then biases, then activations where each is its output's size;
+never a column chosen with --columns), and cutting the layer and notation columns to 16,
+then 12 characters with "…"; only then is the limit lowered.  A formula longer than the
+limit and than its column's width moves under the table, its cell holding a marker [1];
+the totals of a symbolic network are listed under it, in the named sizes defined above it.
 """
 from __future__ import annotations
 
@@ -18,10 +20,12 @@ import textwrap
 from symcount import algebra as al
 from symcount.errors import visible
 
+from symcount.render.columns import drops as column_drops, note as dropped_note
 from symcount.render.formula import show, show_shape
 from symcount.render.model import Moved, Pair, Table, headline, number_text
 
 MIN_TEXT = 8          # a layer or notation column is never cut below this
+NAMES = (16, 12)      # nor below these before formulas shorter than the limit move out
 MIN_FORMULA = 8       # nor a formula moved out of a cell below this
 SHAPE = 24            # nor a shape below this
 SHORT_HEADINGS = {"activations": "activ.", "non-trainable": "non-train."}
@@ -45,7 +49,7 @@ def terminal_width(width: int | None = None) -> int:
     return max(columns or 80, 20)
 
 
-def _break_points(text: str) -> list[tuple[int, str]]:
+def _break_points(text: str, breaks=BREAKS) -> list[tuple[int, str]]:
     """Where a formula may break: after a +, −, · or comma outside every bracket."""
     points, depth = [], 0
     for index, char in enumerate(text):
@@ -54,17 +58,18 @@ def _break_points(text: str) -> list[tuple[int, str]]:
         elif char in ")⌋⌉]":
             depth -= 1
         elif depth == 0:
-            for mark in BREAKS:
+            for mark in breaks:
                 if text.startswith(mark, index - (len(mark) - len(mark.lstrip()))) and mark.strip() == char:
                     points.append((index - (len(mark) - len(mark.lstrip())), mark))
     return points
 
 
-def wrap(text: str, width: int, indent: int = 0) -> list[str]:
+def wrap(text: str, width: int, indent: int = 0, breaks=BREAKS) -> list[str]:
     """Lines of at most `width` characters, broken after a +, −, · or comma outside
-    brackets (never inside a term), continuation lines indented by `indent`."""
+    brackets (never inside a term; only at `breaks`), continuation lines indented by `indent`."""
     lines, current = [], text
-    points, shift = _break_points(text), 0  # found once (a cut is outside every bracket): text[i] is current[i + shift]
+    # found once (a cut is outside every bracket): text[i] is current[i + shift]
+    points, shift = _break_points(text, breaks), 0
     while len(current) > width:
         fitting = [(at + shift, mark) for at, mark in points
                    if indent < at + shift and at + shift + len(mark.rstrip()) <= width]
@@ -106,9 +111,11 @@ class Cells(Moved):
                 self._texts[key] = (self._plain(value), not (al.is_value(value) and value.is_Integer))
         return self._texts[key]
 
-    def value(self, value, where: str = "", total: bool = False) -> str:
+    def value(self, value, where: str = "", total: bool = False, room: int = 0) -> str:
+        """The cell as shown; `room` is its column's width, which a formula may always fill."""
         text, formula = self.text(value)
         limit = self.limit if not isinstance(value, tuple) or self.limit is None else max(self.limit, self.shapes)
+        limit = limit if limit is None else max(limit, room)
         if total and formula and not isinstance(value, Pair) and len(text) > SHAPE:  # in the totals block anyway
             return "↓"
         if formula and limit is not None and len(text) > limit:
@@ -138,13 +145,27 @@ def _grid(table: Table, cells: Cells, dropped=(), short: bool = False) -> tuple[
     if every is not None:
         rows = [[cells_of_row[i] for i in keep] for cells_of_row in every]
     else:
-        rows = []
-        for row in table.body + [table.total]:
-            total = row is table.total
-            rows.append([cells.value(row[i], f"{table.columns[i].heading} of {row[1]}", total) for i in keep])
+        rows = _cells(table, cells, keep)
+        if cells.moved:
+            # a formula no longer than what its column holds anyway stays in its cell
+            markers = {marker for marker, _, _ in cells.moved}
+            room = [max([len(h)] + [len(r[j]) for r in rows if r[j] not in markers and r[j] != "↓"])
+                    for j, h in enumerate(header)]
+            cells.reset()
+            rows = _cells(table, cells, keep, room)
         if not cells.moved and not dropped:
             cells.grids[(limit, cells.shapes)] = rows
     return header, rows, [table.columns[i] for i in keep]
+
+
+def _cells(table: Table, cells: Cells, keep: list, room=None) -> list:
+    """Every row's cells, in the columns kept; `room`: each column's width for its formulas."""
+    rows = []
+    for row in table.body + [table.total]:
+        total = row is table.total
+        rows.append([cells.value(row[i], f"{table.columns[i].heading} of {row[1]}", total, room[j] if room else 0)
+                     for j, i in enumerate(keep)])
+    return rows
 
 
 def _lines(header, rows, columns, cut: dict | None = None) -> list[str]:
@@ -182,56 +203,70 @@ def _shorten(text: str, limit: int | None, layer: bool = False) -> str:
     return text[:limit - 1] + "…"
 
 
-def _attempts(table: Table, cells: Cells, wide: bool, chosen: bool):
-    """(cells, formula limit, dropped columns, short headings), in the order tried."""
-    yield cells, 24, (), False
-    lengths = [limit for limit in cells.lengths() if MIN_FORMULA <= limit < 24]
-    for limit in lengths:
-        yield cells, limit, (), False
-    yield cells, MIN_FORMULA, (), True
-    if chosen:
-        return
-    for dropped in (("weights",), ("weights", "biases")):
-        if any(c.key == dropped[-1] for c in table.columns):
+def _attempts(table: Table, cells: Cells, chosen: bool):
+    """(formula limit, dropped columns, short headings, names cut down to), in the order tried:
+    a column the others already give (render.columns) goes before a formula moves out, and
+    the layer and notation columns are cut down to NAMES before a formula shorter than the
+    limit just tried moves out."""
+    drops = column_drops(table.columns, table.derivable, chosen)
+    lengths = [limit for limit in cells.lengths() if MIN_FORMULA < limit < 24]
+    for limit in [24] + lengths + [MIN_FORMULA]:
+        for dropped in drops:
             for short in (False, True):
-                for limit in [24] + lengths:
-                    yield cells, limit, dropped, short
+                yield limit, dropped, short, None
+        for floor in NAMES:
+            yield limit, drops[-1], True, floor
+    yield MIN_FORMULA, drops[-1], True, MIN_TEXT
 
 
 def _fit(table: Table, width: int, wide: bool, chosen: bool):
-    """Lay the table out in the first attempt that fits (module doc); else shorten the
-    layer and notation columns."""
+    """Lay the table out in the first attempt that fits (module doc): its lines, its Cells
+    (with the formula limit and the formulas moved out), the columns left out, whether the
+    headings are short, and {column key: width} for the layer and notation columns cut."""
     full = Cells(table, True)
     for limit in (None, 24):
         full.limit = limit
         header, rows, columns = _grid(table, full)
         if _width(header, rows) <= width:
-            return _lines(header, rows, columns), full, (), False
+            return _lines(header, rows, columns), full, (), False, {}
         if max(full.lengths(), default=0) <= 24:
             break  # no formula that long: the limit changes nothing
     cells = full if wide else Cells(table, False)
     _grid(table, cells)  # every formula's text, for the limits tried
     tried = set()
-    for cells, limit, dropped, short in list(_attempts(table, cells, wide, chosen)) + \
-            [(cells, MIN_FORMULA, ("weights", "biases") if not chosen else (), True)]:
+    last = column_drops(table.columns, table.derivable, chosen)[-1]
+    for limit, dropped, short, floor in _attempts(table, cells, chosen):
         cells.limit = limit
-        if limit == MIN_FORMULA and short and (dropped or chosen):
+        if limit == MIN_FORMULA and short and dropped == last and floor == MIN_TEXT:
             cells.shapes = LAST_SHAPES  # the last resort: long shapes move out too
-        layout = (limit if max(cells.lengths(), default=0) > limit else None, dropped, short, cells.shapes)
+        layout = (limit if max(cells.lengths(), default=0) > limit else None, dropped, short, cells.shapes, floor)
         if layout in tried:
             continue  # the same grid as one already tried (a table without formulas)
         tried.add(layout)
         header, rows, columns = _grid(table, cells, dropped, short)
-        if _width(header, rows) <= width:
-            return _lines(header, rows, columns), cells, dropped, short
+        cut = _cut(header, rows, columns, width, floor) if floor else {}
+        if floor == MIN_TEXT or _width(header, rows) - _saved(header, rows, cut) <= width:
+            return _lines(header, rows, columns, cut), cells, dropped, short, \
+                {columns[i].key: limit for i, limit in cut.items()}
+
+
+def _cut(header, rows, columns, width: int, floor: int) -> dict:
+    """{column: width} shortening the layer and notation columns, the widest first and none
+    below `floor`, until the table fits (or no column can give more)."""
     excess = _width(header, rows) - width
-    cut = {}
-    for i, column in enumerate(columns):  # shorten the layer and notation columns
-        if column.key in ("notation", "type", "layer") and excess > 0:
-            longest = max(len(r[i]) for r in [header] + rows)
-            cut[i] = max(MIN_TEXT, longest - excess)
-            excess -= longest - cut[i]
-    return _lines(header, rows, columns, cut), cells, dropped, short
+    cut = {i: max(len(r[i]) for r in [header] + rows) for i, column in enumerate(columns)
+           if column.key in ("notation", "type", "layer")}
+    while excess > 0:
+        widest = max(cut, key=lambda i: cut[i], default=None)
+        if widest is None or cut[widest] <= floor:
+            break
+        cut[widest] -= 1
+        excess -= 1
+    return cut
+
+
+def _saved(header, rows, cut: dict) -> int:
+    return sum(max(len(r[i]) for r in [header] + rows) - limit for i, limit in cut.items())
 
 
 def _note(text: str, width: int) -> list[str]:
@@ -248,19 +283,36 @@ def _joined(parts: list, width: int, separator: str = " · ") -> list[str]:
     return lines
 
 
+def fitting_notes(table: Table, wide: bool, dropped: tuple, short: bool, option: str = "--wide") -> list[str]:
+    """The notes above a table on what was done to fit it: columns left out, short headings,
+    compact numbers (`option` is how to ask for them in full)."""
+    out = [dropped_note(dropped, table.derivable)] if dropped else []
+    shortened = [f"{SHORT_HEADINGS[c.heading]} = {c.heading}" for c in table.columns
+                 if c.heading in SHORT_HEADINGS and c.key not in dropped]
+    if short and shortened:
+        out.append(", ".join(shortened))
+    if not wide:
+        out.append(f"numbers ≥ 10,000 in k, M, G, T (10³, 10⁶, 10⁹, 10¹²); {option} prints them in full")
+    return out
+
+
+def layout(table: Table, width: int, chosen: bool = False, wide: bool = False):
+    """The layout text would print `width` characters wide, for another format to follow:
+    (Cells, columns left out, short headings, {column key: width} of the columns cut, and
+    the grid of text cells, header first)."""
+    _, cells, dropped, short, cut = _fit(table, width, wide, chosen)
+    header, rows, _ = _grid(table, cells, dropped, short)
+    return cells, dropped, short, cut, [header] + rows
+
+
 def text(table: Table, width: int | None = None, wide: bool = False, chosen: bool = False) -> str:
     width = terminal_width(width)
-    lines, cells, dropped, short = _fit(table, width, wide, chosen)
+    lines, cells, dropped, short, _ = _fit(table, width, wide, chosen)
     out = [line for note in table.notes for line in _note(note, width)]
     if table.sizes:
-        out += wrap("sizes: " + ", ".join(f"{show(n)} = {show(v)}" for n, v in table.sizes.items()), width, 7)
-    if dropped:
-        out += _note(f"{' and '.join(dropped)} left out to fit: weights = params − biases (columns can be chosen)",
-                     width)
-    if short:
-        out += _note("activ. = activations, non-train. = non-trainable", width)
-    if not cells.wide:
-        out += _note("numbers ≥ 10,000 in k, M, G, T (10³, 10⁶, 10⁹, 10¹²); --wide prints them in full", width)
+        out += wrap("sizes: " + ", ".join(f"{show(n)} = {show(v)}" for n, v in table.sizes.items()), width, 7,
+                    (", ",))
+    out += [line for note in fitting_notes(table, cells.wide, dropped, short) for line in _note(note, width)]
     out += [""] + lines
     summary = headline(table)
     symbolic = [(heading, expr) for heading, expr in table.totals if not expr.is_number]

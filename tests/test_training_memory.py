@@ -349,3 +349,15 @@ def test_the_python_examples_in_llm_costs_print_what_they_show():
         runner.run(test, clear_globs=False)
         assert runner.summarize(verbose=False).failed == 0, block
         globs.update(test.globs)  # the blocks read as one session
+
+
+def test_the_command_line_report_and_its_bad_settings(capsys):
+    from symcount.cli import main
+    assert main(["input 16 fc8 relu fc4", "-t", "sgd,fp32,b=2"]) == 0
+    out = capsys.readouterr().out
+    params = 16 * 8 + 8 + 8 * 4 + 4
+    assert f"weights           {4 * params:,} bytes" in out
+    assert "sgd, fp32: 4 + 4 + 0 bytes a parameter" in out
+    for bad in ("sgd,rmsprop", "zero=5", "tp=x y", "sgd,sgd"):
+        assert main(["input 16 fc8 relu fc4", "-t", bad]) == 2, bad
+        assert "Traceback" not in capsys.readouterr().err

@@ -85,7 +85,7 @@ def _pytorch_attention(row, dt):
         if options.get(name):
             raise SymcountError(f"{row.name}: activations='pytorch' has no measured rule for attention with {what}; "
                                 "activations='megatron' counts it")
-    if not (al.is_number(kv) and al.is_number(heads)) and kv != heads and kv != 1:
+    if not all(al.is_number(v) or (al.is_expr(v) and v.is_number) for v in (kv, heads)) and kv not in (1, heads):
         raise SymcountError(f"{row.name}: whether PyTorch copies the key/value heads ({kv} of {heads}) to the "
                             "heads depends on their values; give them values")
     repeated = heads if kv not in (1, heads) else kv  # repeat_kv copies unless it is a view

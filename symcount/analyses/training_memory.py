@@ -24,6 +24,11 @@ from symcount.layers.result import layout
 from symcount.notation.spec import symbol
 
 MB, GIB = 10**6, 2**30
+
+
+def known(value) -> bool:
+    """A number, exact or SymPy's, not a formula."""
+    return al.is_number(value) or (al.is_expr(value) and value.is_number)
 OPTIMIZERS = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}  # moments a parameter
 PRECISIONS = {"fp32": dict(weights=4, gradients=4, master=0, moment=4, activations=4),
               "mixed": dict(weights=2, gradients=2, master=4, moment=4, activations=2),
@@ -54,11 +59,13 @@ class TrainingMemory:
     def lines(self, wide: bool = True, shown=str) -> list[str]:
         """The report as text lines; `wide` gives every byte, `shown` prints a formula."""
         def amount(expr):
-            if not al.is_number(expr):
+            if not known(expr):
                 return f"{shown(expr)} bytes"
-            value = int(expr) if al.sympy().Integer(expr) == expr else float(expr)
-            return (f"{value:,} bytes = " if wide and isinstance(value, int) else "") + \
-                f"{float(expr) / MB:,.2f} MB = {float(expr) / GIB:,.3f} GiB"
+            whole = int(expr) == expr
+            exact = f"{int(expr):,} bytes" if whole else f"{float(expr):,.1f} bytes"
+            if float(expr) < MB:
+                return exact
+            return (f"{exact} = " if wide else "") + f"{float(expr) / MB:,.2f} MB = {float(expr) / GIB:,.3f} GiB"
 
         s = dict(self.settings)
         size = PRECISIONS[s["precision"]]
@@ -134,7 +141,7 @@ def _symbol(network, name, what):
 def _check_divides(network, t, sequence_parallel):
     """Tensor parallelism splits attention's heads and key/value heads and the wider layers' features
     over t; sequence parallelism the tokens: each must divide where it is a number."""
-    if t == 1 or not al.is_number(t):
+    if t == 1 or not known(t):
         return
     attention = [row for row in network.layers if row.kind == "attn"]
     if not attention:
@@ -150,7 +157,7 @@ def _check_divides(network, t, sequence_parallel):
         if sequence_parallel and layout(row.input) == "tokens":
             sizes.append(("tokens", row.input[0]))
         for what, value in sizes:
-            if value is not None and al.is_number(value) and value % t:
+            if value is not None and known(value) and value % t:
                 raise SymcountError(f"{row.name}: tensor parallelism over {t} devices splits its {what}, {value}, "
                                     f"which {t} does not divide")
 
@@ -233,3 +240,42 @@ def _carrying_gradients(network) -> dict:
             if grad.get(tensor) != carries:
                 grad[tensor], changed = carries, True
     return grad
+
+
+SETTING_NAMES = {"optimizer": "optimizer", "precision": "precision", "zero": "zero", "devices": "devices",
+                 "activations": "activations", "tensor_parallel": "tensor_parallel", "tp": "tensor_parallel",
+                 "t": "tensor_parallel", "sequence_parallel": "sequence_parallel", "sp": "sequence_parallel",
+                 "recompute": "recompute", "batch": "batch", "b": "batch"}
+
+
+def settings_from_text(text: str) -> dict:
+    """training_memory's keyword arguments from `adam,mixed,zero=2,devices=8,megatron,tp=2,sp,batch=4`:
+    a bare word names an optimizer, a precision, an activations convention or sequence parallelism."""
+    settings = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        name, sep, value = (piece.strip() for piece in item.partition("="))
+        if not sep:
+            value, name = name, next((key for key, table in (("optimizer", OPTIMIZERS), ("precision", PRECISIONS),
+                                                               ("activations", CONVENTIONS)) if name.lower() in table),
+                                     "sequence_parallel" if name.lower() in ("sp", "sequence_parallel") else None)
+            if name is None:
+                raise SymcountError(f"training memory setting {item!r}: a bare word is an optimizer "
+                                    f"({', '.join(OPTIMIZERS)}), a precision ({', '.join(PRECISIONS)}), "
+                                    f"an activations convention ({', '.join(CONVENTIONS)}) or sp")
+            value = True if name == "sequence_parallel" else value
+        elif name.lower() not in SETTING_NAMES:
+            raise SymcountError(f"training memory setting {item!r}: unknown name {name!r}; the names are "
+                                f"{', '.join(sorted(set(SETTING_NAMES.values())))} (tp, sp and b for short)")
+        name = SETTING_NAMES.get(name.lower(), name)
+        if isinstance(value, str) and name in ("zero", "devices", "tensor_parallel", "batch"):
+            value = int(value) if value.isdigit() else value
+        if isinstance(value, str) and name == "sequence_parallel":
+            if value.lower() not in ("true", "false", "yes", "no", "1", "0"):
+                raise SymcountError(f"training memory setting {item!r}: sequence_parallel is true or false")
+            value = value.lower() in ("true", "yes", "1")
+        if name in settings:
+            raise SymcountError(f"training memory setting {item!r}: {name} is given twice")
+        settings[name] = value
+    return settings

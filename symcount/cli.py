@@ -15,6 +15,7 @@ from symcount import progress, zoo
 from symcount.errors import NotationError, SymcountError, visible
 from symcount.layers.arithmetic import RULES
 from symcount.network import FRAMEWORKS, parse
+from symcount.render.model import FLOATS
 from symcount.render.table import FORMATS
 
 EXAMPLES = """\
@@ -125,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="with --set, show each formula with its value, not the value alone")
     shown.add_argument("--caption", help="LaTeX: the table's caption")
     shown.add_argument("--label", help="LaTeX: the table's \\label, e.g. tab:vgg16")
-    shown.add_argument("--latex-float", choices=("table*", "table", "longtable"), default="table*",
+    shown.add_argument("--latex-float", choices=FLOATS, default="table*",
                        help="LaTeX: table* (default; any document, long tables split into several), table (a "
                             "column's width in two columns) or longtable (one-column documents only)")
     parser.add_argument("-V", "--version", action="store_true", help="print the version and exit")

@@ -11,7 +11,7 @@ import pytest
 
 import symcount
 from symcount import zoo
-from symcount.render.latex import FLOATS
+from symcount.render.model import FLOATS
 
 from test_readable import symbolic_input
 

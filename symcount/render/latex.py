@@ -1,14 +1,15 @@
 """The table as LaTeX a paper can include, in any class, one column or two.
 
-FLOATS says how: `table*` (the default) works everywhere, the page's width in two columns and
-the line's in one; `table` is a column's width in two; `longtable` breaks across pages and
-works in one column only (LaTeX stops with "longtable not in 1-column mode" in two).  A float
-cannot break, so a long table is split into floats of about ROWS lines each, its heading
-repeated and marked as continued.  A float's tabular keeps its natural width, shrunk to the
-line only where it is wider (`\\resizebox` with the natural width as the bound); a longtable's
-columns take shares of the line.  The named sizes come first, under the caption; the
-symbolic totals and the formulas too long for a cell (CELL characters) come last, each block
-an `aligned` box that never breaks inside a bracket.  Layer names and notation never hyphenate.
+The environment is one of symcount.render.model.FLOATS: `table*` (the default) works
+everywhere, the page's width in two columns and the line's in one; `table` is a column's
+width in two; `longtable` breaks across pages and works in one column only (LaTeX stops with
+"longtable not in 1-column mode" in two).  A float cannot break, so a long table is split
+into floats of about ROWS lines each, its heading repeated and marked as continued.  A
+float's tabular keeps its natural width, shrunk to the line only where it is wider
+(`\\resizebox` with the natural width as the bound); a longtable's columns take shares of
+the line.  The named sizes come first, under the caption; the symbolic totals and the
+formulas too long for a cell (CELL characters) come last, each block an `aligned` box that
+never breaks inside a bracket.  Layer names and notation never hyphenate.
 """
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from symcount.errors import visible
 from symcount.render.formula import latex_number, show, show_shape
 from symcount.render.model import Moved, Pair, Table
 
-FLOATS = ("table*", "table", "longtable")
 ROWS = 48             # lines of a float (rows, block headings, formula lines) before it is split
 CELL = 30             # characters of a formula (as text) kept in a cell
 LINE = 40             # characters of a formula (as text) per line under the table
@@ -129,7 +129,7 @@ def _heading(path: str, width: int, continued: bool = False) -> str:
 
 
 def latex(table: Table, float: str = "table*") -> str:
-    """The table in the environment `float` (one of FLOATS), its notes in a comment above."""
+    """The table in the environment `float`, its notes in a comment above."""
     cells = _Cells(breaking=float == "longtable")
     columns = table.columns[1:]   # the row number stays in text and Markdown
     headings = " & ".join(latex_escape(c.heading[:1].upper() + c.heading[1:]) if c.heading != "MACs" else "MACs"

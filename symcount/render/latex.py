@@ -28,6 +28,8 @@ CHAR, PAGE = 5, 345   # points a character takes in footnote size; points of an 
 _SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
              "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 BETWEEN, ALLOW = r"\,", r"\allowbreak "  # a product's factors; a line break allowed there
+WIDTHS = {**dict.fromkeys("0123456789", 0.85), ",": 0.5, "·": 0.35, " ": 0.5, "×": 2, "−": 1.3, "+": 1.3,
+          "(": 0.8, ")": 0.8}  # characters of CHAR points (_chars)
 CAPTION = "Shapes, parameters, activations and multiply-accumulates (MACs), counted by symcount."
 SETUP = r"\footnotesize\setlength{\tabcolsep}{4pt}\hyphenpenalty=10000\exhyphenpenalty=10000"
 FIT = r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%"  # shrink, never enlarge
@@ -216,15 +218,14 @@ def _block(lines: list[str]) -> list[str]:
 
 def _long_columns(table: Table, columns, char: float) -> tuple[str, bool]:
     """A longtable cannot be shrunk to the line as a float can, so each column gets a
-    share of \\linewidth: counts and shapes what their longest cell needs, estimated at
-    `char` points a character (CHAR in footnote size) on a 345 pt line (LaTeX's article),
-    the layer and notation columns the rest in proportion to theirs, breaking at spaces,
-    commas and the like.  Also whether the columns' narrowest widths fit the line."""
+    share of \\linewidth, estimated at `char` points a character (CHAR in footnote size) on
+    a 345 pt line (LaTeX's article): what its widest cell needs where the line has room,
+    else at least its widest piece that cannot break.  Also whether those pieces fit."""
     def length(cell, leaf: bool = False) -> tuple[int, int]:
         """Characters of the cell's widest line and of its widest piece that cannot break
         (a layer's name is shown without its block's, after a \\quad)."""
-        if isinstance(cell, tuple):  # " \times " is wider than ×; a shape may break after one
-            return len(show_shape(cell)) + 2 * (len(cell) - 1), max(_chars(show(d)) + 2 for d in cell)
+        if isinstance(cell, tuple):  # a shape may break after a ×
+            return _chars(show_shape(cell)) + 1, max(_chars(show(d)) + 2 for d in cell)
         if isinstance(cell, Pair):
             return length(cell.formula)[0] + length(cell.value)[0] + 3, max(length(cell.formula)[1],
                                                                               length(cell.value)[1])
@@ -233,7 +234,7 @@ def _long_columns(table: Table, columns, char: float) -> tuple[str, bool]:
                 return 3, 3  # it moves under the table
             terms = cell.as_ordered_terms() if al.is_add(cell) else [cell]  # a sum may break after a +
             factors = [f for t in terms for f in (t.as_ordered_factors() if al.is_value(t) else [t])]
-            return max(_chars(show(t)) for t in terms) + 2, max(_chars(show(f)) for f in factors) + 2
+            return max(_chars(show(t)) for t in terms) + 1, max(_chars(show(f)) for f in factors) + 1
         text = str(cell or "")
         return (len(text.rpartition(".")[2]) + 2, 0) if leaf else (len(text), 0)
 
@@ -241,7 +242,7 @@ def _long_columns(table: Table, columns, char: float) -> tuple[str, bool]:
         return str(cell or "").rpartition(".")[2] if columns[i].key == "layer" else str(cell or "")
 
     def width(chars):  # a share of the line, with room for the column's padding
-        return chars * char / PAGE + 0.015
+        return chars * char / PAGE + 0.03  # 2 \tabcolsep and a little
 
     cells = [[length(row[i], columns[i - 1].key == "layer") for row in table.body + [table.total]]
              for i in range(1, len(columns) + 1)]
@@ -254,14 +255,16 @@ def _long_columns(table: Table, columns, char: float) -> tuple[str, bool]:
     pieces.update({i: max([len(p) for row in table.body for p in re.split(r"(?<=[,\[/}_* ])", _shown(row[i + 1], i))]
                           + [8, len(columns[i].heading)]) + 2 * (columns[i].key == "layer") for i in texts})
     least = {i: width(pieces[i]) for i in pieces}  # the longest run that cannot break (and a \quad)
-    # counts and shapes grow toward their widest cell (at most 0.3 of the line) first, the
-    # layer and notation columns share what is left in proportion to theirs
-    grow = {i: max(min(width(need[i]), 0.3) - least[i], 0) for i in fixed}
-    room = max(0.99 - sum(least.values()), 0)
-    taken = min(1, room / sum(grow.values())) if sum(grow.values()) else 0
-    rest = room - taken * sum(grow.values())
-    widths = {i: least[i] + taken * grow[i] for i in fixed}
-    widths.update({i: least[i] + rest * need[i] / sum(need[j] for j in texts) for i in texts})
+    # each column wants its widest cell on one line (a count or a shape at most 0.3 of the
+    # line, a text 0.45) and gets at least its widest piece; what is left of the line goes
+    # to counts and shapes first, which break badly, then to the layer and the notation
+    want = {i: max(least[i], min(width(need[i]), 0.3 if i in fixed else 0.45)) for i in least}
+    widths, room = dict(least), 0.99 - sum(least.values())
+    for group in (fixed, texts):
+        more = sum(want[i] - least[i] for i in group)
+        taken = min(1, max(room, 0) / more) if more else 0
+        widths.update({i: least[i] + taken * (want[i] - least[i]) for i in group})
+        room -= taken * more
     total = sum(widths.values())
     widths = {i: w * min(1, 0.99 / total) for i, w in widths.items()}  # never more than the line
     return "".join((r">{\raggedleft\arraybackslash}" if columns[i].kind == "count" else
@@ -270,9 +273,12 @@ def _long_columns(table: Table, columns, char: float) -> tuple[str, bool]:
         sum(least.values()) <= 0.99
 
 
-def _chars(text: str) -> int:
-    """Characters of a formula as LaTeX prints it: its numbers' thousands grouped."""
-    return len(re.sub(r"\d+", lambda m: f"{int(m[0]):,}", text))
+def _chars(text: str) -> float:
+    """A formula's width as LaTeX prints it, in characters of CHAR points: its numbers'
+    thousands grouped, digits and subscripts narrower than letters, a × or a − with the
+    space of a binary operation."""
+    grouped = re.sub(r"\d+", lambda m: f"{int(m[0]):,}", text)
+    return sum(WIDTHS.get(c, 0.6 if c in "₀₁₂₃₄₅₆₇₈₉" else 1) for c in grouped)
 
 
 def _short_where(where: str) -> str:

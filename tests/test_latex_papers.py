@@ -5,6 +5,7 @@ boxes."""
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,8 +77,8 @@ def test_a_longtable_compiles_in_one_column(tmp_path):
     assert problems(compiled(tmp_path, "article", tables(TABLES[:4], latex_float="longtable"), runs=2)) == []
 
 
-@pytest.mark.parametrize("kind, float", [("article-twocolumn", "table*"), ("article", "table*"),
-                                         ("article", "longtable")])
+@pytest.mark.parametrize("kind, float", [("article-twocolumn", "table*"), ("article", "table*"), ("IEEEtran", "table*"),
+                                         ("acmart", "table*"), ("article", "longtable")])
 def test_every_zoo_table_compiles(tmp_path, kind, float):
     body = [zoo.load(name, input=shape).table("latex", latex_float=float) + "\n\\clearpage"
             for name in zoo.names() for shape in (None, symbolic_input(name))]
@@ -145,3 +146,6 @@ def test_the_float_is_chosen_and_checked():
     assert r"\begin{longtable}" in network.table("latex", latex_float="longtable")
     with pytest.raises(symcount.SymcountError, match="table\\*, table, longtable"):
         network.table("latex", latex_float="figure")
+    done = subprocess.run([sys.executable, "-m", "symcount", "lenet5", "--format", "latex", "--latex-float", "longtable"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and r"\begin{longtable}" in done.stdout

@@ -127,7 +127,8 @@ def _rows(table: Table, cells: _Cells, columns) -> list[tuple[str, str]]:
 
 
 def _heading(path: str, width: int, continued: bool = False) -> str:
-    return rf"\multicolumn{{{width}}}{{l}}{{\textit{{{latex_escape(path)}}}{' (continued)' if continued else ''}}} \\"
+    name = rf"\textit{{{latex_escape(path)}}}" + (" (continued)" if continued else "")
+    return rf"\multicolumn{{{width}}}{{l}}{{{name}}} \\"
 
 
 def latex(table: Table, float: str = "table*") -> str:
@@ -160,7 +161,9 @@ def _floats(float: str, columns, headings: str, rows, caption: str, sizes: list,
     for index, part in enumerate(parts):
         first, last = index == 0, index == len(parts) - 1
         body = [line for _, line in part]
-        if not first and part and part[0][0] and not _is_heading(part[0]):
+        if body[:1] == [r"\midrule"]:  # the totals at the top of a float: the heading's rule is enough
+            body = body[1:]
+        if not first and part and part[0][0] and not _leads(part[0]):
             body.insert(0, _heading(part[0][0], len(columns), continued=True))
         share = (len(body) + 3) / (len(body) + 5 + above * first + below * last)
         out += [rf"\begin{{{float}}}[{'tp' if float.endswith('*') else 'tbp'}]", r"\centering" + SETUP,
@@ -175,16 +178,17 @@ def _floats(float: str, columns, headings: str, rows, caption: str, sizes: list,
     return out
 
 
-def _is_heading(row) -> bool:
-    return row is not None and row[1].startswith(r"\multicolumn")
+def _leads(row) -> bool:
+    """Whether a row belongs with the next: a block's heading, the rule above the totals."""
+    return row is not None and (row[1].startswith(r"\multicolumn") or row[1] == r"\midrule")
 
 
 def _split(rows: list, count: int) -> list[list]:
-    """`rows` in `count` parts of about equal length, none ending on a block's heading."""
+    """`rows` in `count` parts of about equal length, none ending on a row that leads."""
     cuts, start = [], 0
     for index in range(1, count):
         cut = max(round(index * len(rows) / count), start + 1)
-        while cut - 1 > start and _is_heading(rows[cut - 1]):
+        while cut - 1 > start and _leads(rows[cut - 1]):
             cut -= 1
         cuts.append(cut)
         start = cut

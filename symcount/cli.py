@@ -14,6 +14,7 @@ import sys
 from symcount import progress, zoo
 from symcount.arguments import _command_parser, _network, _Parser
 from symcount.errors import SymcountError, visible
+from symcount.render.model import FLOATS
 from symcount.render.table import FORMATS
 
 EXAMPLES = """\
@@ -99,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="with --set, show each formula with its value, not the value alone")
     shown.add_argument("--caption", help="LaTeX: the table's caption")
     shown.add_argument("--label", help="LaTeX: the table's \\label, e.g. tab:vgg16")
+    shown.add_argument("--latex-float", choices=FLOATS, default="table*",
+                       help="LaTeX: table* (default; any document, long tables split into several), table (a "
+                            "column's width in two columns) or longtable (one-column documents only)")
     parser.add_argument("-V", "--version", action="store_true", help="print the version and exit")
     return parser
 
@@ -186,7 +190,7 @@ def _table(argv) -> int:
                                    receptive_field=args.receptive_field, switches=_switches(args.switch),
                                    columns=args.columns, params_only=args.params_only, wide=args.wide,
                                    width=args.width, formulas=args.formulas, caption=args.caption,
-                                   label=args.label))
+                                   label=args.label, latex_float=args.latex_float))
     return 0
 
 

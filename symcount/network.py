@@ -340,7 +340,8 @@ class Network:
               convention: str | None = None, backward: bool = False, memory: str | None = None,
               receptive_field: bool = False, switches: dict | None = None, columns=None, training: str | None = None,
               params_only: bool = False, formulas: bool = False, wide: bool = False, width: int | None = None,
-              caption: str | None = None, label: str | None = None, training_memory=None, **more_switches) -> str:
+              caption: str | None = None, label: str | None = None, training_memory=None, latex_float: str = "table*",
+              **more_switches) -> str:
         """The table as text, markdown, latex, html, json or csv.
 
         `values` ({"H": 224}) evaluates the table there (numbers in the cells; with
@@ -354,7 +355,8 @@ class Network:
         `columns` ("output,params,macs" or a list) chooses the columns, `params_only` hides
         rows without parameters; text fits `width` (default: the terminal's, 80 when
         unknown) and html `width` characters (default 110, a notebook's 1,000 pixels), both
-        in compact numbers unless `wide`; latex takes a `caption` and a `label`.
+        in compact numbers unless `wide`; latex takes a `caption`, a `label` and
+        `latex_float`: "table*" (the default, any document), "table" or "longtable" (one column only).
         """
         from symcount.render.extras import extras
         from symcount.render.model import Given, table_options
@@ -364,7 +366,7 @@ class Network:
             raise SymcountError(f"values are a dict such as {{'H': 224}}, got {values!r}")
         if format not in FORMATS:
             raise SymcountError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
-        options = table_options(columns, params_only, formulas, wide, width, caption, label)
+        options = table_options(columns, params_only, formulas, wide, width, caption, label, latex_float)
         settings = dict(convention=convention, backward=backward, memory=memory, receptive_field=receptive_field,
                         switches={**(switches or {}), **more_switches}, training=training,
                         training_memory=training_memory)

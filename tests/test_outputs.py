@@ -22,13 +22,13 @@ def test_latex_table_is_well_formed_booktabs():
     # every row has as many cells as the column spec (no unescaped & or missing cell)
     assert all(len(re.split(r"(?<!\\)&", row)) == len(columns) for row in rows)
     assert "138{,}357{,}544" in rows[-1]  # seeds/000: VGG-16's parameters
-    assert latex.count(r"\begin{table}") == latex.count(r"\end{table}") == 1
+    assert latex.count(r"\begin{table*}") == latex.count(r"\end{table*}") == 1  # 43 lines: one float
 
 
 def test_latex_escapes_names_and_gives_closed_forms():
     latex = zoo.load("resnet18", input="3xHxW").table("latex", depth=0)
     assert r"conv2\_x" in latex and "conv2_x" not in latex.replace(r"conv2\_x", "")
-    assert r"\begin{align*}" in latex and r"\lfloor" in latex and r"\left" not in latex  # inline brackets
+    assert r"\begin{aligned}" in latex and r"\lfloor" in latex and r"\left" not in latex  # inline brackets
     # folded rows show their count in math mode
     assert r"$\times 99$" in symcount.parse("input 8x8x8 conv3-8x99").table("latex")
 

@@ -5,7 +5,6 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import sympy
@@ -150,37 +149,6 @@ def test_html_typesets_formulas_and_keeps_tokens_whole():
     assert "<i>H</i><sub>5</sub>" in page and "⌊" in page and "floor(" not in page
     assert page.count("white-space:nowrap") > 100 and "overflow-x:auto" in page
     assert "MACs = " in page  # the totals under the table
-
-
-def test_latex_structure_for_every_zoo_network():
-    for name in zoo.names():
-        for shape in (None, symbolic_input(name)):
-            network = zoo.load(name, input=shape)
-            latex = network.table("latex", caption="My net", label="tab:net")
-            long = len(network.layers) > 32
-            assert (r"\begin{longtable}" in latex) == long and (r"\begin{table}" in latex) != long
-            assert r"\label{tab:net}" in latex and r"\caption{My net}" in latex and r"\left" not in latex
-            for environment in ("align*", "longtable", "table", "tabular"):
-                assert latex.count(rf"\begin{{{environment}}}") == latex.count(rf"\end{{{environment}}}")
-
-
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
-def test_every_zoo_latex_table_fits_the_page(tmp_path):
-    body = []
-    for name in zoo.names():
-        for shape in (None, symbolic_input(name)):
-            body += [rf"\section*{{{name.replace('_', '-')} {shape or ''}}}", zoo.load(name, input=shape).table("latex"),
-                     r"\clearpage"]
-    document = tmp_path / "zoo.tex"
-    document.write_text("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n"
-                        "\\usepackage{booktabs, longtable, array, graphicx, amsmath}\n\\begin{document}\n"
-                        + "\n".join(body) + "\n\\end{document}\n")
-    for _ in range(2):  # longtable settles its column widths on the second run
-        done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", document.name],
-                              cwd=tmp_path, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stdout[-2000:]
-    log = Path(tmp_path / "zoo.log").read_text(errors="replace")
-    assert "Overfull" not in log and "Float too large" not in log
 
 
 def test_a_strided_convolution_with_default_padding_is_pointed_out():

@@ -4,11 +4,14 @@ One printer, three styles (Unicode text, LaTeX, HTML), for the expressions symco
 sums and products of whole numbers, rationals, symbols and powers, floor, ceiling, min,
 max and case splits.  A rounding's argument is written over its common denominator,
 ⌊(H − 1)/32⌋ rather than SymPy's distributed floor(H/32 - 1/32); terms go highest degree
-first.  Anything else falls back to SymPy's own printing.
+first.  Anything else falls back to SymPy's own printing.  In LaTeX a count groups its
+thousands from four digits on (1{,}792, a coefficient as much as a cell), a shape's dimension
+never (2048 \times 7 \times 7), and a bracketed sum is one brace group, so a line of inline
+math breaks between a sum's terms and never inside a bracket.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import lcm
 
 from symcount import algebra as al
@@ -43,9 +46,16 @@ def _html_symbol(name: str) -> str:
         f"<i>{escape(_greek(name))}</i>"
 
 
-def _latex_number(value: int) -> str:
-    digits = str(value)
-    return f"{value:,}".replace(",", "{,}") if len(digits) > 4 else digits
+def latex_number(value: int) -> str:
+    """1{,}792: thousands grouped from four digits on, in a cell and in a formula's
+    coefficient alike (the braces keep math mode's comma from adding a space)."""
+    return f"{value:,}".replace(",", "{,}")
+
+
+def _latex_whole(text: str) -> str:
+    """A brace group: TeX breaks a line in inline math after a + or − at its outer level
+    only, so a bracketed sum, (H₁ − 4), never splits across lines."""
+    return "{" + text + "}"
 
 
 @dataclass(frozen=True)
@@ -61,17 +71,19 @@ class Style:
     fallback: object      # expr -> text
     relations: dict = None  # ">=" -> "≥"
     by: str = "×"           # between a shape's dimensions
+    whole: object = lambda text: text  # a bracketed sum, kept on one line
 
 
 TEXT = Style(symbol=_text_symbol, number=str, times="·", minus="−", floor=("⌊", "⌋"), ceiling=("⌈", "⌉"),
              power=lambda base, e: base + str(e).translate(SUPERSCRIPTS),
              function=lambda name, args: f"{name}({', '.join(args)})", fallback=str,
              relations={">=": "≥", "<=": "≤", "!=": "≠", "==": "="})
-LATEX = Style(symbol=lambda name: al.sympy().latex(al.sympy().Symbol(name)), number=_latex_number, times=r"\,", minus="-",
+LATEX = Style(symbol=lambda name: al.sympy().latex(al.sympy().Symbol(name)), number=latex_number, times=r"\,", minus="-",
               floor=(r"\lfloor ", r" \rfloor"), ceiling=(r"\lceil ", r" \rceil"),
               power=lambda base, e: f"{base}^{{{e}}}",
               function=lambda name, args: f"\\{name}({', '.join(args)})", fallback=lambda e: al.sympy().latex(e),
-              relations={">=": r"\geq", "<=": r"\leq", "!=": r"\neq", "==": "="}, by=r" \times ")
+              relations={">=": r"\geq", "<=": r"\leq", "!=": r"\neq", "==": "="}, by=r" \times ",
+              whole=_latex_whole)
 HTML = Style(symbol=_html_symbol, number=str, times="·", minus="−", floor=("⌊", "⌋"), ceiling=("⌈", "⌉"),
              power=lambda base, e: f"{base}<sup>{e}</sup>",
              function=lambda name, args: f"{name}({', '.join(args)})", fallback=lambda e: escape(str(e)),
@@ -81,19 +93,23 @@ STYLES = {"text": TEXT, "latex": LATEX, "html": HTML}
 
 def show(expr, style: str = "text") -> str:
     """The expression in one of STYLES ("text", "latex", "html")."""
-    style = STYLES[style]
+    return _written(expr, STYLES[style])
+
+
+def show_shape(shape, style: str = "text") -> str:
+    """64×H₁×W₁; a dimension that is a sum in parentheses, 6×(H − 4)×(W − 4).  A dimension
+    is a size, not a count: its digits are never grouped (2048×7×7)."""
+    s = replace(STYLES[style], number=str)
+    return s.by.join(s.whole(f"({_written(d, s)})") if al.is_add(d) else _written(d, s) for d in shape)
+
+
+def _written(expr, style: Style) -> str:
     if al.is_number(expr):  # Int, Rat: no SymPy needed
         sign = style.minus if expr < 0 else ""
         if isinstance(expr, int):
             return sign + style.number(abs(int(expr)))
         return f"{sign}{style.number(abs(expr.numerator))}/{style.number(expr.denominator)}"
     return _show(expr, style)
-
-
-def show_shape(shape, style: str = "text") -> str:
-    """64×H₁×W₁; a dimension that is a sum in parentheses, 6×(H − 4)×(W − 4)."""
-    return STYLES[style].by.join(f"({show(d, style)})" if al.is_add(d) else show(d, style)
-                                 for d in shape)
 
 
 def _show(expr, s: Style) -> str:
@@ -114,10 +130,11 @@ def _show(expr, s: Style) -> str:
         return s.power(_factor(expr.base, s), int(expr.exp))
     if isinstance(expr, (sympy.floor, sympy.ceiling)):
         opening, closing = s.floor if isinstance(expr, sympy.floor) else s.ceiling
-        return opening + _over_denominator(expr.args[0], s) + closing
+        inside = _over_denominator(expr.args[0], s)
+        return s.whole(opening + inside + closing) if al.is_add(expr.args[0]) else opening + inside + closing
     if isinstance(expr, (sympy.Min, sympy.Max)):
-        return s.function("min" if isinstance(expr, sympy.Min) else "max",
-                          [_show(arg, s) for arg in sorted(expr.args, key=sympy.default_sort_key)])
+        return s.whole(s.function("min" if isinstance(expr, sympy.Min) else "max",
+                                  [_show(arg, s) for arg in sorted(expr.args, key=sympy.default_sort_key)]))
     if isinstance(expr, sympy.core.relational.Relational):
         relation = (s.relations or {}).get(expr.rel_op, expr.rel_op)
         return f"{_show(expr.lhs, s)} {relation} {_show(expr.rhs, s)}"
@@ -139,7 +156,9 @@ def _sum(expr, s: Style) -> str:
 
 def _factor(expr, s: Style) -> str:
     text = _show(expr, s)
-    return f"({text})" if al.is_add(expr) or (expr.is_Rational and not expr.is_Integer) else text
+    if al.is_add(expr):
+        return s.whole(f"({text})")
+    return f"({text})" if expr.is_Rational and not expr.is_Integer else text
 
 
 def _product(expr, s: Style) -> str:

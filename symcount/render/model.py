@@ -31,6 +31,7 @@ CHOOSABLE = ("type", "notation", "output", "weights", "biases", "params", "non_t
 DEFAULT = ("notation", "output", "weights", "biases", "params", "non_trainable", "activations", "macs")
 TEXT_KINDS = ("text", "shape")   # left-aligned columns; the rest are counts, right-aligned
 PREFIXES = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))
+FLOATS = ("table*", "table", "longtable")  # LaTeX's environments for a table (symcount.render.latex)
 
 
 @dataclass(frozen=True)
@@ -63,10 +64,11 @@ class Options:
     width: int | None = None      # text: the terminal's width (None: detect, 80 when unknown); html: characters
     caption: str | None = None    # latex
     label: str | None = None      # latex
+    float: str = "table*"         # latex: the environment, one of FLOATS
 
 
 def table_options(columns=None, params_only=False, formulas=False, wide=False, width=None, caption=None,
-                  label=None) -> Options:
+                  label=None, float="table*") -> Options:
     """Options from a caller's arguments, each checked (a SymcountError, not a traceback)."""
     if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 1):
         raise SymcountError(f"width is a whole number of columns, got {width!r}")
@@ -74,7 +76,10 @@ def table_options(columns=None, params_only=False, formulas=False, wide=False, w
         raise SymcountError(f"a caption is text, got {caption!r}")
     if label is not None and not (isinstance(label, str) and re.fullmatch(r"[\w:.\-/]+", label)):
         raise SymcountError(f"a label is letters, digits and : . - / _ (tab:vgg16), got {label!r}")
-    return Options(choose_columns(columns), bool(params_only), bool(formulas), bool(wide), width, caption, label)
+    if float not in FLOATS:
+        raise SymcountError(f"a LaTeX float is one of {', '.join(FLOATS)}, got {float!r}")
+    return Options(choose_columns(columns), bool(params_only), bool(formulas), bool(wide), width, caption, label,
+                   float)
 
 
 def choose_columns(written) -> tuple | None:

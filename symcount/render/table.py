@@ -40,6 +40,6 @@ def render(network, format: str, values: dict, rows=None, extras: Extras = Extra
         return markdown(table)
     if format == "latex":
         from symcount.render.latex import latex
-        return latex(table)
+        return latex(table, options.float)
     from symcount.render.html import html
     return html(table, options.width, options.columns is not None, options.wide)

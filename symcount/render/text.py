@@ -18,6 +18,7 @@ import textwrap
 from symcount import algebra as al
 from symcount.errors import visible
 
+from symcount.render import fold
 from symcount.render.formula import show, show_shape
 from symcount.render.model import Moved, Pair, Table, headline, number_text
 
@@ -75,6 +76,14 @@ def wrap(text: str, width: int, indent: int = 0) -> list[str]:
         current = " " * indent + current[at + len(mark):]
         shift -= at + len(mark) - indent
     return lines + [current]
+
+
+def fitted(line: str, width: int, indent: int = 0) -> list[str]:
+    """`line` in lines of at most `width` characters: a formula broken as `wrap` breaks it,
+    and what is still too long (prose, a single long term) broken between words."""
+    return [piece for part in wrap(line, width, indent) for piece in
+            (textwrap.wrap(part, width, subsequent_indent=" " * indent, break_on_hyphens=False)
+             if len(part) > width else [part])]
 
 
 LAST_SHAPES = 12  # in the last resort, a shape longer than this moves out too (a shorter one never does)
@@ -198,10 +207,11 @@ def _attempts(table: Table, cells: Cells, wide: bool, chosen: bool):
                     yield cells, limit, dropped, short
 
 
-def _fit(table: Table, width: int, wide: bool, chosen: bool):
+def _fit(table: Table, width: int, wide: bool, chosen: bool, cut: bool = True, first: int = 1):
     """Lay the table out in the first attempt that fits (module doc); else shorten the
-    layer and notation columns."""
+    layer and notation columns (None when not to `cut`).  Markers count from `first`."""
     full = Cells(table, True)
+    full.first = first
     for limit in (None, 24):
         full.limit = limit
         header, rows, columns = _grid(table, full)
@@ -210,6 +220,7 @@ def _fit(table: Table, width: int, wide: bool, chosen: bool):
         if max(full.lengths(), default=0) <= 24:
             break  # no formula that long: the limit changes nothing
     cells = full if wide else Cells(table, False)
+    cells.first = first
     _grid(table, cells)  # every formula's text, for the limits tried
     tried = set()
     for cells, limit, dropped, short in list(_attempts(table, cells, wide, chosen)) + \
@@ -224,6 +235,8 @@ def _fit(table: Table, width: int, wide: bool, chosen: bool):
         header, rows, columns = _grid(table, cells, dropped, short)
         if _width(header, rows) <= width:
             return _lines(header, rows, columns), cells, dropped, short
+    if not cut:
+        return None
     excess = _width(header, rows) - width
     cut = {}
     for i, column in enumerate(columns):  # shorten the layer and notation columns
@@ -248,20 +261,39 @@ def _joined(parts: list, width: int, separator: str = " · ") -> list[str]:
     return lines
 
 
+def _parts(table: Table, width: int, wide: bool, chosen: bool, first: int = 1, continued: bool = False) -> list:
+    """(lines, cells, dropped, short) of each table the columns fill: the first layout
+    that fits, the columns that do not continuing in a table under it (symcount.render.fold).
+    A continued table has its layer names shortened before it is split again."""
+    tried = fold.splits(table, chosen)
+    for number, moved in enumerate(tried):
+        head, rest = fold.split(table, moved)
+        last = number == len(tried) - 1
+        layout = _fit(head, width, wide, chosen, cut=last or (continued and not moved), first=first)
+        if layout is not None and (last or max(map(len, layout[0])) <= width):
+            break
+    after = [] if rest is None else _parts(rest, width, wide, True, first + len(layout[1].moved), True)
+    return [layout] + after
+
+
 def text(table: Table, width: int | None = None, wide: bool = False, chosen: bool = False) -> str:
     width = terminal_width(width)
-    lines, cells, dropped, short = _fit(table, width, wide, chosen)
+    parts = _parts(table, width, wide, chosen)
+    (lines, cells, dropped, short) = parts[0]
     out = [line for note in table.notes for line in _note(note, width)]
     if table.sizes:
         out += wrap("sizes: " + ", ".join(f"{show(n)} = {show(v)}" for n, v in table.sizes.items()), width, 7)
     if dropped:
         out += _note(f"{' and '.join(dropped)} left out to fit: weights = params − biases (columns can be chosen)",
                      width)
-    if short:
+    if any(part[3] for part in parts):
         out += _note("activ. = activations, non-train. = non-trainable", width)
-    if not cells.wide:
+    if not all(part[1].wide for part in parts):
         out += _note("numbers ≥ 10,000 in k, M, G, T (10³, 10⁶, 10⁹, 10¹²); --wide prints them in full", width)
-    out += [""] + lines
+    if len(parts) > 1:
+        out += _note("the columns that do not fit continue in the table under the first", width)
+    for part in parts:
+        out += [""] + part[0]
     summary = headline(table)
     symbolic = [(heading, expr) for heading, expr in table.totals if not expr.is_number]
     if summary or symbolic:
@@ -271,14 +303,15 @@ def text(table: Table, width: int | None = None, wide: bool = False, chosen: boo
         label = max(len(heading) for heading, _ in symbolic)
         out += [line for heading, expr in symbolic
                 for line in wrap(f"{heading:<{label}} = {show(expr)}", width, label + 3)]
-    if cells.moved:
+    moved = [item for part in parts for item in part[1].moved]
+    if moved:
         out.append("")
-        for marker, where, formula in cells.moved:
-            out += wrap(f"{marker} {where}: {formula}", width, len(marker) + 1)
+        for marker, where, formula in moved:
+            out += fitted(f"{marker} {where}: {formula}", width, len(marker) + 1)
     for report in table.reports:
         def named(expr):
             return show(table.sizes.named(expr))
-        out += [""] + [piece for line in report.lines(wide=wide, shown=named) for piece in wrap(line, width, 4)]
+        out += [""] + [piece for line in report.lines(wide=wide, shown=named) for piece in fitted(line, width, 4)]
     return "\n".join(out) + "\n"
 
 

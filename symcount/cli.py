@@ -323,13 +323,11 @@ def _zoo(argv) -> int:
                      epilog="docs/zoo.md cites each entry's paper and its deviations.")
     parser.add_argument("name", nargs="?", help="an entry whose notation to print")
     args = parser.parse_args(argv)
-    if args.name is not None:
-        sys.stdout.write(zoo.notation(args.name))
-        return 0
-    entries = zoo.entries().values()
-    width = max(len(entry.name) for entry in entries)
-    for entry in entries:
-        print(f"{entry.name:<{width}}  {entry.title}  [{entry.family}]")
+    from symcount.render import listing
+    from symcount.render.text import terminal_width
+    lines = listing.notation(zoo.notation(args.name), terminal_width()) if args.name is not None else \
+        listing.zoo_list(zoo.entries().values(), terminal_width())
+    sys.stdout.write("\n".join(lines) + "\n")
     return 0
 
 

@@ -5,6 +5,7 @@ symcount.errors.visible, as in a table: no control character reaches the termina
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 
 from symcount import algebra as al
@@ -64,12 +65,18 @@ def _whole_when(symbols, congruence) -> str:
     return f"it is whole exactly when {symbols[0]} ≡ {residue} (mod {modulus})"
 
 
+RELATION = re.compile(r" (?=[=≥≤≡∈] )|(?<= [=≥≤≡∈]) |(?<=\(mod) ")  # the spaces of S ≥ 3 and (mod 32)
+KEPT = "\u00a0"  # a space textwrap does not break at
+
+
 def _fitted(lines: list[str], width: int | None) -> str:
-    """Lines of prose fitted to the terminal (or `width`), each continuing two spaces further in."""
+    """Lines of prose fitted to the terminal (or `width`), each continuing two spaces further
+    in; a relation (S ≥ 3, H ≡ 3 (mod 32)) is never broken."""
     from symcount.render.text import terminal_width
     width = terminal_width(width)
-    return "".join(piece + "\n" for line in map(visible, lines) for piece in textwrap.wrap(
-        line, width, subsequent_indent=" " * (len(line) - len(line.lstrip()) + 2), break_on_hyphens=False) or [""])
+    return "".join(piece.replace(KEPT, " ") + "\n" for line in map(visible, lines) for piece in textwrap.wrap(
+        RELATION.sub(KEPT, line), width, subsequent_indent=" " * (len(line) - len(line.lstrip()) + 2),
+        break_on_hyphens=False) or [""])
 
 
 def check_text(network, result, width: int | None = None) -> str:

@@ -14,6 +14,8 @@ import sys
 from symcount import progress, zoo
 from symcount.errors import NotationError, SymcountError, visible
 from symcount.helptext import Formatter
+from symcount.render.messages import fit_error
+from symcount.render.text import terminal_width
 from symcount.layers.arithmetic import RULES
 from symcount.network import FRAMEWORKS, parse
 from symcount.render.table import FORMATS
@@ -62,7 +64,8 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(**{"formatter_class": Formatter, **options})
 
     def error(self, message):
-        super().error(visible(message, "\n"))
+        self.print_usage(sys.stderr)
+        self.exit(2, fit_error(visible(message, "\n"), terminal_width(), f"{self.prog}: error: ") + "\n")
 
 
 def _command_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentParser:
@@ -358,7 +361,7 @@ def main(argv=None) -> int:
     try:
         return command(argv)
     except SymcountError as error:
-        print(f"symcount: error: {error}", file=sys.stderr)
+        print(fit_error(str(error), terminal_width(), "symcount: error: "), file=sys.stderr)
         return 2
     except BrokenPipeError:  # `symcount zoo | head`: the reader has gone, which is no error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own advice: no flush error at exit

@@ -346,7 +346,8 @@ def _config(argv) -> int:
     args, rest = parser.parse_known_args(argv)
     from symcount import notation_from_config
     text = notation_from_config(args.path)
-    print(f"# notation written from {visible(args.path)}\n{text}")
+    from symcount.render import listing
+    print("\n".join(listing.notation(f"# notation written from {visible(args.path)}\n{text}", terminal_width())))
     return 0 if args.notation else _table([text] + rest)
 
 

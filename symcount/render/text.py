@@ -79,9 +79,10 @@ def wrap(text: str, width: int, indent: int = 0) -> list[str]:
 
 
 def fitted(line: str, width: int, indent: int = 0) -> list[str]:
-    """`line` in lines of at most `width` characters: a formula broken as `wrap` breaks it,
-    and what is still too long (prose, a single long term) broken between words."""
-    return [piece for part in wrap(line, width, indent) for piece in
+    """`line` in lines of at most `width` characters: a formula (a +, − or · outside brackets)
+    broken as `wrap` breaks it, and prose, or a formula's term still too long, between words."""
+    formula = any(mark != ", " for _, mark in _break_points(line))
+    return [piece for part in (wrap(line, width, indent) if formula else [line]) for piece in
             (textwrap.wrap(part, width, subsequent_indent=" " * indent, break_on_hyphens=False)
              if len(part) > width else [part])]
 

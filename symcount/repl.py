@@ -226,8 +226,8 @@ def run(stdin=None, stdout=None, stderr=None) -> int:
     failed = False
     save = _line_editing(session) if interactive else (lambda: None)
     if interactive:
-        stdout.write(fit_error("symcount: type notation (conv3-64x2 pool fc10), a zoo name, or :help. "
-                               "Ctrl-D leaves.", terminal_width()) + "\n")
+        stdout.write(fit_error("symcount: notation (conv3-64x2 pool fc10), a zoo name or :help; "
+                               "Ctrl-D leaves", terminal_width()) + "\n")
 
     def read(prompt):
         if interactive:

@@ -139,3 +139,24 @@ def test_every_entry_as_shown_is_the_same_network(width):
         network, entry = parse(shown), zoo.load(name)
         assert (network.params, network.macs, network.output_shape) == \
             (entry.params, entry.macs, entry.output_shape), name
+
+
+def test_the_repl_welcome_and_its_errors_fit_80_columns(monkeypatch):
+    """At a terminal the prompt greets in one line; an error there wraps as the command's do."""
+    import io
+
+    from symcount import repl
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setenv("COLUMNS", str(WIDTH))
+    monkeypatch.setattr(repl, "_line_editing", lambda session: (lambda: None))
+    typed = iter(["conv3-64 ]", ":quit"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(typed))
+    stdout, stderr = Terminal(), io.StringIO()
+    repl.run(Terminal(), stdout, stderr)
+    welcome = stdout.getvalue().splitlines()[0]
+    assert welcome.startswith("symcount: ") and welcome.endswith("Ctrl-D leaves")
+    assert "expected one of: a layer" in stderr.getvalue() and not too_wide(stdout.getvalue() + stderr.getvalue())

@@ -347,7 +347,8 @@ def _config(argv) -> int:
     from symcount import notation_from_config
     text = notation_from_config(args.path)
     from symcount.render import listing
-    print("\n".join(listing.notation(f"# notation written from {visible(args.path)}\n{text}", terminal_width())))
+    print(f"# notation written from {visible(args.path)}")  # a path, however long, on one line
+    print("\n".join(listing.notation(text, terminal_width())))
     return 0 if args.notation else _table([text] + rest)
 
 

@@ -350,8 +350,8 @@ def build(network, values: dict, rows, extras: Extras = Extras(), options: Optio
 
 def headline(table: Table) -> list[str]:
     """The summary under a table, in parts: 25,557,032 params (25.56 M; 27,560 biases),
-    4,089,184,256 MACs (4.09 G), the weights' bytes (in float32, or the memory report's dtype).  Symbolic totals are left
-    to the totals block."""
+    4,089,184,256 MACs (4.09 G), the weights' bytes in float32 (or the memory report's
+    dtype).  Symbolic totals are left to the totals block."""
     parts = []
     figures = dict(table.headline)
 

@@ -6,7 +6,8 @@ numbers in compact form (138.36 M; never with --wide), formulas up to 12 charact
 leaving out the weights column (params − biases, unless columns were chosen), and last
 shortening the layer and notation columns with "…".  A formula too long for its cell
 moves under the table, its cell holding a marker [1]; so do the totals of a symbolic
-network, written in the named sizes defined above the table.
+network, written in the named sizes defined above the table.  Columns that fit in no layout
+continue in a table under the first (symcount.render.fold) before anything is cut.
 """
 from __future__ import annotations
 
@@ -208,9 +209,9 @@ def _attempts(table: Table, cells: Cells, wide: bool, chosen: bool):
                     yield cells, limit, dropped, short
 
 
-def _fit(table: Table, width: int, wide: bool, chosen: bool, cut: bool = True, first: int = 1):
+def _fit(table: Table, width: int, wide: bool, chosen: bool, shorten: bool = True, first: int = 1):
     """Lay the table out in the first attempt that fits (module doc); else shorten the
-    layer and notation columns (None when not to `cut`).  Markers count from `first`."""
+    layer and notation columns (or None, if not to `shorten`).  Markers count from `first`."""
     full = Cells(table, True)
     full.first = first
     for limit in (None, 24):
@@ -236,7 +237,7 @@ def _fit(table: Table, width: int, wide: bool, chosen: bool, cut: bool = True, f
         header, rows, columns = _grid(table, cells, dropped, short)
         if _width(header, rows) <= width:
             return _lines(header, rows, columns), cells, dropped, short
-    if not cut:
+    if not shorten:
         return None
     excess = _width(header, rows) - width
     cut = {}
@@ -270,7 +271,7 @@ def _parts(table: Table, width: int, wide: bool, chosen: bool, first: int = 1, c
     for number, moved in enumerate(tried):
         head, rest = fold.split(table, moved)
         last = number == len(tried) - 1
-        layout = _fit(head, width, wide, chosen, cut=last or (continued and not moved), first=first)
+        layout = _fit(head, width, wide, chosen, shorten=last or (continued and not moved), first=first)
         if layout is not None and (last or max(map(len, layout[0])) <= width):
             break
     after = [] if rest is None else _parts(rest, width, wide, True, first + len(layout[1].moved), True)
@@ -280,7 +281,7 @@ def _parts(table: Table, width: int, wide: bool, chosen: bool, first: int = 1, c
 def text(table: Table, width: int | None = None, wide: bool = False, chosen: bool = False) -> str:
     width = terminal_width(width)
     parts = _parts(table, width, wide, chosen)
-    (lines, cells, dropped, short) = parts[0]
+    dropped = parts[0][2]
     out = [line for note in table.notes for line in _note(note, width)]
     if table.sizes:
         out += wrap("sizes: " + ", ".join(f"{show(n)} = {show(v)}" for n, v in table.sizes.items()), width, 7)
@@ -303,7 +304,7 @@ def text(table: Table, width: int | None = None, wide: bool = False, chosen: boo
     if symbolic:
         label = max(len(heading) for heading, _ in symbolic)
         out += [line for heading, expr in symbolic
-                for line in wrap(f"{heading:<{label}} = {show(expr)}", width, label + 3)]
+                for line in fitted(f"{heading:<{label}} = {show(expr)}", width, label + 3)]
     moved = [item for part in parts for item in part[1].moved]
     if moved:
         out.append("")

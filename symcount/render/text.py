@@ -79,10 +79,12 @@ def wrap(text: str, width: int, indent: int = 0) -> list[str]:
     return lines + [current]
 
 
-def fitted(line: str, width: int, indent: int = 0) -> list[str]:
-    """`line` in lines of at most `width` characters: a formula (a +, − or · outside brackets)
-    broken as `wrap` breaks it, and prose, or a formula's term still too long, between words."""
-    formula = any(mark != ", " for _, mark in _break_points(line))
+def fitted(line: str, width: int, indent: int = 0, formula: bool | None = None) -> list[str]:
+    """`line` in lines of at most `width` characters: a formula (by default, a line with a +,
+    − or · outside brackets) broken as `wrap` breaks it, and prose, or a formula's term still
+    too long, between words."""
+    if formula is None:
+        formula = any(mark != ", " for _, mark in _break_points(line))
     return [piece for part in (wrap(line, width, indent) if formula else [line]) for piece in
             (textwrap.wrap(part, width, subsequent_indent=" " * indent, break_on_hyphens=False)
              if len(part) > width else [part])]
@@ -284,7 +286,8 @@ def text(table: Table, width: int | None = None, wide: bool = False, chosen: boo
     dropped = parts[0][2]
     out = [line for note in table.notes for line in _note(note, width)]
     if table.sizes:
-        out += wrap("sizes: " + ", ".join(f"{show(n)} = {show(v)}" for n, v in table.sizes.items()), width, 7)
+        out += fitted("sizes: " + ", ".join(f"{show(n)} = {show(v)}" for n, v in table.sizes.items()), width, 7,
+                      formula=True)
     if dropped:
         out += _note(f"{' and '.join(dropped)} left out to fit: weights = params − biases (columns can be chosen)",
                      width)

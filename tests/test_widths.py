@@ -22,7 +22,8 @@ OPTIONS = [["--receptive-field"], ["--memory", "float16"], ["--convention", "tor
            ["--depth", "0", "--convention", "thop", "--receptive-field", "--memory", "int8"]]
 SUBCOMMANDS = [[], ["check"], ["solve"], ["export"], ["repl"], ["zoo"], ["config"]]
 # Formats that are not for a terminal: their lines are data (JSON, CSV) or markup; and the
-# export, whose output is a Python file's source, the same at any terminal's width.
+# export, a Python file the same at any width (its own test below: the join modules' source,
+# written by hand, is not fitted).
 NOT_TEXT = re.compile(r"--format (json|csv|markdown|latex|html)|symcount export ")
 
 
@@ -160,3 +161,12 @@ def test_the_repl_welcome_and_its_errors_fit_80_columns(monkeypatch):
     welcome = stdout.getvalue().splitlines()[0]
     assert welcome.startswith("symcount: ") and welcome.endswith("Ctrl-D leaves")
     assert "expected one of: a layer" in stderr.getvalue() and not too_wide(stdout.getvalue() + stderr.getvalue())
+
+
+@pytest.mark.parametrize("name", ["resnet50", "vgg16", "inception_v3", "densenet121", "gpt2"])
+def test_the_exported_lines_symcount_writes_keep_to_79_columns(name):
+    from symcount.render.torch_helpers import HELPERS
+    by_hand = {line for source in HELPERS.values() for line in source.splitlines()}
+    source = zoo.load(name).to_torch("Net")
+    compile(source, name, "exec")
+    assert [line for line in source.splitlines() if len(line) > 79 and line not in by_hand] == []

@@ -3,8 +3,8 @@
 A text table too wide for the terminal, once its own layouts are tried (symcount.render.text),
 is split by columns rather than cut: the columns a request added (a convention's figures,
 the receptive field, training FLOPs) move as one group, and chosen columns (--columns) move
-from the right, a group at a time.  The second table repeats the row number and the layer,
-so each of its rows reads on its own.
+from the right, a group at a time, layer names shortened first.  The second table repeats
+the row number and the layer, so each of its rows reads on its own.
 """
 from __future__ import annotations
 
@@ -27,17 +27,21 @@ def _groups(keys: list) -> list[tuple]:
     return groups
 
 
-def splits(table: Table, chosen: bool) -> list[tuple]:
-    """The keys of the columns to move to a second table, in the order tried: none, then
-    the added columns, then (for chosen columns) more and more of them from the right."""
+def splits(table: Table, chosen: bool) -> list[tuple[tuple, bool]]:
+    """(the keys of the columns to move to a second table, whether layer names are shortened)
+    in the order tried: nothing moved, then the added columns; then, for chosen columns, more
+    and more of them from the right, each time with layer names in full, then shortened
+    (…dense1.conv3), so that names shorten before a table splits again."""
     keys = [c.key for c in table.columns if c.key not in KEYS]
     added = tuple(k for k in keys if k not in CHOOSABLE and k not in ATTACHED)
     main = _groups([k for k in keys if k not in added])
     if not main:  # a table of added columns alone (one moved already): they move one at a time
         main, added = _groups(list(added)), ()
-    tried = [()] + ([added] if added else [])
+    tried = [((), False)] + ([(added, False)] if added else [])
     if chosen:
-        tried += [tuple(k for group in main[kept:] for k in group) + added for kept in range(len(main) - 1, 0, -1)]
+        tried.insert(1, ((), True))
+        tried += [(tuple(k for group in main[kept:] for k in group) + added, names)
+                  for kept in range(len(main) - 1, 0, -1) for names in (False, True)]
     return list(dict.fromkeys(tried))
 
 

@@ -7,7 +7,8 @@ leaving out the weights column (params − biases, unless columns were chosen), 
 shortening the layer and notation columns with "…".  A formula too long for its cell
 moves under the table, its cell holding a marker [1]; so do the totals of a symbolic
 network, written in the named sizes defined above the table.  Columns that fit in no layout
-continue in a table under the first (symcount.render.fold) before anything is cut.
+continue in a table under the first (symcount.render.fold) before anything is cut, chosen
+columns after layer names are shortened.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import os
 import re
 import sys
 import textwrap
+from dataclasses import replace
 
 from symcount import algebra as al
 from symcount.errors import visible
@@ -265,19 +267,26 @@ def _joined(parts: list, width: int, separator: str = " · ") -> list[str]:
     return lines
 
 
-def _parts(table: Table, width: int, wide: bool, chosen: bool, first: int = 1, continued: bool = False) -> list:
+LAYER_NAMES = 20  # a layer's name shortened (…dense1.conv3) before chosen columns split again
+
+
+def _parts(table: Table, width: int, wide: bool, chosen: bool, first: int = 1) -> list:
     """(lines, cells, dropped, short) of each table the columns fill: the first layout
-    that fits, the columns that do not continuing in a table under it (symcount.render.fold).
-    A continued table has its layer names shortened before it is split again."""
+    that fits, the columns that do not continuing in a table under it (symcount.render.fold)."""
     tried = fold.splits(table, chosen)
-    for number, moved in enumerate(tried):
-        head, rest = fold.split(table, moved)
-        last = number == len(tried) - 1
-        layout = _fit(head, width, wide, chosen, shorten=last or (continued and not moved), first=first)
-        if layout is not None and (last or max(map(len, layout[0])) <= width):
+    for number, (moved, names) in enumerate(tried):
+        head, rest = fold.split(_named(table, LAYER_NAMES) if names else table, moved)
+        layout = _fit(head, width, wide, chosen, shorten=number == len(tried) - 1, first=first)
+        if layout is not None:
             break
-    after = [] if rest is None else _parts(rest, width, wide, True, first + len(layout[1].moved), True)
+    after = [] if rest is None else _parts(rest, width, wide, True, first + len(layout[1].moved))
     return [layout] + after
+
+
+def _named(table: Table, limit: int) -> Table:
+    """The table with its layers' names shortened to `limit` characters."""
+    at = next(i for i, column in enumerate(table.columns) if column.key == "layer")
+    return replace(table, body=[row[:at] + [_shorten(row[at], limit, True)] + row[at + 1:] for row in table.body])
 
 
 def text(table: Table, width: int | None = None, wide: bool = False, chosen: bool = False) -> str:

@@ -9,22 +9,28 @@ import sys
 
 from symcount import zoo
 from symcount.errors import NotationError, SymcountError, visible
+from symcount.helptext import Formatter
 from symcount.layers.arithmetic import RULES
 from symcount.network import FRAMEWORKS, parse
+from symcount.render.messages import fit_error
+from symcount.render.text import terminal_width
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse's parser, whose usage errors quote the arguments (an unrecognized one as it
     is) through symcount.errors.visible, as symcount's own errors do."""
 
+    def __init__(self, **options):
+        super().__init__(**{"formatter_class": Formatter, **options})
+
     def error(self, message):
-        super().error(visible(message, "\n"))
+        self.print_usage(sys.stderr)
+        self.exit(2, fit_error(visible(message, "\n"), terminal_width(), f"{self.prog}: error: ") + "\n")
 
 
 def _command_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentParser:
     """A parser with the arguments every command shares: the notation and how to read it."""
-    parser = _Parser(prog=prog, description=description, epilog=epilog,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog=prog, description=description, epilog=epilog)
     parser.add_argument("notation", nargs="?", help="the network, e.g. \"conv3-64x2 pool fc10\"; '-' reads stdin")
     parser.add_argument("-f", "--file", help="read the notation from a file ('-' for stdin)")
     parser.add_argument("-i", "--input", help="input shape, e.g. 3x224x224, 3xHxW, '1024 tokens' (token ids) or "

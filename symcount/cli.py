@@ -14,7 +14,9 @@ import sys
 from symcount import progress, zoo
 from symcount.arguments import _command_parser, _network, _Parser
 from symcount.errors import SymcountError, visible
+from symcount.render.messages import fit_error
 from symcount.render.model import FLOATS
+from symcount.render.text import terminal_width
 from symcount.render.table import FORMATS
 
 EXAMPLES = """\
@@ -270,13 +272,10 @@ def _zoo(argv) -> int:
                      epilog="docs/zoo.md cites each entry's paper and its deviations.")
     parser.add_argument("name", nargs="?", help="an entry whose notation to print")
     args = parser.parse_args(argv)
-    if args.name is not None:
-        sys.stdout.write(zoo.notation(args.name))
-        return 0
-    entries = zoo.entries().values()
-    width = max(len(entry.name) for entry in entries)
-    for entry in entries:
-        print(f"{entry.name:<{width}}  {entry.title}  [{entry.family}]")
+    from symcount.render import listing
+    lines = listing.notation(zoo.notation(args.name), terminal_width()) if args.name is not None else \
+        listing.zoo_list(zoo.entries().values(), terminal_width())
+    sys.stdout.write("\n".join(lines) + "\n")
     return 0
 
 
@@ -292,7 +291,9 @@ def _config(argv) -> int:
     args, rest = parser.parse_known_args(argv)
     from symcount import notation_from_config
     text = notation_from_config(args.path)
-    print(f"# notation written from {visible(args.path)}\n{text}")
+    from symcount.render import listing
+    print(f"# notation written from {visible(args.path)}")  # a path, however long, on one line
+    print("\n".join(listing.notation(text, terminal_width())))
     return 0 if args.notation else _table([text] + rest)
 
 
@@ -308,7 +309,7 @@ def main(argv=None) -> int:
     try:
         return command(argv)
     except SymcountError as error:
-        print(f"symcount: error: {error}", file=sys.stderr)
+        print(fit_error(str(error), terminal_width(), "symcount: error: "), file=sys.stderr)
         return 2
     except BrokenPipeError:  # `symcount zoo | head`: the reader has gone, which is no error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own advice: no flush error at exit

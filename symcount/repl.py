@@ -16,6 +16,8 @@ import sys
 
 from symcount import zoo
 from symcount.errors import NotationError, SymcountError, visible
+from symcount.render.messages import fit_error
+from symcount.render.text import terminal_width
 from symcount.layers.kinds import KEYWORDS
 from symcount.network import parse
 from symcount.notation.functions import FUNCTIONS
@@ -253,7 +255,8 @@ def run(stdin=None, stdout=None, stderr=None) -> int:
     failed = False
     remember, save = _line_editing(session) if interactive else ((lambda entry: None), (lambda: None))
     if interactive:
-        stdout.write("symcount: type notation (conv3-64x2 pool fc10), a zoo name, or :help. Ctrl-D leaves.\n")
+        stdout.write(fit_error("symcount: notation (conv3-64x2 pool fc10), a zoo name or :help; "
+                               "Ctrl-D leaves", terminal_width()) + "\n")
 
     def read(prompt):
         if interactive:
@@ -269,7 +272,7 @@ def run(stdin=None, stdout=None, stderr=None) -> int:
 
     def report(error):
         nonlocal failed
-        stderr.write(f"error: {error}\n")
+        stderr.write(fit_error(str(error), terminal_width(), "error: ") + "\n")
         stderr.flush()
         failed = True
 

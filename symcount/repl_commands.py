@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from symcount import progress, zoo
+from symcount.helptext import fit_text
+from symcount.render import listing
+from symcount.render.text import terminal_width
 from symcount.errors import SymcountError
 from symcount.network import network_defaults
 from symcount.notation.parse import parse_expr, parse_shape
@@ -38,7 +41,7 @@ def _help(session, rest):
              "def NAME(params) = (...) defines a block for the lines that follow.", ""]
     lines += [f"  {c.usage:<{width}}  {c.meaning}" for c in COMMANDS.values()]
     lines += ["", "Tab completes keywords, zoo names, blocks and symbols; arrows recall history."]
-    return "\n".join(lines) + "\n"
+    return "\n".join(fit_text("\n".join(lines), terminal_width())) + "\n"
 
 
 def _input(session, rest):
@@ -213,8 +216,8 @@ def _formulas(session, rest):
 
 def _zoo(session, rest):
     if rest:
-        return zoo.notation(rest)
-    return "\n".join(f"{entry.name:<20} {entry.title}" for entry in zoo.entries().values())
+        return "\n".join(listing.notation(zoo.notation(rest), terminal_width()))
+    return "\n".join(listing.zoo_list(zoo.entries().values(), terminal_width()))
 
 
 def _quit(session, rest):

@@ -12,7 +12,7 @@ def test_syntax_error_has_line_column_caret_and_expected():
     lines = str(error).splitlines()
     assert lines[1] == "  conv3-128x fc10"
     assert lines[2] == "  " + " " * 11 + "^~~~"  # under the whole unexpected word fc10
-    assert "expected '{' or a number" in str(error)
+    assert "expected one of: a number, '{'" in str(error)
     assert "repeat count" in lines[0]
 
 

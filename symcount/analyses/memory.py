@@ -66,9 +66,10 @@ class Memory:
 
         items = self.items()
         width = max(len(label) for _, label, _ in items)
-        return [f"memory per image in {self.dtype} ({self.bytes_per_element} bytes per element; "
-                "MB = 10^6 bytes, MiB = 2^20 bytes); 'layers with params' counts as torchinfo and fvcore do, "
-                "'every layer' as torchsummary; fwd+bwd is an estimate, 2 × activations"] + \
+        return [f"memory per image in {self.dtype}, {self.bytes_per_element} bytes per element; "
+                "MB = 10^6 bytes, MiB = 2^20",
+                "'layers with params' counts as torchinfo and fvcore do, 'every layer' as torchsummary; "
+                "fwd+bwd is an estimate, 2 × activations"] + \
             [f"  {label:<{width}}  {amount(value)}" for _, label, value in items]
 
 

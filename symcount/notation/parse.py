@@ -23,14 +23,18 @@ from symcount.notation.words import parse_words
 
 MAX_NESTING = 50  # parentheses and braces; deeper text is a mistake or an attack
 
-# What each terminal of the grammar looks like to a user.
-_TERMINALS = {
-    "INT": "a number", "LBRACE": "'{'", "RBRACE": "'}'", "X": "'x'", "MINUS": "'-'",
-    "SLASH": "'/'", "LSQB": "'['", "RSQB": "']'", "LPAR": "'('", "RPAR": "')'",
-    "EQUAL": "'='", "PLUS": "'+'", "STAR": "'*'", "NAME": "a name", "BARE_NAME": "a symbol name",
-    "DECIMAL": "a decimal number", "$END": "the end of the text", "INPUT": "'input'", "DEF": "'def'",
-    "RATIONAL": "'rational'", "BLOCK_NAME": "a block's name", "BRANCH_KIND": "res(, add(, cat(, mul(, split( or side(",
-    "MOE": "moe8[top=2](...)", "NUMBERED_KIND": "segment2, wattn3, adaln6 or labels1001", "LABEL": "a \"stage\": label", "PIPE": "'|'", "_DASH": "'-'", "DASH_ARGUMENT": "'-' and a number",
+# What each terminal of the grammar is called in an error, in the order an error lists them;
+# terminals called alike are named once.  Whatever starts a layer, a group or a block is
+# "a layer"; a '(' is one only where a layer may stand.
+_LAYER_WORDS = ("CONV", "DECONV", "DEPTHWISE", "POOL_KIND", "ADAPTIVE_POOL", "FC", "PLAIN_KIND", "PATCH", "EMBED",
+                "ATTENTION", "POS", "NUMBERED_KIND", "MOE", "BRANCH_KIND", "BLOCK_NAME")
+_WORDS = {
+    **dict.fromkeys(_LAYER_WORDS, "a layer"), "LABEL": 'a "stage": label', "X": "a repeat count (x2)",
+    "SLASH": "a stride (/2)", "LSQB": "options ([pad=1])", "INT": "a number", "DECIMAL": "a number",
+    "NAME": "a name", "BARE_NAME": "a name", "LBRACE": "'{'", "RBRACE": "'}'", "LPAR": "'('", "RPAR": "')'",
+    "RSQB": "']'", "PIPE": "'|'", "EQUAL": "'='", "PLUS": "'+'", "STAR": "'*'",
+    **dict.fromkeys(("MINUS", "_DASH", "DASH_ARGUMENT"), "'-'"), "TOKENS": "tokens", "INPUT": "input",
+    "DEF": "def", "RATIONAL": "rational", "SYMBOLS": "symbols", "$END": "the end of the text",
 }
 _LAYER_TERMINALS = {"CONV", "DECONV", "DEPTHWISE", "POOL_KIND", "ADAPTIVE_POOL", "FC", "PLAIN_KIND"}
 
@@ -57,16 +61,16 @@ _EXAMPLES = {
 
 
 def _expected(names) -> str:
+    """What the parser would have taken, in words a reader knows: 'one of: a layer, …'."""
     names = set(names)
-    described = []
-    if names & _LAYER_TERMINALS:
-        described.append("a layer (conv, pool, maxpool, avgpool, fc, gap, bn, relu, ...)")
-        names -= _LAYER_TERMINALS
-    if "LPAR" in names and described:
-        described[-1] = described[-1][:-1] + " or a '(' group)"
-        names.discard("LPAR")
-    described += sorted(_TERMINALS.get(n, n) for n in names)
-    return ", ".join(described) if len(described) < 2 else ", ".join(described[:-1]) + " or " + described[-1]
+    if names & set(_LAYER_WORDS):
+        names = (names - {"LPAR"}) | {"CONV"}
+    if names == {"BLOCK_NAME"}:
+        return "a block's name"
+    order = list(_WORDS)
+    words = list(dict.fromkeys(_WORDS.get(name, name.lower()) for name in
+                               sorted(names, key=lambda n: order.index(n) if n in order else len(order))))
+    return words[0] if len(words) == 1 else "one of: " + ", ".join(words)
 
 
 # Every line break Python's str.splitlines() knows, which the error caret counts by; the

@@ -28,9 +28,9 @@ def extras(network, rows, depth, values, convention=None, backward=False, memory
             shown = f"{int(shown):,}" if shown.is_Integer else shown  # as torchinfo prints it
             note += (f"; its footer: Total params: {shown}, Trainable params: {shown}, Non-trainable params: 0 "
                      "(BatchNorm's running statistics are buffers there, not parameters)")
-        heading = f"{rule.name.split(' ')[0]} {rule.label}"
-        columns.append(Column("ops", heading, tuple(figures), total))
-        headline.append((heading, total.xreplace(values) if values else total))
+        tool = rule.name.split(" ")[0]  # the column is headed by the tool alone; the note names its unit
+        columns.append(Column("ops", tool, tuple(figures), total))
+        headline.append((f"{tool} {rule.label}", total.xreplace(values) if values else total))
         if backward:
             note += "; fwd+bwd: forward + backward, an estimate (backward = 2 × forward)"
             columns.append(Column("ops_backward", "fwd+bwd", tuple(3 * f for f in figures), 3 * total))

@@ -140,6 +140,8 @@ class Moved:
     """Formulas too long for their cells: each gets a marker [1], [2] … once (the same
     formula twice, one marker) and is listed under the table as (marker, where, formula)."""
 
+    first = 1  # the first marker's number (a table continued under another counts on)
+
     def __init__(self):
         self.reset()
 
@@ -150,7 +152,7 @@ class Moved:
 
     def mark(self, formula, where: str) -> str:
         if formula not in self._markers:
-            self._markers[formula] = f"[{len(self._markers) + 1}]"
+            self._markers[formula] = f"[{len(self._markers) + self.first}]"
             self.moved.append((self._markers[formula], where, formula))
         return self._markers[formula]
 
@@ -360,8 +362,8 @@ def build(network, values: dict, rows, extras: Extras = Extras(), options: Optio
 
 def headline(table: Table) -> list[str]:
     """The summary under a table, in parts: 25,557,032 params (25.56 M; 27,560 biases),
-    4,089,184,256 MACs (4.09 G), the weights' bytes in float32.  Symbolic totals are left
-    to the totals block."""
+    4,089,184,256 MACs (4.09 G), the weights' bytes in float32 (or the memory report's
+    dtype).  Symbolic totals are left to the totals block."""
     parts = []
     figures = dict(table.headline)
 
@@ -376,7 +378,8 @@ def headline(table: Table) -> list[str]:
         if label == "params" and whole(figures.get("biases")):
             detail.append(f"{int(figures['biases']):,} biases")
         parts.append(f"{int(expr):,} {label}" + (f" ({'; '.join(detail)})" if detail else ""))
-    if whole(figures.get("params")):
-        size = 4 * int(figures["params"])
-        parts.append(f"weights {scaled(size, 10**6)} MB in float32 ({scaled(size, 2**20)} MiB)")
+    if whole(figures.get("params")):  # in the memory report's dtype, if there is one
+        dtype, each = (table.memory.dtype, table.memory.bytes_per_element) if table.memory else ("float32", 4)
+        size = each * int(figures["params"])
+        parts.append(f"weights {scaled(size, 10**6)} MB in {dtype} ({scaled(size, 2**20)} MiB)")
     return parts

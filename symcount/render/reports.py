@@ -5,6 +5,8 @@ symcount.errors.visible, as in a table: no control character reaches the termina
 from __future__ import annotations
 
 import json
+import re
+import textwrap
 
 from symcount import algebra as al
 
@@ -63,7 +65,21 @@ def _whole_when(symbols, congruence) -> str:
     return f"it is whole exactly when {symbols[0]} ≡ {residue} (mod {modulus})"
 
 
-def check_text(network, result) -> str:
+RELATION = re.compile(r" (?=[=≥≤≡∈] )|(?<= [=≥≤≡∈]) |(?<=\(mod) ")  # the spaces of S ≥ 3 and (mod 32)
+KEPT = "\u00a0"  # a space textwrap does not break at
+
+
+def _fitted(lines: list[str], width: int | None) -> str:
+    """Lines of prose fitted to the terminal (or `width`), each continuing two spaces further
+    in; a relation (S ≥ 3, H ≡ 3 (mod 32)) is never broken."""
+    from symcount.render.text import terminal_width
+    width = terminal_width(width)
+    return "".join(piece.replace(KEPT, " ") + "\n" for line in map(visible, lines) for piece in textwrap.wrap(
+        RELATION.sub(KEPT, line), width, subsequent_indent=" " * (len(line) - len(line.lstrip()) + 2),
+        break_on_hyphens=False) or [""])
+
+
+def check_text(network, result, width: int | None = None) -> str:
     lines = []
     shape = format_shape(network.input_shape)
     rules = network.defaults
@@ -112,7 +128,7 @@ def check_text(network, result) -> str:
         lines.append("totals under exact arithmetic, where the conditions hold:")
         for quantity, value in result.exact_totals.items():
             lines.append(f"  {quantity} = {value}")
-    return "\n".join(visible(line) for line in lines) + "\n"
+    return _fitted(lines, width)
 
 
 def _tightening(conditions):
@@ -154,9 +170,9 @@ def check_json(network, result) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-def solve_text(network, result) -> str:
+def solve_text(network, result, width: int | None = None) -> str:
     bounds = ", ".join(f"{name} in {span}" for name, span in result.bounds.items())
-    return visible(f"searched {result.searched:,} combinations ({bounds})\n{describe(result)}\n", "\n")
+    return _fitted([f"searched {result.searched:,} combinations ({bounds})", describe(result)], width)
 
 
 def solve_json(network, result) -> str:

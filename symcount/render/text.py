@@ -9,6 +9,8 @@ never a column chosen with --columns), and cutting the layer and notation column
 then 12 characters with "…"; only then is the limit lowered.  A formula longer than the
 limit and than its column's width moves under the table, its cell holding a marker [1];
 the totals of a symbolic network are listed under it, in the named sizes defined above it.
+Columns that fit in no layout before the layer and notation columns are cut continue in a
+table under the first (symcount.render.fold); chosen columns after layer names are shortened.
 """
 from __future__ import annotations
 
@@ -16,10 +18,12 @@ import os
 import re
 import sys
 import textwrap
+from dataclasses import replace
 
 from symcount import algebra as al
 from symcount.errors import visible
 
+from symcount.render import fold
 from symcount.render.columns import drops as column_drops, note as dropped_note
 from symcount.render.formula import show, show_shape
 from symcount.render.model import Moved, Pair, Table, headline, number_text
@@ -80,6 +84,17 @@ def wrap(text: str, width: int, indent: int = 0, breaks=BREAKS) -> list[str]:
         current = " " * indent + current[at + len(mark):]
         shift -= at + len(mark) - indent
     return lines + [current]
+
+
+def fitted(line: str, width: int, indent: int = 0, formula: bool | None = None) -> list[str]:
+    """`line` in lines of at most `width` characters: a formula (by default, a line with a +,
+    − or · outside brackets) broken as `wrap` breaks it, and prose, or a formula's term still
+    too long, between words."""
+    if formula is None:
+        formula = any(mark != ", " for _, mark in _break_points(line))
+    return [piece for part in (wrap(line, width, indent) if formula else [line]) for piece in
+            (textwrap.wrap(part, width, subsequent_indent=" " * indent, break_on_hyphens=False)
+             if len(part) > width else [part])]
 
 
 LAST_SHAPES = 12  # in the last resort, a shape longer than this moves out too (a shorter one never does)
@@ -219,11 +234,13 @@ def _attempts(table: Table, cells: Cells, chosen: bool):
     yield MIN_FORMULA, drops[-1], True, MIN_TEXT
 
 
-def _fit(table: Table, width: int, wide: bool, chosen: bool):
+def _fit(table: Table, width: int, wide: bool, chosen: bool, shorten: bool = True, first: int = 1):
     """Lay the table out in the first attempt that fits (module doc): its lines, its Cells
-    (with the formula limit and the formulas moved out), the columns left out, whether the
-    headings are short, and {column key: width} for the layer and notation columns cut."""
+    (with the formula limit and the formulas moved out, markers counted from `first`), the
+    columns left out, whether the headings are short, and {column key: width} for the layer
+    and notation columns cut; None where it fits only by cutting them and not to `shorten`."""
     full = Cells(table, True)
+    full.first = first
     for limit in (None, 24):
         full.limit = limit
         header, rows, columns = _grid(table, full)
@@ -232,6 +249,7 @@ def _fit(table: Table, width: int, wide: bool, chosen: bool):
         if max(full.lengths(), default=0) <= 24:
             break  # no formula that long: the limit changes nothing
     cells = full if wide else Cells(table, False)
+    cells.first = first
     _grid(table, cells)  # every formula's text, for the limits tried
     tried = set()
     last = column_drops(table.columns, table.derivable, chosen)[-1]
@@ -245,9 +263,12 @@ def _fit(table: Table, width: int, wide: bool, chosen: bool):
         tried.add(layout)
         header, rows, columns = _grid(table, cells, dropped, short)
         cut = _cut(header, rows, columns, width, floor) if floor else {}
+        if floor and not shorten:
+            continue
         if floor == MIN_TEXT or _width(header, rows) - _saved(header, rows, cut) <= width:
             return _lines(header, rows, columns, cut), cells, dropped, short, \
                 {columns[i].key: limit for i, limit in cut.items()}
+    return None
 
 
 def _cut(header, rows, columns, width: int, floor: int) -> dict:
@@ -305,15 +326,41 @@ def layout(table: Table, width: int, chosen: bool = False, wide: bool = False):
     return cells, dropped, short, cut, [header] + rows
 
 
+LAYER_NAMES = 20  # a layer's name shortened (…dense1.conv3) before chosen columns split again
+
+
+def _parts(table: Table, width: int, wide: bool, chosen: bool, first: int = 1) -> list:
+    """(lines, cells, dropped, short) of each table the columns fill: the first layout
+    that fits, the columns that do not continuing in a table under it (symcount.render.fold)."""
+    tried = fold.splits(table, chosen)
+    for number, (moved, names) in enumerate(tried):
+        head, rest = fold.split(_named(table, LAYER_NAMES) if names else table, moved)
+        layout = _fit(head, width, wide, chosen, shorten=number == len(tried) - 1, first=first)
+        if layout is not None:
+            break
+    after = [] if rest is None else _parts(rest, width, wide, True, first + len(layout[1].moved))
+    return [layout] + after
+
+
+def _named(table: Table, limit: int) -> Table:
+    """The table with its layers' names shortened to `limit` characters."""
+    at = next(i for i, column in enumerate(table.columns) if column.key == "layer")
+    return replace(table, body=[row[:at] + [_shorten(row[at], limit, True)] + row[at + 1:] for row in table.body])
+
+
 def text(table: Table, width: int | None = None, wide: bool = False, chosen: bool = False) -> str:
     width = terminal_width(width)
-    lines, cells, dropped, short, _ = _fit(table, width, wide, chosen)
+    parts = _parts(table, width, wide, chosen)
     out = [line for note in table.notes for line in _note(note, width)]
     if table.sizes:
-        out += wrap("sizes: " + ", ".join(f"{show(n)} = {show(v)}" for n, v in table.sizes.items()), width, 7,
-                    (", ",))
-    out += [line for note in fitting_notes(table, cells.wide, dropped, short) for line in _note(note, width)]
-    out += [""] + lines
+        out += fitted("sizes: " + ", ".join(f"{show(n)} = {show(v)}" for n, v in table.sizes.items()), width, 7,
+                      formula=True)
+    notes = fitting_notes(table, all(part[1].wide for part in parts), parts[0][2], any(part[3] for part in parts))
+    if len(parts) > 1:
+        notes.append("the columns that do not fit continue in the table under the first")
+    out += [line for note in notes for line in _note(note, width)]
+    for part in parts:
+        out += [""] + part[0]
     summary = headline(table)
     symbolic = [(heading, expr) for heading, expr in table.totals if not expr.is_number]
     if summary or symbolic:
@@ -322,15 +369,16 @@ def text(table: Table, width: int | None = None, wide: bool = False, chosen: boo
     if symbolic:
         label = max(len(heading) for heading, _ in symbolic)
         out += [line for heading, expr in symbolic
-                for line in wrap(f"{heading:<{label}} = {show(expr)}", width, label + 3)]
-    if cells.moved:
+                for line in fitted(f"{heading:<{label}} = {show(expr)}", width, label + 3)]
+    moved = [item for part in parts for item in part[1].moved]
+    if moved:
         out.append("")
-        for marker, where, formula in cells.moved:
-            out += wrap(f"{marker} {where}: {formula}", width, len(marker) + 1)
+        for marker, where, formula in moved:
+            out += fitted(f"{marker} {where}: {formula}", width, len(marker) + 1)
     for report in table.reports:
         def named(expr):
             return show(table.sizes.named(expr))
-        out += [""] + [piece for line in report.lines(wide=wide, shown=named) for piece in wrap(line, width, 4)]
+        out += [""] + [piece for line in report.lines(wide=wide, shown=named) for piece in fitted(line, width, 4)]
     return "\n".join(out) + "\n"
 
 

@@ -9,6 +9,7 @@ from symcount.errors import ExportError
 from symcount.layers.result import layout
 from symcount.notation.spec import Input
 from symcount.render.torch_helpers import HELPERS
+from symcount.render.torch_lines import fit_source
 from symcount.render.torch_module import INDENT, _short, _Writer
 from symcount.rows import format_shape
 
@@ -48,8 +49,12 @@ def to_torch(network, name: str = "Net", title: str | None = None) -> str:
               f"Input {shape} → output {format_shape(output)}; "
               f"{network.params} trainable parameters, as symcount counts them.", '"""',
               "import torch", "from torch import nn", ""]
+    kept = set()  # the helpers' lines, written by hand
     for helper in sorted(writer.helpers):
-        source += ["", HELPERS[helper]]
+        source.append("")
+        first = sum(part.count("\n") + 1 for part in source) + 1
+        source.append(HELPERS[helper])
+        kept.update(range(first, first + HELPERS[helper].count("\n") + 1))
     cls = class_name(name)
     ids = [layout(s) == "ids" for s in inputs]
     stacks = ([f"{INDENT * 2}self.first = nn.Sequential("] + first + [f"{INDENT * 2})"] if cut is not None else [])
@@ -81,4 +86,4 @@ def to_torch(network, name: str = "Net", title: str | None = None) -> str:
                    f"{INDENT}out = model({zeros})",
                    f"{INDENT}print(*[o.shape for o in out] if isinstance(out, tuple) else [out.shape], "
                    "sum(p.numel() for p in model.parameters()))", ""]
-    return "\n".join(source)
+    return fit_source("\n".join(source), kept=kept)

@@ -105,9 +105,46 @@ def get(name: str) -> Entry:
 
 
 def notation(name: str) -> str:
-    """The entry's notation text (to read, copy or change): the family's shared lines and
-    the entry's own, without the other entries' blanked lines."""
-    return re.sub(r"\n{3,}", "\n\n", get(name).text).strip() + "\n"
+    """The entry's notation text (to read, copy or change): the family's citation, the
+    shared lines the entry uses (its blocks' definitions, and the blocks those use), and
+    the entry's own lines, from its `## name: title` header on."""
+    entry = get(name)
+    lines = entry.text.splitlines()
+    start = next(number for number, line in enumerate(lines) if HEADER.match(line))
+    own = "\n".join(lines[start:]).strip()
+    citation = "\n".join(f"# {line}" if line else "#" for line in entry.citation.splitlines())
+    parts = [citation, "\n".join(_used(_chunks(lines[:start]), own)), own]
+    return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def _chunks(shared: list[str]) -> list[tuple[str | None, str]]:
+    """The shared lines' statements, comments left out: (the block a def defines, or None,
+    its text), a definition running over the lines its brackets span."""
+    chunks, depth = [], 0
+    for line in shared:
+        code = line.split("#", 1)[0].rstrip()
+        if depth > 0:
+            chunks[-1] = (chunks[-1][0], chunks[-1][1] + "\n" + code)
+        elif code.strip():
+            defined = re.match(r"\s*def\s+([A-Za-z_]\w*)", code)
+            chunks.append((defined[1] if defined else None, code))
+        depth += code.count("(") - code.count(")")
+    return chunks
+
+
+def _used(chunks: list, own: str) -> list[str]:
+    """The chunks the entry needs: every statement that defines no block, and each block
+    named in the entry or in a block it needs (a name followed by no letter: C64, R256)."""
+    kept = {index for index, (name, _) in enumerate(chunks) if name is None}
+    changed = True
+    while changed:
+        changed = False
+        text = "\n".join([own] + [chunks[index][1] for index in kept])
+        for index, (name, _) in enumerate(chunks):
+            if index not in kept and re.search(rf"(?<![A-Za-z_]){re.escape(name)}(?![A-Za-z_])", text):
+                kept.add(index)
+                changed = True
+    return [chunks[index][1] for index in sorted(kept)]
 
 
 def load(name: str, input=None, **values):

@@ -52,9 +52,9 @@ def to_torch(network, name: str = "Net", title: str | None = None) -> str:
     kept = set()  # the helpers' lines, written by hand
     for helper in sorted(writer.helpers):
         source.append("")
-        first = sum(part.count("\n") + 1 for part in source) + 1
+        start = sum(part.count("\n") + 1 for part in source) + 1
         source.append(HELPERS[helper])
-        kept.update(range(first, first + HELPERS[helper].count("\n") + 1))
+        kept.update(range(start, start + HELPERS[helper].count("\n") + 1))
     cls = class_name(name)
     ids = [layout(s) == "ids" for s in inputs]
     stacks = ([f"{INDENT * 2}self.first = nn.Sequential("] + first + [f"{INDENT * 2})"] if cut is not None else [])

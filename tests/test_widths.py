@@ -170,3 +170,38 @@ def test_the_exported_lines_symcount_writes_keep_to_79_columns(name):
     source = zoo.load(name).to_torch("Net")
     compile(source, name, "exec")
     assert [line for line in source.splitlines() if len(line) > 79 and line not in by_hand] == []
+
+
+RF_NETWORKS = [["unet", "--input", "1xHxW"], ["resnet50", "--input", "3xHxW"], ["inception_v3", "--input", "3xHxW"]]
+
+
+def _formula(shown: str):
+    """A formula as a table writes it, read back by SymPy: per-axis figures "(a)×(b)" as a tuple."""
+    import sympy
+    text = shown.replace("⌊", "floor(").replace("⌋", ")").replace("·", "*").replace("−", "-").replace("×", ",")
+    return sympy.sympify(text, locals={name: sympy.Symbol(name, integer=True, nonnegative=True) for name in "HW"})
+
+
+@pytest.mark.parametrize("network", RF_NETWORKS, ids=" ".join)
+def test_receptive_fields_fit_80_columns_their_long_figures_under_the_table(network, capsys, monkeypatch):
+    """Every line fits (in characters); a figure moved out of its cell, [n] under the table,
+    is the one JSON gives for that layer, axis by axis."""
+    import json
+    import sympy
+    status, printed = run(network + ["--receptive-field"], capsys, monkeypatch)
+    assert status == 0 and not too_wide(printed), "\n".join(too_wide(printed))
+    assert "n/a (after upsampling)" not in printed  # "n/a" in the cells, explained in the note
+    status, document = run(network + ["--receptive-field", "--format", "json"], capsys, monkeypatch)
+    layers = {".".join(filter(None, (layer["path"], layer["name"]))): layer for layer in json.loads(document)["layers"]}
+    footnotes = re.findall(r"^\[\d+\] (RF \w+) of (\S+):\s*(.*?)(?=^\[|\n\n|\Z)", printed, re.M | re.S)
+    for heading, layer, shown in footnotes:
+        key = "rf_" + {"RF size": "size", "RF stride": "stride", "RF padding": "padding"}[heading]
+        expected = layers[layer][key].split("×")
+        got = _formula(" ".join(shown.split()))
+        got = got if isinstance(got, tuple) else (got,)
+        assert len(got) == len(expected) and all(sympy.simplify(g - sympy.sympify(e, locals={
+            n: sympy.Symbol(n, integer=True, nonnegative=True) for n in "HW"})) == 0
+            for g, e in zip(got, expected)), (layer, shown, expected)
+    if network[0] == "unet":
+        assert len(footnotes) == 4 and "the network's last layers that see part of the input follow one" in \
+            " ".join(printed.split())

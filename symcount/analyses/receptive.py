@@ -30,10 +30,39 @@ ONE, ZERO = al.Integer(1), al.Integer(0)
 GLOBAL_KINDS = frozenset({"fc", "gap", "adaptiveavgpool", "adaptivemaxpool", "flatten"})
 MIXING = frozenset({"attn"})  # on tokens: layers that see every token
 WINDOWED = frozenset({"wattn"})  # on a map: layers that mix the positions of (shifted) windows
-UNDEFINED = "n/a (after upsampling)"  # the field after a transposed convolution, upsample or pixel shuffle
-TOO_LARGE = "n/a (more than 500 digits)"  # a field past the limit on values ((conv3-8/2)x2000 on 1×1: stride 2²⁰⁰⁰)
+
+
+class Missing(str):
+    """Why a field has no figure: the text in full (JSON, CSV), and `short`, the word a
+    table's cell shows, which a note explains with `meaning`."""
+
+    def __new__(cls, text, short=None, meaning=""):
+        made = super().__new__(cls, text)
+        made.short, made.meaning = short or text, meaning
+        return made
+
+    def __getnewargs__(self):
+        return str(self), self.short, self.meaning
+
+
+class PerAxis(str):
+    """A figure that differs between the axes: "h×w" as text (JSON, CSV), and `values`, its
+    expression per axis, which a table writes as formulas (moving a long one under it)."""
+
+    def __new__(cls, values=()):
+        made = super().__new__(cls, "×".join(str(v) for v in values))
+        made.values = tuple(values)
+        return made
+
+    def __getnewargs__(self):
+        return (self.values,)
+
+
+UNDEFINED = Missing("n/a (after upsampling)", "n/a", "not defined after an upsampling (a transposed convolution, "
+                    "upsample or pixel shuffle) until a layer that sees the whole input")
+TOO_LARGE = Missing("n/a (more than 500 digits)")  # past the limit on values ((conv3-8/2)x2000 on 1×1: stride 2²⁰⁰⁰)
 MAX_TERMS = 200  # nodes of a field's closed form where paths meet; beyond, the field is TOO_LONG
-TOO_LONG = f"n/a (a closed form of more than {MAX_TERMS:,} terms)"
+TOO_LONG = Missing(f"n/a (a closed form of more than {MAX_TERMS:,} terms)")
 
 
 @dataclass(frozen=True)
@@ -171,8 +200,8 @@ def of_network(rows):
 
 
 def describe(field, name):
-    """One figure of a field: the expression where every axis agrees, else "d×h×w" text."""
+    """One figure of a field: the expression where every axis agrees, else a PerAxis ("d×h×w")."""
     if not isinstance(field, tuple):
         return field
     values = [getattr(axis, name) for axis in field]
-    return values[0] if len(set(values)) == 1 else "×".join(str(v) for v in values)
+    return values[0] if len(set(values)) == 1 else PerAxis(values)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from symcount import algebra as al
 
 from symcount.analyses import receptive as rf
+from symcount.render import fields
 from symcount.render.model import Column, Extras
 from symcount.rows import fold_groups
 
@@ -55,12 +56,13 @@ def extras(network, rows, depth, values, convention=None, backward=False, memory
         whole = network.receptive_field
         notes.append("receptive field (Araujo et al., Distill 2019): " + (
             "none, the input is flat" if whole is None else
-            "not defined: the last layers that see part of the input follow an upsampling (a transposed "
-            "convolution, upsample or pixel shuffle)"
+            f"{rf.UNDEFINED.short}, {rf.UNDEFINED.meaning}; the network's last layers that see part of the input "
+            "follow one"
             if whole == rf.UNDEFINED else
-            f"size {rf.describe(whole, 'size')}, effective stride {rf.describe(whole, 'stride')}, "
-            f"effective padding {rf.describe(whole, 'padding')}, after the last layer before fc or global "
-            "pooling; 'global' where a layer sees the whole input"))
+            f"size {fields.text(rf.describe(whole, 'size'))}, effective stride "
+            f"{fields.text(rf.describe(whole, 'stride'))}, effective padding "
+            f"{fields.text(rf.describe(whole, 'padding'))}, after the last layer before fc or global pooling; "
+            "'global' where a layer sees the whole input" + "".join(f"; {note}" for note in fields.notes(columns))))
         documents["receptive_field"] = {} if not isinstance(whole, tuple) else \
             {name: rf.describe(whole, name) for name in ("size", "stride", "padding")}
     if memory is not None:

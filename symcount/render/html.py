@@ -11,6 +11,7 @@ still (a width asked for) scrolls sideways.  The named sizes are above the table
 and the moved formulas under it."""
 from __future__ import annotations
 
+from symcount.render import fields
 from symcount.render.formula import escape, show, show_shape
 from symcount.render.model import Pair, Table, headline, number_text
 
@@ -21,7 +22,8 @@ def _cell(value, wide: bool) -> str:
     if value is None:
         return "global"
     if isinstance(value, str):
-        return escape(value)
+        text, formula = fields.cell(value, lambda v: number_text(v, "html", wide))
+        return text if formula else escape(text)  # a formula is HTML already
     if isinstance(value, Pair):
         return f"{_cell(value.formula, wide)} = {_cell(value.value, wide)}"
     if isinstance(value, tuple):

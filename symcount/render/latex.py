@@ -18,6 +18,8 @@ import re
 from symcount import algebra as al
 from symcount.errors import visible
 
+from symcount.analyses.receptive import PerAxis
+from symcount.render import fields
 from symcount.render.formula import latex_number, show, show_shape
 from symcount.render.model import Moved, Pair, Table
 
@@ -50,6 +52,13 @@ def _breakable(text: str) -> str:
                    for char in visible(text))
 
 
+TIMES = r" \times "  # between a figure's axes
+
+
+def _latex(expr) -> str:
+    return show(expr, "latex")
+
+
 class _Cells(Moved):
     """Cells as LaTeX; in a longtable's narrow columns a product may break between its
     factors (never inside a bracket: those are brace groups)."""
@@ -62,7 +71,10 @@ class _Cells(Moved):
         if value is None:
             return "global"
         if isinstance(value, str):
-            return latex_escape(value)
+            text, formula = fields.cell(value, show)
+            if formula and len(text) > CELL:
+                return r"$\downarrow$" if total else self.mark(value, where)
+            return f"${TIMES.join(fields.axes(value, _latex))}$" if formula else latex_escape(text)
         if isinstance(value, Pair):
             return f"{self.value(value.formula, where)} $=$ {self.value(value.value, where)}"
         if isinstance(value, tuple):
@@ -78,7 +90,12 @@ class _Cells(Moved):
 
 
 def _broken(label: str, expr) -> list[str]:
-    """`label = expr`, a long sum broken into aligned lines of about LINE characters."""
+    """`label = expr`, a long sum broken into aligned lines of about LINE characters; a
+    figure per axis, an axis to a line."""
+    if isinstance(expr, PerAxis):
+        lines = fields.axes(expr, _latex)
+        return [rf"{label} &= {lines[0]} \times"] + [rf"&\quad {line} \times" for line in lines[1:-1]] + \
+            [rf"&\quad {lines[-1]}"]
     terms = expr.as_ordered_terms() if al.is_add(expr) else [expr]
     lines, current, length = [], [], 0
     for term in terms:

@@ -23,7 +23,7 @@ from dataclasses import replace
 from symcount import algebra as al
 from symcount.errors import visible
 
-from symcount.render import fold
+from symcount.render import fields, fold
 from symcount.render.columns import drops as column_drops, note as dropped_note
 from symcount.render.formula import show, show_shape
 from symcount.render.model import Moved, Pair, Table, headline, number_text
@@ -86,13 +86,13 @@ def wrap(text: str, width: int, indent: int = 0, breaks=BREAKS) -> list[str]:
     return lines + [current]
 
 
-def fitted(line: str, width: int, indent: int = 0, formula: bool | None = None) -> list[str]:
+def fitted(line: str, width: int, indent: int = 0, formula: bool | None = None, breaks=BREAKS) -> list[str]:
     """`line` in lines of at most `width` characters: a formula (by default, a line with a +,
-    − or · outside brackets) broken as `wrap` breaks it, and prose, or a formula's term still
-    too long, between words."""
+    − or · outside brackets) broken as `wrap` breaks it (at `breaks`), and prose, or a
+    formula's term still too long, between words."""
     if formula is None:
-        formula = any(mark != ", " for _, mark in _break_points(line))
-    return [piece for part in (wrap(line, width, indent) if formula else [line]) for piece in
+        formula = any(mark != ", " for _, mark in _break_points(line, breaks))
+    return [piece for part in (wrap(line, width, indent, breaks) if formula else [line]) for piece in
             (textwrap.wrap(part, width, subsequent_indent=" " * indent, break_on_hyphens=False)
              if len(part) > width else [part])]
 
@@ -119,7 +119,7 @@ class Cells(Moved):
             if value is None:
                 self._texts[key] = ("global", False)
             elif isinstance(value, str):
-                self._texts[key] = (value, False)
+                self._texts[key] = fields.cell(value, self._plain)
             elif isinstance(value, Pair):
                 self._texts[key] = (f"{self._plain(value.formula)} = {self._plain(value.value)}", True)
             else:
@@ -374,7 +374,7 @@ def text(table: Table, width: int | None = None, wide: bool = False, chosen: boo
     if moved:
         out.append("")
         for marker, where, formula in moved:
-            out += fitted(f"{marker} {where}: {formula}", width, len(marker) + 1)
+            out += fitted(f"{marker} {where}: {formula}", width, len(marker) + 1, breaks=BREAKS + fields.FOOTNOTE)
     for report in table.reports:
         def named(expr):
             return show(table.sizes.named(expr))

@@ -115,7 +115,7 @@ def training_memory(network, optimizer="adam", precision="mixed", zero=0, device
     _check_divides(network, t, sequence_parallel)
     split = network.params - sum((row.params for row in network.layers if row.kind in NORMS), al.Integer(0))
     params = (network.params - split) + split / t
-    states = {"weights": size["weights"] * (params + network.non_trainable / t),
+    states = {"weights": size["weights"] * (params + network.non_trainable),  # running statistics: a norm's
               "gradients": size["gradients"] * params,
               "optimizer": (size["master"] + OPTIMIZERS[optimizer] * size["moment"]) * params}
     sharded = {1: ("optimizer",), 2: ("optimizer", "gradients"), 3: ("optimizer", "gradients", "weights")}

@@ -39,6 +39,11 @@ def is_expr(value) -> bool:
     return module is not None and isinstance(value, module.Basic)
 
 
+def is_constant(value) -> bool:
+    """A number, exact or SymPy's (Integer(3), Rational(1, 2)), not a formula."""
+    return is_number(value) or (is_expr(value) and value.is_number)
+
+
 def is_value(value) -> bool:
     """A number or a SymPy expression: what a size, a width or a count is."""
     return is_number(value) or is_expr(value)

@@ -26,6 +26,7 @@ Kinds neither convention has a rule for are refused by name.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from symcount import algebra as al
 from symcount.errors import SymcountError
@@ -35,10 +36,17 @@ from symcount.layers.result import layout
 CONVENTIONS = ("pytorch", "megatron")
 
 
+class Part(NamedTuple):
+    """A tensor a layer keeps of its own: its bytes (one copy), whether tensor parallelism splits it
+    (attention's inner tensors), and whether each sample has one (else one for the whole batch)."""
+    bytes: object
+    inner: bool = False
+    per_sample: bool = True
+
+
 @dataclass(frozen=True)
 class Keeps:
-    """What one copy of a layer keeps: its input tensor, its output tensor, and tensors of its own,
-    (bytes, split over tensor parallelism, one a sample rather than one for the batch)."""
+    """What one copy of a layer keeps: its input tensor, its output tensor, and Parts of its own."""
     input: bool = False
     output: bool = False
     extra: tuple = ()
@@ -85,35 +93,39 @@ def _pytorch_attention(row, dt):
         if options.get(name):
             raise SymcountError(f"{row.name}: activations='pytorch' has no measured rule for attention with {what}; "
                                 "activations='megatron' counts it")
-    if not all(al.is_number(v) or (al.is_expr(v) and v.is_number) for v in (kv, heads)) and kv not in (1, heads):
+    if not (al.is_constant(kv) and al.is_constant(heads)) and kv not in (1, heads):
         raise SymcountError(f"{row.name}: whether PyTorch copies the key/value heads ({kv} of {heads}) to the "
                             "heads depends on their values; give them values")
     repeated = heads if kv not in (1, heads) else kv  # repeat_kv copies unless it is a view
     kept = 2 * heads * n * head + 2 * repeated * n * head  # q, output; k, v
-    return Keeps(input=True, extra=((dt.value * kept + dt.lse * heads * n, True),))
+    return Keeps(input=True, extra=(Part(dt.value * kept + dt.lse * heads * n, inner=True),))
 
 
-def _norm(statistics):
-    def rule(row, dt):
-        if layout(row.input) not in ("tokens", "flat"):
-            raise SymcountError(f"{row.name}: activations='pytorch' has a measured rule for a norm over each token's "
-                                "or vector's features only, not over a map's channels")
-        return statistics and Keeps(input=True, extra=((dt.value * statistics(row.input), False),))
-    return rule
+def _per_token(row):
+    """A norm's measured rule holds over each token's (or vector's) features only."""
+    if layout(row.input) not in ("tokens", "flat"):
+        raise SymcountError(f"{row.name}: activations='pytorch' has a measured rule for a norm over each token's "
+                            "or vector's features only, not over a map's channels")
+
+
+def _layer_norm(row, dt):
+    """Its input, and a mean and an inverse deviation per token."""
+    _per_token(row)
+    return Keeps(input=True, extra=(Part(dt.value * 2 * _positions(row.input)),))
 
 
 def _rms_norm(row, dt):
     """Hugging Face's LlamaRMSNorm: x in float32 (the input itself when it is float32, else a copy), the
     float32 inverse root per token, and the normalised x in the activations' dtype, which the weight keeps."""
-    _norm(None)(row, dt)  # over each token's features only
+    _per_token(row)
     elements, tokens = _elements(row.input), _positions(row.input)
     if dt.value == 4:
-        return Keeps(input=True, extra=((4 * (elements + tokens), False),))
-    return Keeps(extra=((4 * elements + 4 * tokens + dt.value * elements, False),))
+        return Keeps(input=True, extra=(Part(4 * (elements + tokens)),))
+    return Keeps(extra=(Part(4 * elements + 4 * tokens + dt.value * elements),))
 
 
 def _maxpool(row, dt):
-    return Keeps(input=True, extra=((dt.index * _elements(row.output), False),))
+    return Keeps(input=True, extra=(Part(dt.index * _elements(row.output)),))
 
 
 def _adaptive_average(row, dt):
@@ -122,14 +134,14 @@ def _adaptive_average(row, dt):
 
 def _batchnorm(row, dt):
     """Its input, and the batch's mean and inverse deviation per channel."""
-    return Keeps(input=True, extra=((dt.value * 2 * row.input[0], False, False),))
+    return Keeps(input=True, extra=(Part(dt.value * 2 * row.input[0], per_sample=False),))
 
 
 def _dropout(row, dt):
     """Its mask; at rate 0 nothing (PyTorch gives back its input)."""
     if dict(row.options).get("rate") == 0:
         return NOTHING
-    return Keeps(extra=((dt.mask * _elements(row.input), False),))
+    return Keeps(extra=(Part(dt.mask * _elements(row.input)),))
 
 
 INPUT, OUTPUT, NOTHING = Keeps(input=True), Keeps(output=True), Keeps()
@@ -140,7 +152,7 @@ PYTORCH = {
     **{kind: NOTHING for kind in (*VIEWS, "pos", "cls", "gap", "upsample", "pixelshuffle", "shuffle")},
     "maxpool": _maxpool, "adaptivemaxpool": _maxpool, "adaptiveavgpool": _adaptive_average, "bn": _batchnorm,
     "dropout": _dropout, "attn": _pytorch_attention,
-    "layernorm": _norm(lambda shape: 2 * _positions(shape)),
+    "layernorm": _layer_norm,
     "rmsnorm": _rms_norm,
 }
 
@@ -155,7 +167,8 @@ def _megatron_attention(row, dt, recompute):
     scores = dt.value * heads * n * m  # the softmax's output
     if options.get("dropout"):
         scores += (dt.mask + dt.value) * heads * n * m  # its mask, the dropped probabilities
-    return Keeps(input=True, extra=((kept, True),) + (() if recompute == "selective" else ((scores, True),)))
+    return Keeps(input=True, extra=(Part(kept, inner=True),) + (() if recompute == "selective" else
+                                                               (Part(scores, inner=True),)))
 
 
 MEGATRON = {

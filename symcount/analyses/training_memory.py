@@ -25,10 +25,6 @@ from symcount.notation.spec import symbol
 
 MB, GIB = 10**6, 2**30
 
-
-def known(value) -> bool:
-    """A number, exact or SymPy's, not a formula."""
-    return al.is_number(value) or (al.is_expr(value) and value.is_number)
 OPTIMIZERS = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}  # moments a parameter
 PRECISIONS = {"fp32": dict(weights=4, gradients=4, master=0, moment=4, activations=4),
               "mixed": dict(weights=2, gradients=2, master=4, moment=4, activations=2),
@@ -59,7 +55,7 @@ class TrainingMemory:
     def lines(self, wide: bool = True, shown=str) -> list[str]:
         """The report as text lines; `wide` gives every byte, `shown` prints a formula."""
         def amount(expr):
-            if not known(expr):
+            if not al.is_constant(expr):
                 return f"{shown(expr)} bytes"
             whole = int(expr) == expr
             exact = f"{int(expr):,} bytes" if whole else f"{float(expr):,.1f} bytes"
@@ -141,13 +137,13 @@ def _symbol(network, name, what):
 def _check_divides(network, t, sequence_parallel):
     """Tensor parallelism splits attention's heads and key/value heads and the wider layers' features
     over t; sequence parallelism the tokens: each must divide where it is a number."""
-    if t == 1 or not known(t):
+    if t == 1 or not al.is_constant(t):
         return
     attention = [row for row in network.layers if row.kind == "attn"]
     if not attention:
         raise SymcountError("tensor parallelism splits attention's heads and an MLP's features: this network has "
                             "no attention")
-    widths = {row.input[-1] for row in attention}
+    widths = _model_widths(network)
     for row in network.layers:
         options = dict(row.options)
         sizes = [("heads", options.get("heads")), ("key/value heads", options.get("kv_heads"))] \
@@ -157,9 +153,15 @@ def _check_divides(network, t, sequence_parallel):
         if sequence_parallel and layout(row.input) == "tokens":
             sizes.append(("tokens", row.input[0]))
         for what, value in sizes:
-            if value is not None and known(value) and value % t:
+            if value is not None and al.is_constant(value) and value % t:
                 raise SymcountError(f"{row.name}: tensor parallelism over {t} devices splits its {what}, {value}, "
                                     f"which {t} does not divide")
+
+
+def _model_widths(network) -> set:
+    """The model's widths, attention's inputs': tensors this wide are replicated under tensor parallelism
+    (without sequence parallelism), the wider ones between a column- and a row-parallel layer split."""
+    return {row.input[-1] for row in network.layers if row.kind == "attn"}
 
 
 def activation_bytes(network, convention, dt, t=1, sequence_parallel=False, recompute="none"):
@@ -173,7 +175,7 @@ def activation_bytes(network, convention, dt, t=1, sequence_parallel=False, reco
         for repeat in flow.repeats:
             skipped_rows.update(range(repeat.start, repeat.end))
             skipped_joins.update(range(*repeat.joins))
-    widths = {row.input[-1] for row in rows if row.kind == "attn"}
+    widths = _model_widths(network)
 
     def divisor(shape):
         wide = layout(shape) == "tokens" and shape[-1] not in widths
@@ -188,12 +190,12 @@ def activation_bytes(network, convention, dt, t=1, sequence_parallel=False, reco
         trained = row.params != 0  # a layer with weights keeps its input for their gradient
         reads = [read for read in row.reads if trained or grad.get(read[0])]  # autograd records the others not
         active = row.count * al.Add(*[share for _, share, _ in reads])
-        for amount, inner, *per_sample in kept.extra:
-            amount = active * amount / (t if inner else divisor(row.input))
-            if per_sample == [False]:
-                shared[index] = amount
-            else:
+        for part in kept.extra:
+            amount = active * part.bytes / (t if part.inner else divisor(row.input))
+            if part.per_sample:
                 total += amount
+            else:
+                shared[index] = amount
         if row.kind not in VIEWS and row.kind != "input":
             producers[row.tensor] = (kept.output and active != 0, active)
         if kept.input:
@@ -214,7 +216,7 @@ def activation_bytes(network, convention, dt, t=1, sequence_parallel=False, reco
     for tensor, shape in flow.shapes.items():
         keeps_output, count = producers.get(tensor, (False, 1))
         read = sum(readers.get(tensor, {}).values(), al.Integer(0))
-        copies = read if not keeps_output else count if read == 0 else al.sympy().Max(count, read)
+        copies = read if not keeps_output else count if read == 0 else al.Max(count, read)
         if copies != 0:
             each = dt.index if tensor in flow.ids else dt.value
             total += copies * al.Mul(*shape) * each / divisor(shape)

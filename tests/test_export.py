@@ -175,3 +175,21 @@ def test_a_channel_split_runs_as_torch_chunk_does():
     assert tuple(model(torch.zeros(1, 3, 16, 16)).shape[1:]) == network.output_shape
     with pytest.raises(symcount.ShapeError, match="divisible by 2, got 7"):
         symcount.parse("input 3x16x16 conv3-7 split( | conv1-4)")
+
+
+@pytest.mark.parametrize("text", ["attn2[causal, dropout=0.5]", "attn2[rope, kv_heads=1, dropout=0.5]"])
+def test_attention_dropout_exports_as_dropout_in_training_only(text):
+    """dropout=p reaches scaled_dot_product_attention: PyTorch keeps the probabilities' mask in training
+    (saved_tensors_hooks see an N×N mask), and eval gives the same output twice."""
+    net = symcount.parse(f"input 6x8 tokens {text}")
+    namespace = {"__name__": "exported"}
+    exec(compile(net.to_torch(), "<exported>", "exec"), namespace)
+    model = namespace["Net"]()
+    x = torch.randn(1, 6, 8)
+    masks = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: (masks.append(tuple(t.shape)), t)[1], lambda t: t):
+        model.train()(x)
+    assert (1, 2, 6, 6) in masks
+    model.eval()
+    assert torch.equal(model(x), model(x))
+    assert sum(p.numel() for p in model.parameters()) == net.params

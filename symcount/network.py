@@ -141,9 +141,10 @@ class Network:
 
     # ------------------------------------------------------------ totals
     def _total(self, quantity: str) -> Expr:
+        from symcount.render.shown import shown
         with paused():
             total = al.Add(*[getattr(row, quantity) for row in self.layers])
-            return total if total.is_number else al.expand(total)
+            return shown(total if total.is_number else al.expand(total))
 
     @cached_property
     def weights(self) -> Expr:
@@ -205,7 +206,8 @@ class Network:
         if total.is_number or not self.sizes:
             return total
         from symcount.analyses.sizes import named_total
-        return named_total(self.sizes, self.layers, quantity)
+        from symcount.render.shown import shown
+        return shown(named_total(self.sizes, self.layers, quantity))
 
     @property
     def is_symbolic(self) -> bool:
@@ -275,13 +277,15 @@ class Network:
         backward=True adds an estimate of the backward pass, twice the forward."""
         from symcount.analyses.conventions import convention as chosen
         from symcount.analyses.conventions import count
+        from symcount.render.shown import shown
         total = count(self, chosen(convention, **switches))[1]
-        return 3 * total if backward else total
+        return shown(3 * total if backward else total)
 
     def kv_cache(self, dtype: str = "float16"):
         """Bytes of the KV cache of one sequence (a formula in its length where that is a symbol)."""
         from symcount.analyses.serving import serving
-        return serving(self, dtype).cache_bytes
+        from symcount.render.shown import shown
+        return shown(serving(self, dtype).cache_bytes)
 
     def serving(self, dtype: str = "float16", batch=1):
         """The KV cache per sequence, the weights, and the weights with B sequences' caches, in bytes
@@ -292,7 +296,8 @@ class Network:
     def decoding_macs(self, length: str = "T"):
         """MACs of decoding the token at position T with the cache holding those before it."""
         from symcount.analyses.serving import decoding_macs
-        return decoding_macs(self, length)
+        from symcount.render.shown import shown
+        return shown(decoding_macs(self, length))
 
     def training_flops(self, recompute: str = "none"):
         """FLOPs of one training step per sample (forward, backward, recomputation and their total), as

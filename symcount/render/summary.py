@@ -1,12 +1,10 @@
 """A network's totals as a notebook shows them: net.summary.
 
-net.params and the other totals stay SymPy expressions (or whole numbers), which compare
-equal to numbers and take part in any SymPy operation; a notebook displays them through
-SymPy's own LaTeX, which needs MathJax and so shows raw source offline.  net.summary is the
-display of symcount's own: a read-only mapping of the same totals (summary["params"] is
-net.params) whose HTML writes them in the named sizes as HTML math (italic symbols,
-subscripts, ⌊ ⌋), with the sizes' definitions, and needs no network; its text is the same
-in Unicode.
+net.params and the other totals are whole numbers or SymPy expressions that show themselves as
+HTML math (symcount.render.shown).  net.summary is all of them at once: a read-only mapping of
+the same totals (summary["params"] is net.params) whose HTML writes them in the named sizes
+(italic symbols, subscripts, ⌊ ⌋), with the sizes' definitions, and needs no network; its text
+is the same in Unicode.
 """
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from symcount.render.text import terminal_width
 COLUMN = re.compile(r"^( *)(\S.*?\S) {2,}(\S.*)$")
 COMMAND = re.compile(r"^( *)(symcount|echo) ")
 NARROWEST = 24  # a second column narrower than this wraps under the line's indent instead
+WIDEST_CHOICES = 16  # choices longer than {a,b,c} of this many characters are named in the help instead
 
 
 def fit_line(line: str, width: int) -> list[str]:
@@ -64,3 +65,22 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
 
     def _fill_text(self, text, width, indent):
         return "\n".join(indent + line for line in fit_text(text, width))
+
+    def _metavar_formatter(self, action, default_metavar):
+        """A long list of choices, which argparse cannot break, is written as the option's name:
+        --framework FRAMEWORK, not --framework {caffe,keras,onnx,pytorch,tensorflow}."""
+        if _named_choices(action):
+            return lambda size: (default_metavar,) * size
+        return super()._metavar_formatter(action, default_metavar)
+
+    def _get_help_string(self, action):
+        """The help, and where the choices were named, the choices after it."""
+        text = super()._get_help_string(action) or ""
+        if _named_choices(action):
+            return f"{text}; one of: {', '.join(map(str, action.choices))}".lstrip("; ")
+        return text
+
+
+def _named_choices(action) -> bool:
+    return action.metavar is None and action.choices is not None and \
+        len(",".join(map(str, action.choices))) + 2 > WIDEST_CHOICES

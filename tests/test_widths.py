@@ -84,6 +84,22 @@ def test_every_help_fits_80_columns(command, capsys, monkeypatch):
     assert not too_wide(printed), "\n".join(too_wide(printed))
 
 
+@pytest.mark.parametrize("columns", [50, 60])
+@pytest.mark.parametrize("command", SUBCOMMANDS, ids=lambda c: " ".join(c) or "symcount")
+def test_every_help_fits_a_narrow_terminal(command, columns, capsys, monkeypatch):
+    """argparse cannot break {caffe,keras,onnx,pytorch,tensorflow}: a long list of choices is the
+    option's name in the usage, the choices after its help."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    with pytest.raises(SystemExit):
+        cli.main(command + ["--help"])
+    printed = capsys.readouterr().out
+    assert "usage:" in printed
+    assert [line for line in printed.splitlines() if len(line) > columns] == []
+    if not command:
+        words = " ".join(printed.split())
+        assert "--framework FRAMEWORK" in words and "one of: caffe, keras, onnx, pytorch, tensorflow" in words
+
+
 def test_an_example_in_the_help_still_runs_when_copied(capsys, monkeypatch):
     """A long example command breaks with a shell continuation, so a copy of its lines runs."""
     status, printed = run(["solve", "--help"], capsys, monkeypatch)

@@ -22,6 +22,7 @@ from symcount.notation.parse import parse_expr, parse_notation, parse_shape
 from symcount.notation.names import too_large
 from symcount.notation.spec import INPUT_CHANNELS, NetworkSpec, symbol, symbols_in
 from symcount.rows import QUANTITIES, fold, format_shape, named, side_heads
+from symcount.shown import shown
 
 Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
 
@@ -141,7 +142,6 @@ class Network:
 
     # ------------------------------------------------------------ totals
     def _total(self, quantity: str) -> Expr:
-        from symcount.render.shown import shown
         with paused():
             total = al.Add(*[getattr(row, quantity) for row in self.layers])
             return shown(total if total.is_number else al.expand(total))
@@ -206,7 +206,6 @@ class Network:
         if total.is_number or not self.sizes:
             return total
         from symcount.analyses.sizes import named_total
-        from symcount.render.shown import shown
         return shown(named_total(self.sizes, self.layers, quantity))
 
     @property
@@ -277,15 +276,13 @@ class Network:
         backward=True adds an estimate of the backward pass, twice the forward."""
         from symcount.analyses.conventions import convention as chosen
         from symcount.analyses.conventions import count
-        from symcount.render.shown import shown
         total = count(self, chosen(convention, **switches))[1]
         return shown(3 * total if backward else total)
 
     def kv_cache(self, dtype: str = "float16"):
         """Bytes of the KV cache of one sequence (a formula in its length where that is a symbol)."""
         from symcount.analyses.serving import serving
-        from symcount.render.shown import shown
-        return shown(serving(self, dtype).cache_bytes)
+        return serving(self, dtype).cache_bytes
 
     def serving(self, dtype: str = "float16", batch=1):
         """The KV cache per sequence, the weights, and the weights with B sequences' caches, in bytes
@@ -296,7 +293,6 @@ class Network:
     def decoding_macs(self, length: str = "T"):
         """MACs of decoding the token at position T with the cache holding those before it."""
         from symcount.analyses.serving import decoding_macs
-        from symcount.render.shown import shown
         return shown(decoding_macs(self, length))
 
     def training_flops(self, recompute: str = "none"):

@@ -132,3 +132,18 @@ def test_an_executed_notebook_shows_the_totals_as_html_not_latex(tmp_path):
     # conv1_1: 3·3·3·64 = 1,728 MACs a position at full size, 36,864 for conv1_2: 38,592·H·W
     assert re.sub("<[^>]+>", "", macs["text/html"]).startswith("38592·H·W + ")
     assert "$" not in params["text/html"] + macs["text/html"]
+
+
+def test_the_reports_figures_show_as_html_math_too():
+    gpt = zoo.load("gpt2")
+    memory, training = gpt.training_memory(batch="B"), gpt.training_flops()
+    serving = gpt.serving(batch="B")
+    figures = {"training memory": (memory.weights, memory.activations, memory.total),
+               "training FLOPs": (training.forward, training.backward, training.total),
+               "serving": (serving.cache, serving.cache_bytes, serving.total_bytes),
+               "memory": (zoo.load("vgg16", input="3xHxW").memory().weights_file,)}
+    for report, values in figures.items():
+        for value in values:
+            if not value.is_number:
+                assert "<i>" in value._repr_html_() and isinstance(value, sympy.Expr), report
+    assert "<i>B</i>" in memory.total._repr_html_() and "<i>T</i>" in serving.total_bytes._repr_html_()

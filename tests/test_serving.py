@@ -69,11 +69,17 @@ def test_serving_memory_is_the_weights_and_a_batchs_caches():
     net = zoo.load("llama2_7b")
     served = net.serving("bfloat16", batch=8)
     assert at(served.total_bytes, net, T=4096) == 2 * 6_738_415_616 + 8 * 4096 * 2**19
+    batched = net.serving("bfloat16", batch="B")  # a batch left as a symbol, as training_memory takes it
+    B = next(name for name in batched.total_bytes.free_symbols if name.name == "B")
+    assert at(batched.total_bytes.subs(B, 8), net, T=4096) == 2 * 6_738_415_616 + 8 * 4096 * 2**19
 
 
 @pytest.mark.parametrize("call, message", [
     (lambda: zoo.load("vgg16").decoding_macs(), "needs the sequence length as a symbol"),
     (lambda: zoo.load("gpt2").kv_cache("float8"), "unknown dtype 'float8'"),
+    (lambda: zoo.load("gpt2").serving(batch=0), "batch is a whole number >= 1, got 0"),
+    (lambda: zoo.load("gpt2").serving(batch=2.5), "batch is a whole number >= 1, got 2.5"),
+    (lambda: zoo.load("gpt2").serving(batch="2 sequences"), "batch is a whole number >= 1 or a symbol's name"),
 ])
 def test_serving_questions_without_an_answer_are_named(call, message):
     with pytest.raises(symcount.SymcountError, match=message):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import sympy
 
 from symcount.errors import SymcountError
+from symcount.shown import figure, shown_fields
 
 DTYPES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 MB, MIB = 10**6, 2**20
@@ -28,21 +29,24 @@ class Memory:
     activations: sympy.Expr            # every layer's output
     activations_with_params: sympy.Expr  # outputs of layers with parameters (torchinfo, fvcore)
 
+    def __post_init__(self):
+        shown_fields(self)
+
     def bytes(self, elements) -> sympy.Expr:
         return elements * self.bytes_per_element
 
-    @property
+    @figure
     def weights_file(self) -> sympy.Expr:
         """Bytes of the parameters and running statistics: a saved state dict's floating-point
         tensors (BatchNorm's int64 num_batches_tracked counters, 8 bytes each, apart)."""
         return self.bytes(self.params + self.non_trainable)
 
-    @property
+    @figure
     def forward_backward(self) -> sympy.Expr:
         """An estimate: 2 × every layer's output bytes (torchsummary's "Forward/backward pass size")."""
         return 2 * self.bytes(self.activations)
 
-    @property
+    @figure
     def forward_backward_with_params(self) -> sympy.Expr:
         """An estimate: 2 × the output bytes of layers with parameters (torchinfo's)."""
         return 2 * self.bytes(self.activations_with_params)

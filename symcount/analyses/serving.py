@@ -17,8 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from symcount import algebra as al
+from symcount.analyses.given import whole_or_symbol
 from symcount.analyses.memory import DTYPES, dtype_name
 from symcount.errors import SymbolError
+from symcount.shown import figure, shown_fields
 
 
 @dataclass(frozen=True)
@@ -30,19 +32,22 @@ class Serving:
     weights: object
     batch: object
 
+    def __post_init__(self):
+        shown_fields(self)
+
     @property
     def bytes_per_element(self) -> int:
         return DTYPES[self.dtype]
 
-    @property
+    @figure
     def cache_bytes(self):
         return self.cache * self.bytes_per_element
 
-    @property
+    @figure
     def weights_bytes(self):
         return self.weights * self.bytes_per_element
 
-    @property
+    @figure
     def total_bytes(self):
         """The weights and B sequences' caches."""
         return self.weights_bytes + self.batch * self.cache_bytes
@@ -51,7 +56,7 @@ class Serving:
 def serving(network, dtype: str = "float16", batch=1) -> Serving:
     cache = al.expand(al.Add(*[row.cache for row in network.layers]))
     weights = network.params + network.non_trainable
-    return Serving(dtype_name(dtype), cache, weights, al.exact(batch) if isinstance(batch, int) else batch)
+    return Serving(dtype_name(dtype), cache, weights, whole_or_symbol(network, batch, "batch"))
 
 
 def decoding_macs(network, length: str = "T"):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from symcount import algebra as al
 from symcount.errors import SymcountError
+from symcount.shown import figure, shown_fields
 
 RECOMPUTE = ("none", "selective", "full")
 
@@ -36,7 +37,10 @@ class TrainingCompute:
     recompute: str
     rows: tuple = ()
 
-    @property
+    def __post_init__(self):
+        shown_fields(self)
+
+    @figure
     def total(self):
         return self.forward + self.backward + self.recomputed
 

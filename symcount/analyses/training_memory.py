@@ -17,11 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from symcount import algebra as al
+from symcount.analyses.given import whole, whole_or_symbol
 from symcount.analyses.kept import CONVENTIONS, JOINS_KEEPING, Dtypes, keeps
 from symcount.errors import SymcountError
 from symcount.flow import VIEWS
 from symcount.layers.result import layout
-from symcount.notation.spec import symbol
+from symcount.shown import figure, shown_fields
 
 MB, GIB = 10**6, 2**30
 
@@ -42,7 +43,10 @@ class TrainingMemory:
     activations: object
     settings: tuple = ()
 
-    @property
+    def __post_init__(self):
+        shown_fields(self)
+
+    @figure
     def total(self):
         return self.weights + self.gradients + self.optimizer + self.activations
 
@@ -84,12 +88,6 @@ def _choice(value, choices, what):
     return key
 
 
-def _degree(value, what, least=1):
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise SymcountError(f"{what} is a whole number >= {least}, got {value!r}")
-    return value
-
-
 def training_memory(network, optimizer="adam", precision="mixed", zero=0, devices=1, activations="pytorch",
                     tensor_parallel=1, sequence_parallel=False, recompute="none", batch=1) -> TrainingMemory:
     optimizer = _choice(optimizer, OPTIMIZERS, "optimizer")
@@ -98,9 +96,8 @@ def training_memory(network, optimizer="adam", precision="mixed", zero=0, device
     recompute = _choice(recompute, RECOMPUTE, "recompute")
     if zero not in (0, 1, 2, 3) or isinstance(zero, bool):
         raise SymcountError(f"zero is a ZeRO stage, 0, 1, 2 or 3, got {zero!r}")
-    devices = _degree(devices, "devices")
-    t = _symbol(network, tensor_parallel, "tensor_parallel") if isinstance(tensor_parallel, str) else \
-        _degree(tensor_parallel, "tensor_parallel")
+    devices = whole(devices, "devices")
+    t = whole_or_symbol(network, tensor_parallel, "tensor_parallel")
     if not isinstance(sequence_parallel, bool):
         raise SymcountError(f"sequence_parallel is true or false, got {sequence_parallel!r}")
     if convention == "pytorch" and (t != 1 or sequence_parallel or recompute != "none"):
@@ -119,19 +116,12 @@ def training_memory(network, optimizer="adam", precision="mixed", zero=0, device
         states[name] = states[name] / devices
     dt = Dtypes(value=size["activations"], mask=size["activations"]) if convention == "pytorch" else Dtypes(2, 1)
     per_sample, shared = activation_bytes(network, convention, dt, t, sequence_parallel, recompute)
-    batch = _symbol(network, batch, "batch") if isinstance(batch, str) else al.exact(_degree(batch, "batch"))
+    batch = whole_or_symbol(network, batch, "batch")
     settings = (("optimizer", optimizer), ("precision", precision), ("zero", zero), ("devices", devices),
                 ("convention", convention), ("tensor_parallel", t), ("sequence_parallel", sequence_parallel),
                 ("recompute", recompute), ("batch", batch))
     return TrainingMemory(*(al.expand(states[name]) for name in ("weights", "gradients", "optimizer")),
                           al.expand(batch * per_sample + shared), settings)
-
-
-def _symbol(network, name, what):
-    """A size given as a symbol's name (the network's own symbol where it has one)."""
-    if name.isidentifier() and name.isascii():
-        return network.symbols.get(name) or symbol(name)
-    raise SymcountError(f"{what} is a whole number >= 1 or a symbol's name, got {name!r}")
 
 
 def _check_divides(network, t, sequence_parallel):

@@ -1,7 +1,7 @@
 """A network's totals as a notebook shows them: net.summary.
 
 net.params and the other totals are whole numbers or SymPy expressions that show themselves as
-HTML math (symcount.render.shown).  net.summary is all of them at once: a read-only mapping of
+HTML math (symcount.shown).  net.summary is all of them at once: a read-only mapping of
 the same totals (summary["params"] is net.params) whose HTML writes them in the named sizes
 (italic symbols, subscripts, ⌊ ⌋), with the sizes' definitions, and needs no network; its text
 is the same in Unicode.

@@ -5,9 +5,13 @@ notebook without a connection) shows as its source.  shown(expr) is a copy of ex
 subclass of expr's own (an Add stays an Add, with the same name, arguments, hash and equality), and
 which adds HTML: italic symbols, ⌊ ⌋, grouped digits.  Everything SymPy does with it is what it does
 with expr; what it builds from it (a sum, a substitution) is plain SymPy again.  Numbers stay
-symcount's exact Int and Rat, which a notebook shows as digits.
+symcount's exact Int and Rat, which a notebook shows as digits.  A report's figures (memory,
+training, serving) are shown the same way: `figure` for a property, `shown_fields` for fields.
 """
 from __future__ import annotations
+
+import functools
+from dataclasses import fields
 
 from symcount import algebra as al
 
@@ -59,6 +63,19 @@ def shown(value):
                                           {"__slots__": (), "_plain_class": plain, "__module__": __name__,
                                            "__qualname__": f"Shown{plain.__name__}"})
     return _copy(value, subclass)
+
+
+def figure(method) -> property:
+    """A report's property whose formula shows as HTML math, as a network's totals do."""
+    return property(functools.wraps(method)(lambda report: shown(method(report))))
+
+
+def shown_fields(report) -> None:
+    """Each formula among a frozen dataclass's fields, shown (called from __post_init__)."""
+    for field in fields(report):
+        value = getattr(report, field.name)
+        if al.is_expr(value):
+            object.__setattr__(report, field.name, shown(value))
 
 
 def _copy(expr, cls):

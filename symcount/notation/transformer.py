@@ -1,7 +1,8 @@
 """Turn a parse tree into the immutable spec: one small method per grammar rule.
 
-Numbers are built straight into SymPy here (never `sympify` of user text), options are
-checked against the table of layer kinds, and every layer keeps its text and place.
+Numbers are built straight into exact values (never `sympify` of user text; the rules in
+numbers.py), options are checked against the table of layer kinds, and every layer keeps its
+text and place.
 """
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from symcount.layers.requirements import LayerProblem
 from symcount.layers.result import TokenIds, Tokens
 from symcount.notation.blocks import MAX_DIGITS, BlockExpansion
 from symcount.notation.grammar import parser
-from symcount.notation.functions import FUNCTIONS
-from symcount.notation.names import Formula, Name, fill, is_unknown, names, too_large
+from symcount.notation.names import fill, is_unknown, names
+from symcount.notation.numbers import NumberRules
 from symcount.notation.spec import (INPUT_CHANNELS, Branches, Call, Definition, Input, Layer, NetworkSpec, Repeat,
                                     Span, rational_symbol, symbol)
 
@@ -106,7 +107,7 @@ def _strided(params: dict, rest) -> dict:
     return params
 
 
-class ToSpec(BlockExpansion, Transformer_NonRecursive):
+class ToSpec(NumberRules, BlockExpansion, Transformer_NonRecursive):
     def __init__(self, source: str):
         super().__init__()
         self.source = source
@@ -119,74 +120,6 @@ class ToSpec(BlockExpansion, Transformer_NonRecursive):
             start = getattr(meta_or_token, "start_pos", getattr(meta_or_token, "start", None))
             width = (end - start) if end is not None and start is not None else 1
         return error(message, source=self.source, line=line, column=column, width=width)
-
-    # ------------------------------------------------------------ numbers
-    def number(self, children):
-        token = children[0]
-        if len(token) > MAX_DIGITS:
-            raise self._error(LimitError, f"number with {len(token)} digits; at most {MAX_DIGITS} are allowed",
-                              token, len(token))
-        return al.Integer(int(token))
-
-    def symbol(self, children):
-        self.named = True
-        return Name(str(children[0]))
-
-    def add(self, children):
-        return children[0] + children[1]
-
-    def sub(self, children):
-        return children[0] - children[1]
-
-    @v_args(meta=True)
-    def mul(self, meta, children):
-        return self._bounded(children[0] * children[1], meta)
-
-    def _bounded(self, value, meta):
-        """A product may grow a value past any printable size: refuse it once it does."""
-        if too_large(value):
-            raise self._error(LimitError, "a value with more than 500 digits", meta)
-        return value
-
-    @v_args(meta=True)
-    def div(self, meta, children):
-        if children[1] == 0:
-            raise self._error(NotationError, "division by zero", meta)
-        return self._bounded(children[0] / children[1], meta)
-
-    def neg(self, children):
-        return -children[0]
-
-    @v_args(meta=True)
-    def call(self, meta, children):
-        name, argument, *settings = [c for c in children if not (isinstance(c, Token) and c.type in ("LPAR", "RPAR"))]
-        function = FUNCTIONS.get(str(name))
-        if function is None:
-            raise self._error(NotationError, f"unknown function '{name}' in braces; the notation knows "
-                              + ", ".join(f.arguments for f in FUNCTIONS.values()), name, len(name))
-        numbers = [al.Integer(int(s)) for s in settings]
-        if any(n < 1 for n in numbers):
-            raise self._error(NotationError, f"{function.arguments}: the divisor and the least value are whole "
-                              "numbers of 1 or more", meta)
-        if is_unknown(argument):  # settled when the block's call or the network gives it a value
-            return Formula(function.rule, (argument, *numbers))
-        return self._bounded(function.rule(argument, *numbers), meta)
-
-    def parens(self, children):
-        return children[1]
-
-    def braced(self, children):
-        return children[0]
-
-    dim_number = number
-
-    def dim_symbol(self, children):
-        name = children[0]
-        if name.lower() == "tokens":  # input n_ctx tokens: the x split the name, so `tokens` came as a size
-            raise self._error(NotationError, "'tokens' follows the sizes of a token shape (input 1024 tokens, "
-                              "input 197x768 tokens), and a bare symbol there cannot contain the letter x, which "
-                              "separates sizes: write it in braces, input {n_ctx} tokens", name, len(name))
-        return Name(str(name))  # the shape's names are filled apart from the items' (network)
 
     @v_args(meta=True)
     def shape(self, meta, children):

@@ -11,7 +11,8 @@ from symcount import zoo
 from symcount.errors import NotationError, SymcountError, visible
 from symcount.helptext import Formatter
 from symcount.layers.arithmetic import RULES
-from symcount.network import FRAMEWORKS, parse
+from symcount.given import FRAMEWORKS
+from symcount.network import parse
 from symcount.render.messages import fit_error
 from symcount.render.text import terminal_width
 

@@ -14,58 +14,16 @@ from symcount.builder import Builder
 from symcount.collector import paused
 from symcount.fragments import substitute
 from symcount.errors import LimitError, ShapeError, SymbolError, SymcountError
-from symcount.layers.arithmetic import RULES
 from symcount.layers.kinds import Defaults
 from symcount.layers.requirements import LayerProblem, Needs
 from symcount.layers.result import SPATIAL_SHAPES, layout, like
-from symcount.notation.parse import parse_expr, parse_notation, parse_shape
-from symcount.notation.names import too_large
+from symcount.notation.parse import parse_notation, parse_shape
 from symcount.notation.spec import INPUT_CHANNELS, NetworkSpec, symbol, symbols_in
 from symcount.rows import QUANTITIES, fold, format_shape, named, side_heads
+from symcount.given import as_shape, as_value, network_defaults
 from symcount.shown import shown
 
 Expr = object  # an Int, a Rat or a SymPy expression (symcount.algebra)
-
-PADDINGS = ("half", "valid", "same", "full")
-# Each framework's rounding of convolutions and pooling, and its default padding.
-FRAMEWORKS = {
-    "pytorch": Defaults(),
-    "onnx": Defaults(),
-    "caffe": Defaults(pool="caffe"),           # Caffe pooling rounds up (pooling_layer.cpp)
-    # 'same' as Keras models write paper convolutions; Keras' transposed-convolution rule
-    "tensorflow": Defaults(padding="same", deconv="keras"),
-    "keras": Defaults(padding="same", deconv="keras"),
-}
-
-def _as_expr(value, what):
-    """A value given from outside (an int, text such as "2*S", or a SymPy expression),
-    refused unless it is a whole number, a rational or an expression in symbols."""
-    if isinstance(value, bool):
-        raise SymbolError(f"{what}: expected an integer or expression, got {value!r}")
-    if isinstance(value, str):
-        value = parse_expr(value)
-    elif not (al.is_number(value) or al.is_expr(value) and isinstance(value, al.sympy().Expr)):
-        raise SymbolError(f"{what}: expected an integer or expression, got {value!r}")
-    value = al.exact(value)
-    if al.is_expr(value):
-        sympy = al.sympy()
-        if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) or value.atoms(sympy.Float):
-            raise SymbolError(f"{what}: expected an integer or an exact expression, got {value}")
-    if too_large(value):
-        raise LimitError(f"{what}: a value with more than 500 digits")
-    return value
-
-
-def _as_shape(value):
-    if isinstance(value, str):
-        return parse_shape(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (_as_expr(value, "input"),)
-    if not isinstance(value, (tuple, list)):
-        raise ShapeError(f"an input is text such as '3x224x224' or '3xHxW', a whole number or a tuple of them; "
-                         f"got {value!r}")
-    return like(value, (_as_expr(v, "input dimension") for v in value))
-
 
 def _free_symbols(spec: NetworkSpec, shape, defaults: Defaults) -> set:
     """The network's symbols: the text's, the input's and a default padding's (--padding {p})."""
@@ -223,7 +181,7 @@ class Network:
     def values(self, /, **values) -> dict:
         """Check `name=value` pairs against this network's symbols: {Symbol: expression}."""
         self.check_names(values)
-        return {self.symbols[name]: _as_expr(value, name) for name, value in values.items()}
+        return {self.symbols[name]: as_value(value, name) for name, value in values.items()}
 
     def subs(self, /, **values) -> "Network":
         """The network evaluated at `name=value` (re-checked layer by layer)."""
@@ -414,45 +372,6 @@ def parse(text: str, input=None, padding=None, rounding=None, framework=None) ->
     "keras", "onnx") picks each framework's rules instead.  docs/conventions.md has them.
     """
     spec = parse_notation(text)
-    shape = _as_shape(input) if input is not None else (spec.input or parse_shape(DEFAULT_INPUT))
+    shape = as_shape(input) if input is not None else (spec.input or parse_shape(DEFAULT_INPUT))
     return Network(spec, shape, network_defaults(padding, rounding, framework),
                    input_from_text=input is None and spec.input is not None)
-
-
-def network_defaults(padding=None, rounding=None, framework=None) -> Defaults:
-    """The Defaults that padding, rounding and framework arguments ask for."""
-    defaults = Defaults()
-    if framework is not None:
-        name = str(framework).lower()
-        if name not in FRAMEWORKS:
-            raise SymcountError(f"unknown framework {framework!r}; choose one of {', '.join(FRAMEWORKS)}")
-        defaults = FRAMEWORKS[name]
-    if rounding is not None:
-        if rounding not in RULES:
-            raise SymcountError(f"unknown rounding {rounding!r}; choose one of {', '.join(RULES)}")
-        defaults = replace(defaults, conv=rounding, pool=rounding)
-    if padding is not None:
-        defaults = replace(defaults, padding=_as_padding(padding))
-    return defaults
-
-
-def _as_padding(padding):
-    """'half', 'valid', 'same', 'full', a whole number, or a symbol written in braces: '{p}'."""
-    problem = SymcountError(f"padding must be one of {', '.join(PADDINGS)}, a whole number >= 0 "
-                            f"or a symbol in braces such as {{p}}; got {padding!r}")
-    if isinstance(padding, str):
-        text = padding.strip()
-        if text.lower() in PADDINGS:
-            return text.lower()
-        if text.startswith("{") and text.endswith("}"):
-            text = text[1:-1]
-        elif not text.isdigit():
-            raise problem
-        padding = text
-    try:
-        value = _as_expr(padding, "padding")
-    except SymcountError:
-        raise problem from None
-    if value.is_integer is False or value.is_negative:
-        raise problem
-    return (value,)  # one value for every spatial axis, as conv3-8[pad=1] writes it

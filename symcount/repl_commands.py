@@ -16,7 +16,7 @@ from symcount.helptext import fit_text
 from symcount.render import listing
 from symcount.render.text import terminal_width
 from symcount.errors import SymcountError
-from symcount.network import network_defaults
+from symcount.given import network_defaults
 from symcount.notation.parse import parse_expr, parse_shape
 from symcount.render.table import FORMATS
 

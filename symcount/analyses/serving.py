@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from symcount import algebra as al
-from symcount.analyses.given import whole_or_symbol
+from symcount.given import whole_or_symbol
 from symcount.analyses.memory import DTYPES, dtype_name
 from symcount.errors import SymbolError
 from symcount.shown import figure, shown_fields

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from symcount import algebra as al
-from symcount.analyses.given import whole, whole_or_symbol
+from symcount.given import whole, whole_or_symbol
 from symcount.analyses.kept import CONVENTIONS, JOINS_KEEPING, Dtypes, keeps
 from symcount.errors import SymcountError
 from symcount.flow import VIEWS

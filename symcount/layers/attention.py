@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from symcount.algebra import Min
 from symcount.errors import OptionError
-from symcount.layers.latent import LATENT_OPTIONS, latent_attention
+from symcount.layers.latent import latent_attention
 from symcount.layers.requirements import LayerProblem
 from symcount.layers.result import ZERO, LayerResult
 

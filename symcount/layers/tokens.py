@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from symcount import algebra as al
 
-from symcount.errors import OptionError
 from symcount.layers import arithmetic as ar
-from symcount.layers.requirements import LayerProblem
 from symcount.layers.result import ZERO, LayerResult, Tokens, per_axis, spatial
 
 

@@ -49,7 +49,7 @@ class Row:
     path: tuple = ()     # the blocks it sits in, outermost first: ("conv2_x", "bottleneck1", "res1")
     field: tuple | None = None  # receptive field after this row: per spatial axis (size, stride, padding);
                                 # None once a layer sees the whole input (fc, gap, adaptive pooling)
-    transposed: object = None   # a transposed convolution's geometry (symcount.layers.kinds.Transposed)
+    transposed: object = None   # a transposed convolution's geometry (symcount.layers.sliding.Transposed)
     functional: bool = False    # written [functional]: the model calls it as a function (F.relu), not a module
     module: str = ""            # its PyTorch module where the kind alone does not say (LayerNorm2d, LayerNorm)
     idle: Expr = al.ZERO        # of its params, those one token does not touch (a mixture's unchosen experts)

@@ -9,9 +9,12 @@ from symcount.errors import ExportError
 from symcount.layers.result import layout
 from symcount.notation.spec import Input
 from symcount.render.torch_helpers import HELPERS
-from symcount.render.torch_lines import fit_source
+from symcount.render.torch_lines import NARROWEST, WIDTH, fit_source
 from symcount.render.torch_module import INDENT, _short, _Writer
 from symcount.rows import format_shape
+
+DEEPEST = WIDTH - NARROWEST - len(INDENT)  # a line starting deeper is one torch_lines cannot break
+HOIST = len(INDENT) * 10  # the deepest a branch written above the stack starts where it was
 
 
 def class_name(name: str) -> str:
@@ -40,6 +43,8 @@ def to_torch(network, name: str = "Net", title: str | None = None) -> str:
         inputs.append(next(row.output for row in network.layers if row.kind == "input"))
         items = items[cut + 1:]
     lines, output, _ = writer.items(items, inputs[-1], 3)
+    blocks = []  # branches nested too deep to fit the width, written before the stacks
+    first, lines = _unnest(first, blocks), _unnest(lines, blocks)
     shape = " and ".join(format_shape(s) for s in inputs)
     written = [line.split("#")[0].strip() for line in network.spec.source.splitlines()]
     heading = _short(title, 200) if title else "Notation: " + _short(" ".join(line for line in written if line), 70)
@@ -74,7 +79,7 @@ def to_torch(network, name: str = "Net", title: str | None = None) -> str:
                f'{INDENT}"""Input {shape}."""', ""] + ([
                f"{INDENT}input_dtype = torch.long  # token ids", ""] if ids[0] else []) + [
                f"{INDENT}def __init__(self):",
-               f"{INDENT * 2}super().__init__()"] + stacks + [
+               f"{INDENT * 2}super().__init__()"] + [line for block in blocks for line in block] + stacks + [
                f"{INDENT * 2}self.layers = nn.Sequential("] + lines + [
                f"{INDENT * 2})"] + ([f"{INDENT * 2}tie_embeddings(self)"] if "TiedLinear" in writer.helpers else []) + [
                ""] + forward
@@ -87,3 +92,51 @@ def to_torch(network, name: str = "Net", title: str | None = None) -> str:
                    f"{INDENT}print(*[o.shape for o in out] if isinstance(out, tuple) else [out.shape], "
                    "sum(p.numel() for p in model.parameters()))", ""]
     return fit_source("\n".join(source), kept=kept)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _unnest(lines: list[str], blocks: list, loop: bool = False) -> list[str]:
+    """A stack's lines with each branch nested so deep that its lines would start past DEEPEST
+    columns (U-Net's eight skips in pix2pix: 68) written before the stack instead, in `blocks`
+    (the innermost first, so each is defined before it is used), and its name where it was: the
+    same modules at the same places in the model.  A branch is a local variable, `branch1 =
+    nn.Sequential(...)`; inside a loop (`*[nn.Sequential(...) for _ in range(n)]`, which makes its
+    modules once a pass, and where a variable would be one module shared by every pass) a
+    function, `def branch1(): return nn.Sequential(...)`, called where the branch was.  `loop`:
+    the lines are a loop's."""
+    lines, index = list(lines), 0
+    while index < len(lines):
+        opener, looped = _hoistable(lines, index) if _indent(lines[index]) > DEEPEST else (None, False)
+        if opener is None:
+            index += 1
+            continue
+        looped = looped or loop
+        depth = _indent(lines[opener])
+        close = next(i for i in range(opener + 1, len(lines)) if _indent(lines[i]) <= depth)
+        inner = len(INDENT) * (4 if looped else 3)  # where the contents start: as in the stacks, or in a return
+        body = _unnest([line[depth + len(INDENT) - inner:] for line in lines[opener + 1:close]], blocks, looped)
+        name = f"branch{len(blocks) + 1}"  # after the branches inside it
+        head = [f"{INDENT * 2}def {name}():", f"{INDENT * 3}return nn.Sequential("] if looped else \
+            [f"{INDENT * 2}{name} = nn.Sequential("]
+        blocks.append(([""] if looped and blocks else []) + head + body + [f"{INDENT * (3 if looped else 2)})"] +
+                      ([""] if looped else []))  # a function between blank lines
+        lines[opener:close + 1] = [f"{' ' * depth}{name}{'()' if looped else ''},"]
+        index = opener + 1
+    return lines
+
+
+def _hoistable(lines: list[str], index: int) -> tuple[int | None, bool]:
+    """The branch to write before the stack so that line `index` starts shallower, the deepest
+    nn.Sequential around it that starts at most HOIST columns in, and whether a loop is around it."""
+    around, depth = [], _indent(lines[index])
+    for i in range(index - 1, -1, -1):  # the lines it is inside, the innermost first
+        if _indent(lines[i]) < depth:
+            around.append(i)
+            depth = _indent(lines[i])
+    for at, i in enumerate(around):
+        if lines[i].strip() == "nn.Sequential(" and _indent(lines[i]) <= HOIST:
+            return i, any("[nn.Sequential(" in lines[j] for j in around[at + 1:])
+    return None, False

@@ -155,7 +155,7 @@ class _Writer:
                 part.append(f"{INDENT * (depth + 2)}nn.Unflatten(1, (1, {_int(before[0], 'the width', node)})),")
         inner = INDENT * (depth + 1)
         how = f'"{"cat" if node.kind == "cat" else "add"}", ' if cropped else ""
-        lines = [f"{pad}{join}({how} # {_short(node.text)}"]
+        lines = [f"{pad}{join}({how.rstrip()}  # {_short(node.text)}"]  # two spaces before a comment (PEP 8)
         for part in parts:
             if part:
                 lines += [f"{inner}nn.Sequential("] + part + [f"{inner}),"]

@@ -20,7 +20,6 @@ from symcount.layers import meeting
 from symcount.layers.result import dimensional, layout
 from symcount.layers.requirements import LayerProblem
 from symcount.notation.spec import Branches, Input, Layer
-from symcount.render.torch_helpers import HELPERS
 from symcount.render.torch_tokens import token_modules
 from symcount.rows import format_shape
 

@@ -26,6 +26,7 @@ FRAMEWORKS = {
     "keras": Defaults(padding="same", deconv="keras"),
 }
 
+
 def as_value(value, what):
     """A value given from outside (an int, text such as "2*S", or a SymPy expression),
     refused unless it is a whole number, a rational or an expression in symbols."""

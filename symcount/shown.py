@@ -3,7 +3,7 @@
 SymPy's own display is LaTeX for MathJax, which an offline page (nbconvert's HTML, the classic
 notebook without a connection) shows as its source.  shown(expr) is a copy of expr whose class is a
 subclass of expr's own (an Add stays an Add, with the same name, arguments, hash and equality), and
-which adds HTML: italic symbols, ⌊ ⌋, grouped digits.  Everything SymPy does with it is what it does
+which adds HTML: italic symbols, subscripts, ⌊ ⌋ and · products.  Everything SymPy does with it is what it does
 with expr; what it builds from it (a sum, a substitution) is plain SymPy again.  Numbers stay
 symcount's exact Int and Rat, which a notebook shows as digits.  A report's figures (memory,
 training, serving) are shown the same way: `figure` for a property, `shown_fields` for fields.

@@ -155,7 +155,7 @@ class Builder(Joins):
             self.patched = patched(shape, params)
         one = al.Integer(1)
         self.field = rf.after(self.field, layer.kind, result.windows, result.output)
-        reads, tensor = self.flow.made(layer.kind, result.output, layer.kind == "dropout" and dict(params).get("rate") == 0)
+        reads, tensor = self.flow.made(layer.kind, result.output, params)
         self.rows.append(Row("", layer.kind, layer.text, shape, result.output, one, result.weights,
                              result.biases, result.non_trainable,
                              al.Mul(*result.output) if result.activations is None else result.activations, result.macs,

@@ -17,6 +17,17 @@ from symcount import algebra as al
 VIEWS = frozenset({"flatten", "crop", "clspool"})  # kinds whose output is a view of their input's storage
 
 
+def is_view(kind: str, options=()) -> bool:
+    """Whether a layer's output is its input's storage: the VIEWS, and dropout at rate 0 (PyTorch
+    gives back its input)."""
+    return kind in VIEWS or (kind == "dropout" and dict(options).get("rate") == 0)
+
+
+def makes_tensor(row) -> bool:
+    """Whether a row computes a tensor of its own: not the input, not a view."""
+    return row.kind != "input" and not is_view(row.kind, row.options)
+
+
 @dataclass(frozen=True)
 class Join:
     """Branches' tensors met (res, add, cat, mul, moe): `tensor` made from `operands`, `count` times."""
@@ -57,11 +68,10 @@ class Flow:
             self.ids.add(tensor)
         return tensor
 
-    def made(self, kind: str, shape, view: bool = False) -> tuple:
-        """A row of `kind` giving `shape` from the current tensor (`view`: the same storage, as dropout at
-        rate 0 gives back its input): (its reads, its tensor)."""
+    def made(self, kind: str, shape, options=()) -> tuple:
+        """A row of `kind` with `options` giving `shape` from the current tensor: (its reads, its tensor)."""
         reads = ((self.current, al.Integer(1), 0),)
-        self.current = self.current if view or kind in VIEWS else self.new(shape)
+        self.current = self.current if is_view(kind, options) else self.new(shape)
         return reads, self.current
 
     def join(self, kind: str, operands, shape) -> int:

@@ -242,6 +242,19 @@ def test_random_small_networks_keep_what_autograd_saves(layers, channels, side, 
     assert net.training_memory(precision="fp32", batch=batch).activations == measured
 
 
+@pytest.mark.parametrize("after", ["relu", "sigmoid", "fc16"])
+def test_dropout_at_rate_zero_passes_on_a_tensor_its_maker_keeps(after):
+    """nn.Dropout(0.0) gives back its input: a ReLU's output before it is still the ReLU's to keep,
+    whatever reads it next (another ReLU keeps nothing of its input)."""
+    n = torch.nn
+    later = {"relu": n.ReLU(), "sigmoid": n.Sigmoid(), "fc16": n.Linear(16, 16)}[after]
+    model = n.Sequential(n.Linear(8, 16), n.ReLU(), n.Dropout(0.0), later, n.Linear(16, 2)).train()
+    net = symcount.parse(f"input 8 fc16 relu dropout[rate=0] {after} fc2")
+    for batch in (1, 3):
+        measured = kept_bytes(model, torch.randn(batch, 8))
+        assert net.training_memory(precision="fp32", batch=batch).activations == measured
+
+
 def _repeated(passes, relu_first):
     n = torch.nn
     if relu_first:  # the first pass's ReLU reads the data, which carries no gradient

@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 from symcount import algebra as al
 from symcount.errors import SymcountError
-from symcount.flow import VIEWS
+from symcount.flow import VIEWS, is_view
 from symcount.layers.result import layout
 
 CONVENTIONS = ("pytorch", "megatron")
@@ -139,7 +139,7 @@ def _batchnorm(row, dt):
 
 def _dropout(row, dt):
     """Its mask; at rate 0 nothing (PyTorch gives back its input)."""
-    if dict(row.options).get("rate") == 0:
+    if is_view(row.kind, row.options):
         return NOTHING
     return Keeps(extra=(Part(dt.mask * _elements(row.input)),))
 

@@ -20,7 +20,7 @@ from symcount import algebra as al
 from symcount.given import whole, whole_or_symbol
 from symcount.analyses.kept import CONVENTIONS, JOINS_KEEPING, Dtypes, keeps
 from symcount.errors import SymcountError
-from symcount.flow import VIEWS
+from symcount.flow import makes_tensor
 from symcount.layers.result import layout
 from symcount.shown import figure, shown_fields
 
@@ -186,7 +186,7 @@ def activation_bytes(network, convention, dt, t=1, sequence_parallel=False, reco
                 total += amount
             else:
                 shared[index] = amount
-        if row.kind not in VIEWS and row.kind != "input":
+        if makes_tensor(row):  # a view's tensor is its input's, recorded where that was made
             producers[row.tensor] = (kept.output and active != 0, active)
         if kept.input:
             for tensor, share, slot in reads:
@@ -222,7 +222,7 @@ def _carrying_gradients(network) -> dict:
     The data does not.  Tensors are made in the order of their ids; a folded pass also reads its own
     output (a later id), so this runs to a fixed point."""
     made = sorted([(row.tensor, row.params != 0, row.reads) for row in network.layers
-                   if row.kind not in VIEWS and row.kind != "input"] +
+                   if makes_tensor(row)] +
                   [(join.tensor, False, join.operands) for join in network.flow.joins], key=lambda m: m[0])
     grad, changed = {}, True
     while changed:

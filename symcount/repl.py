@@ -21,7 +21,7 @@ from symcount.render.text import terminal_width
 from symcount.layers.kinds import KEYWORDS
 from symcount.network import parse
 from symcount.notation.functions import FUNCTIONS
-from symcount.notation.parse import brackets
+from symcount.notation.parse import brackets, uncommented
 from symcount.notation.suggest import near
 from symcount.notation.transformer import BRANCH_KINDS
 from symcount.repl_commands import ALIASES, COMMANDS, Quit
@@ -187,18 +187,7 @@ def one_line(entry: str) -> str:
     taken off, since it would swallow the lines after it."""
     if "\n" not in entry:
         return entry
-    kept = []
-    for line in entry.split("\n"):
-        in_label = False
-        for position, char in enumerate(line):
-            if char == '"':
-                in_label = not in_label
-            elif char == "#" and not in_label:
-                line = line[:position]
-                break
-        if line.strip():
-            kept.append(line.strip())
-    return " ".join(kept)
+    return " ".join(line.strip() for line in uncommented(entry).split("\n") if line.strip())
 
 
 def history_path() -> str:

@@ -106,23 +106,34 @@ def _check_bracketed_group(text: str) -> None:
                         source=text, line=line, column=column)
 
 
-def brackets(text: str):
-    """Each parenthesis and brace outside comments and stage labels: (char, line, column)."""
-    line, column = 1, 0
-    in_comment = in_label = False
+def uncommented(text: str) -> str:
+    """The text with each comment taken off: a # outside a "stage label", to the end of its line
+    (what stays keeps its line and column)."""
+    kept, in_label, in_comment = [], False, False
     for char in text:
-        column += 1
         if char == "\n":
-            line, column, in_comment, in_label = line + 1, 0, False, False
+            in_label = in_comment = False
         elif in_comment:
             continue
         elif char == '"':
             in_label = not in_label
-        elif in_label:
-            continue
-        elif char == "#":
+        elif char == "#" and not in_label:
             in_comment = True
-        elif char in "(){}":
+            continue
+        kept.append(char)
+    return "".join(kept)
+
+
+def brackets(text: str):
+    """Each parenthesis and brace outside comments and stage labels: (char, line, column)."""
+    line, column, in_label = 1, 0, False
+    for char in uncommented(text):
+        column += 1
+        if char == "\n":
+            line, column, in_label = line + 1, 0, False
+        elif char == '"':
+            in_label = not in_label
+        elif char in "(){}" and not in_label:
             yield char, line, column
 
 

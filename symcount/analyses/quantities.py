@@ -30,8 +30,7 @@ class Quantity:
 def attention_macs(network):
     """The MACs of the attention rows (projections and the score products): what grows as T² in a
     transformer; the network's MACs less these are the rest (embeddings, MLPs, heads)."""
-    total = al.Add(*[row.macs for row in network.layers if row.kind in ATTENTION_KINDS])
-    return total if total.is_number else al.expand(total)
+    return al.expand(al.Add(*[row.macs for row in network.layers if row.kind in ATTENTION_KINDS]))
 
 
 def _memory(network, dtype):

@@ -14,20 +14,13 @@ DERIVED = (("weights", "weights = params − biases"),
            ("activations", "activations = the output's size × the row's count"))
 
 
-def _size(shape, count):
-    product = count
-    for dim in shape:
-        product = product * dim
-    return product
-
-
 def derivable(network, rows) -> dict:
     """{column key: why it may go} for the columns of DERIVED that hold nothing new here:
     weights always (params − biases), biases with them, and in a symbolic table activations
     when every row's is its output's size times its count (a product the output column
     writes already; a numeric table's activations are a figure the reader would have to work out)."""
     out = {key: reason for key, reason in DERIVED if key != "activations"}
-    if rows and network.is_symbolic and all(_same(row.activations, _size(row.output, row.count)) for row in rows):
+    if rows and network.is_symbolic and all(_same(row.activations, al.Mul(row.count, *row.output)) for row in rows):
         out["activations"] = dict(DERIVED)["activations"]
     return out
 

@@ -262,9 +262,9 @@ def _fit(table: Table, width: int, wide: bool, chosen: bool, shorten: bool = Tru
             continue  # the same grid as one already tried (a table without formulas)
         tried.add(layout)
         header, rows, columns = _grid(table, cells, dropped, short)
-        cut = _cut(header, rows, columns, width, floor) if floor else {}
         if floor and not shorten:
             continue
+        cut = _cut(header, rows, columns, width, floor) if floor else {}
         if floor == MIN_TEXT or _width(header, rows) - _saved(header, rows, cut) <= width:
             return _lines(header, rows, columns, cut), cells, dropped, short, \
                 {columns[i].key: limit for i, limit in cut.items()}

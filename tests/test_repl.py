@@ -169,6 +169,16 @@ class Terminal:
         import os
         os.write(self.controller, keys)
 
+    def expect(self, marker: bytes):
+        """Wait for `marker`, failing with the end of what was printed."""
+        assert self.read_until(marker), self.received.decode(errors="replace")[-2000:]
+
+    def quit(self) -> int:
+        """Leave with :quit: the exit status."""
+        self.type(b":quit\n")
+        self.process.wait(timeout=60)
+        return self.process.returncode
+
     def close(self):
         import os
         self.process.kill()
@@ -181,32 +191,28 @@ def test_on_a_terminal_tab_completes_and_history_is_written(tmp_path):
     history = tmp_path / "history"
     terminal = Terminal(history)
     try:
-        assert terminal.read_until(b"symcount> ")
+        terminal.expect(b"symcount> ")
         terminal.type(b"lenet\t\n")
-        assert terminal.read_until(b"fc2"), terminal.received.decode(errors="replace")[-2000:]
-        terminal.type(b":quit\n")
-        terminal.process.wait(timeout=60)
+        terminal.expect(b"fc2")
+        assert terminal.quit() == 0
     finally:
         terminal.close()
-    assert terminal.process.returncode == 0
     assert history.read_text().splitlines()[-2:] == ["lenet5", ":quit"]
 
 
 def test_on_a_terminal_ctrl_d_abandons_an_open_entry_and_the_prompt_goes_on(tmp_path):
     terminal = Terminal(tmp_path / "history")
     try:
-        assert terminal.read_until(b"symcount> ")
+        terminal.expect(b"symcount> ")
         terminal.type(b"input 1x5x7 (relu\n")
-        assert terminal.read_until(b"...> ")
+        terminal.expect(b"...> ")
         terminal.type(b"\x04")  # Ctrl-D
-        assert terminal.read_until(b"left open"), terminal.received.decode(errors="replace")[-2000:]
+        terminal.expect(b"left open")
         terminal.type(b"input 3x8x8 conv3-4\n")
-        assert terminal.read_until("4×8×8".encode()), terminal.received.decode(errors="replace")[-2000:]
-        terminal.type(b":quit\n")
-        terminal.process.wait(timeout=60)
+        terminal.expect("4×8×8".encode())
+        assert terminal.quit() == 0
     finally:
         terminal.close()
-    assert terminal.process.returncode == 0
 
 
 def test_sweep_takes_the_command_s_ranges_a_grid_or_paired_and_set_values():
@@ -245,13 +251,12 @@ def test_on_a_terminal_an_entry_over_two_lines_is_one_history_entry(tmp_path):
     history = tmp_path / "history"
     terminal = Terminal(history)
     try:
-        assert terminal.read_until(b"symcount> ")
+        terminal.expect(b"symcount> ")
         terminal.type(b"input 3x8x8 (conv3-4\n")
-        assert terminal.read_until(b"...> ")
+        terminal.expect(b"...> ")
         terminal.type(b"relu)\n")
-        assert terminal.read_until("4×8×8".encode()), terminal.received.decode(errors="replace")[-2000:]
-        terminal.type(b":quit\n")
-        terminal.process.wait(timeout=60)
+        terminal.expect("4×8×8".encode())
+        terminal.quit()
     finally:
         terminal.close()
     assert history.read_text().splitlines()[-2:] == ["input 3x8x8 (conv3-4 relu)", ":quit"]

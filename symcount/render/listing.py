@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import textwrap
 
+from symcount.notation.parse import uncommented
+
 FAMILY_GAP = 2  # spaces between a name and its title
 
 
@@ -85,8 +87,6 @@ def _outside_quotes(text: str, at: int) -> bool:
 
 
 def _split_comment(line: str) -> tuple[str, str]:
-    """The line's notation and its comment (# outside quotes, to the end of the line)."""
-    for index, char in enumerate(line):
-        if char == "#" and _outside_quotes(line, index):
-            return line[:index], line[index:]
-    return line, ""
+    """The line's notation and its comment (notation.parse.uncommented says where it starts)."""
+    code = uncommented(line)
+    return code, line[len(code):]
